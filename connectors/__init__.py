@@ -1,0 +1,47 @@
+"""Connectors turn a platform's export (file, folder, zip) or API into canonical batches.
+
+They know nothing of Dagster or DuckDB. Every file connector offers the same three things:
+`sniff(path)` (is this file mine?), `ExportReader(path, options)` with `batches()` and a
+`summary`, and an `Options` with at least community, channel and tz.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.files import UnreadableExport
+from connectors.whatsapp import parse as whatsapp
+from connectors.whatsapp.source import sniff as sniff_whatsapp
+
+# Platform name -> (detector, reader module). Each new connector adds one line.
+FILE_CONNECTORS = {
+    "whatsapp": (sniff_whatsapp, whatsapp),
+}
+
+
+def detect_platform(path: Path) -> str:
+    """The platform whose export this file is, from its content; UnreadableExport if none."""
+    from connectors.files import check_not_empty_or_binary, open_zip, zip_members
+    import zipfile
+
+    if not path.is_file():
+        raise UnreadableExport(path, "no such file", "check the path")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as f:
+            check_not_empty_or_binary(path, f.read(65536))
+    else:
+        with open_zip(path) as archive:
+            if not zip_members(archive):
+                raise UnreadableExport(path, "the zip archive is empty", "export the chat again")
+    for platform, (sniff, _) in FILE_CONNECTORS.items():
+        if sniff(path):
+            return platform
+    raise UnreadableExport(path, "not a chat export this hub can read (no WhatsApp message lines found)",
+                           "check that it is the file the platform exported, or name it with --platform")
+
+
+def reader_for(platform: str):
+    try:
+        return FILE_CONNECTORS[platform][1]
+    except KeyError:
+        raise ValueError(f"unknown platform {platform!r}: known are {', '.join(FILE_CONNECTORS)}") from None

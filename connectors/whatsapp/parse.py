@@ -1,0 +1,404 @@
+"""A WhatsApp chat export, read into canonical batches.
+
+The file streams through in chunks of lines; each chunk is parsed column-wise with Polars (one
+regex pass finds the message headers, continuation lines are folded into their message), so
+nothing is done per message in Python. Locale work (date order, clocks, digits) runs on the
+distinct date and time strings only (`header.py`).
+
+Message ids. WhatsApp has none, so an id is derived from what the export shows and a later,
+overlapping export of the same chat shows again: the chat, the local time as written, the author,
+and the message's rank among that author's messages at that same time (so that two identical
+messages sent in the same minute are two messages). The text is deliberately not part of it: a
+message deleted or edited between two exports keeps its id.
+
+The day/month order is inferred once per file from all its dates. The reader decides it from the
+first chunk and checks it against the whole file at the end; in the rare file where the rest
+disagrees it raises DateOrderChanged and the caller reads the file again with the final order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks
+from connectors.whatsapp import header as hdr
+from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, YOU, clean_name, membership_events
+from connectors.whatsapp.source import ChatFile, locate
+from hub.identity import phone_of
+from hub.model import Account, Batch, Channel, arrow_schema
+
+PLATFORM = "whatsapp"
+_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_LEADING_MARKS = "\u200e\u200f\ufeff"
+# A candidate author before the first ":" longer than this is a sentence, not a name.
+_MAX_NAME = 120
+# Occurrence counters carried from one chunk to the next cover keys this close to the chunk's end.
+_CARRY_WINDOW = dt.timedelta(hours=1)
+_SYSTEM_AUTHOR = (
+    " changed the subject", " changed this group", " changed the group", " created group",
+    " hat den Betreff", " cambió el asunto", " mudou o assunto", " ha cambiato l'oggetto",
+)
+
+
+@dataclass
+class Options:
+    community: str = "default"
+    channel: str | None = None  # overrides the chat name taken from the file name
+    tz: str = "UTC"  # where the phone was: the export has no time zone
+    date_order: str | None = None  # DMY, MDY or YMD; inferred when None
+
+
+class DateOrderChanged(Exception):
+    """The whole file reads better with another day/month order than its first chunk suggested."""
+
+    def __init__(self, order: str) -> None:
+        super().__init__(f"date order re-inferred as {order}")
+        self.order = order
+
+
+@dataclass
+class Summary:
+    lines: int = 0
+    messages: int = 0
+    quarantined: int = 0
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+    date_order: str | None = None
+    has_seconds: bool = False
+    authors: set[str] = field(default_factory=set)
+    group_events: int = 0
+
+
+@dataclass
+class _State:
+    """What a file's chunks share: dates and times seen, counters, accounts, held-back lines."""
+
+    order: str | None
+    dates: dict[str, hdr.DateParts | None] = field(default_factory=dict)
+    date_counts: dict[str, int] = field(default_factory=dict)
+    times: dict[str, int | None] = field(default_factory=dict)
+    occurrences: pl.DataFrame | None = None
+    accounts: dict[str, list[dt.datetime]] = field(default_factory=dict)
+    events: list[dict] = field(default_factory=list)
+    held: LineChunk | None = None
+
+
+class ExportReader:
+    """Reads one chat export; iterate `batches()`, then `summary` says what was in it."""
+
+    platform = PLATFORM
+
+    def __init__(self, path: str | Path, options: Options | None = None, *, chunk_bytes: int = CHUNK_BYTES,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.options = options or Options()
+        _check_zone(self.options.tz)
+        self.chat: ChatFile = locate(Path(path))
+        self.channel_name = self.options.channel or self.chat.chat_name
+        self.channel_id = f"{PLATFORM}:{self.options.community}:{self.channel_name}"
+        self.summary = Summary()
+        self._chunk_bytes = chunk_bytes
+        self._progress = progress
+
+    def account_id(self, name: str) -> str:
+        return f"{PLATFORM}:{self.options.community}:{name}"
+
+    def batches(self) -> Iterator[Batch]:
+        state = _State(order=self.options.date_order)
+        with self.chat.open() as stream:
+            for chunk in read_line_chunks(stream, self._chunk_bytes):
+                self.summary.lines += len(chunk.lines)
+                yield from self._parse(_prepend(state.held, chunk), state, last=False)
+                if self._progress:
+                    self._progress(chunk.bytes_done, self.chat.size)
+        if state.held is not None:
+            yield from self._parse(state.held, state, last=True)
+        final = hdr.infer_order([(p, state.date_counts[s]) for s, p in state.dates.items() if p is not None])
+        if self.options.date_order is None and state.order is not None and final != state.order:
+            raise DateOrderChanged(final)
+        self.summary.date_order = state.order
+        yield from self._finish(state)
+
+    # -- one chunk -------------------------------------------------------------------------
+
+    def _parse(self, chunk: LineChunk, state: _State, *, last: bool) -> Iterator[Batch]:
+        lines = pl.DataFrame({"line": chunk.lines}, schema={"line": pl.String}).with_row_index("row")
+        lines = _mark_starts(lines, chunk.bad)
+        if not last:
+            lines, state.held = _hold_back_last_message(lines, chunk)
+            if lines.is_empty():
+                return
+        else:
+            state.held = None
+        lines = lines.with_columns(line_no=pl.col("row").cast(pl.Int64) + chunk.first_line,
+                                   grp=pl.col("start").cum_sum() - 1)
+        heads = _fold_continuations(lines)
+        quarantine = [_orphans(lines), _bad_lines(heads, chunk.bad)]
+        good = heads.filter(~pl.col("bad"))
+        if not good.is_empty():
+            good, invalid = self._timestamps(good, state)
+            quarantine.append(invalid)
+            if not good.is_empty():
+                yield Batch.conform("messages", self._messages(good, state).to_arrow())
+        quarantined = pl.concat([q for q in quarantine if not q.is_empty()]) if any(
+            not q.is_empty() for q in quarantine) else None
+        if quarantined is not None:
+            self.summary.quarantined += quarantined.height
+            yield Batch.conform("quarantine", quarantined.to_arrow())
+
+    def _timestamps(self, heads: pl.DataFrame, state: _State) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Local and UTC times for each header; headers whose date or time cannot exist are split off."""
+        heads = heads.with_columns(
+            date_s=pl.col("hdr").str.extract(hdr.DATE_IN_HEADER, 0),
+            time_s=pl.col("hdr").str.replace(hdr.DATE_IN_HEADER, ""),
+        )
+        for s, n in heads.group_by("date_s", maintain_order=True).len().iter_rows():
+            if s not in state.dates:
+                state.dates[s] = hdr.split_date(s)
+            state.date_counts[s] = state.date_counts.get(s, 0) + n
+        if state.order is None:
+            state.order = hdr.infer_order([(p, state.date_counts[s]) for s, p in state.dates.items() if p])
+        dates = heads["date_s"].unique()
+        times = [t for t in heads["time_s"].unique() if t not in state.times]
+        for t in times:
+            state.times[t] = hdr.seconds_of_day(t)
+            self.summary.has_seconds |= hdr.has_seconds(t)
+        day_map = pl.DataFrame({
+            "date_s": dates,
+            "day": [hdr.date_for(state.dates[s], state.order) if state.dates[s] else None for s in dates],
+        }, schema={"date_s": pl.String, "day": pl.Date})
+        time_map = pl.DataFrame({"time_s": heads["time_s"].unique()}).with_columns(
+            sod=pl.col("time_s").replace_strict(state.times, return_dtype=pl.Int64))
+        heads = heads.join(day_map, on="date_s", how="left").join(time_map, on="time_s", how="left")
+        ok = pl.col("day").is_not_null() & pl.col("sod").is_not_null()
+        invalid = heads.filter(~ok).select(
+            location=_location(),
+            reason=pl.when(pl.col("day").is_null())
+            .then(pl.format("date does not exist: '{}' (read as {})", pl.col("date_s"), pl.lit(state.order)))
+            .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
+            raw=pl.col("raw"),
+        )
+        local = pl.col("day").cast(pl.Datetime("us")) + pl.duration(seconds=pl.col("sod"))
+        heads = heads.filter(ok).with_columns(local_ts=local).with_columns(sent_at=_to_utc(self.options.tz))
+        return heads, invalid
+
+    def _messages(self, heads: pl.DataFrame, state: _State) -> pl.DataFrame:
+        parts = pl.col("body").str.splitn(":", 2)
+        heads = heads.with_columns(
+            author_raw=pl.when(parts.struct.field("field_1").is_not_null()
+                               & parts.struct.field("field_0").str.len_chars().is_between(1, _MAX_NAME))
+            .then(parts.struct.field("field_0")),
+            after_colon=parts.struct.field("field_1"),
+        )
+        authors = heads["author_raw"].drop_nulls().unique().to_list()
+        names = {a: clean_name(a) for a in authors}
+        system_authors = [a for a in authors if any(p in a for p in _SYSTEM_AUTHOR)]
+        heads = heads.with_columns(
+            author_raw=pl.when(pl.col("author_raw").is_in(system_authors)).then(None).otherwise(pl.col("author_raw"))
+        ).with_columns(
+            text=pl.when(pl.col("author_raw").is_not_null())
+            .then(pl.col("after_colon").str.strip_prefix(" "))
+            .otherwise(pl.col("body"))
+            .str.strip_chars_start(_LEADING_MARKS),
+        ).with_columns(
+            kind=pl.when(pl.col("author_raw").is_null() | pl.col("text").str.contains(SYSTEM_TEXT))
+            .then(pl.lit("system")).otherwise(pl.lit("message")),
+        ).with_columns(
+            author_name=pl.when(pl.col("kind") == "message")
+            .then(pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)),
+        ).with_columns(
+            has_media=(pl.col("kind") == "message") & pl.col("text").str.contains(MEDIA),
+        )
+        heads = self._with_ids(heads, state)
+        self._collect_accounts(heads, state)
+        self._collect_events(heads, state)
+        self.summary.messages += heads.height
+        first, last = heads["sent_at"].min(), heads["sent_at"].max()
+        self.summary.first_at = min(filter(None, [self.summary.first_at, first]))
+        self.summary.last_at = max(filter(None, [self.summary.last_at, last]))
+        return heads.select(
+            "message_id",
+            channel_id=pl.lit(self.channel_id),
+            author_id=pl.when(pl.col("author_name").is_not_null())
+            .then(pl.lit(self.account_id("")) + pl.col("author_name")),
+            author_name="author_name",
+            sent_at="sent_at",
+            kind="kind",
+            text="text",
+            reply_to_id=pl.lit(None, pl.String),
+            thread_id=pl.lit(None, pl.String),
+            has_media="has_media",
+            edited_at=pl.lit(None, pl.Datetime("us", "UTC")),
+            position="line_no",
+        )
+
+    def _with_ids(self, heads: pl.DataFrame, state: _State) -> pl.DataFrame:
+        """message_id = chat / local time / author / rank among that author's messages at that time."""
+        key = ["local_ts", "who"]
+        heads = heads.with_columns(who=pl.col("author_name").fill_null(""))
+        heads = heads.with_columns(occ=pl.int_range(pl.len()).over(key))
+        if state.occurrences is not None:
+            heads = heads.join(state.occurrences, on=key, how="left").with_columns(
+                occ=pl.col("occ") + pl.col("seen").fill_null(0)).drop("seen")
+        recent = heads["local_ts"].max() - _CARRY_WINDOW
+        carried = heads.filter(pl.col("local_ts") >= recent).group_by(key).agg(seen=pl.col("occ").max() + 1)
+        if state.occurrences is not None:
+            carried = pl.concat([state.occurrences.filter(pl.col("local_ts") >= recent), carried]) \
+                .group_by(key).agg(pl.col("seen").max())
+        state.occurrences = carried
+        return heads.with_columns(message_id=pl.concat_str([
+            pl.lit(self.channel_id + "/"), pl.col("local_ts").dt.epoch("s").cast(pl.String),
+            pl.lit("/"), pl.col("who"), pl.lit("/"), pl.col("occ").cast(pl.String),
+        ]))
+
+    def _collect_accounts(self, heads: pl.DataFrame, state: _State) -> None:
+        seen = heads.filter(pl.col("author_name").is_not_null()).group_by("author_name").agg(
+            first=pl.col("sent_at").min(), last=pl.col("sent_at").max())
+        for name, first, last in seen.iter_rows():
+            _see(state.accounts, name, first, last)
+
+    def _collect_events(self, heads: pl.DataFrame, state: _State) -> None:
+        system = heads.filter(pl.col("kind") == "system").select("message_id", "body", "sent_at")
+        for message_id, body, at in system.iter_rows():
+            for i, e in enumerate(membership_events(body.split("\n", 1)[0])):
+                self.summary.group_events += 1
+                _see(state.accounts, e.account, at, at)
+                if e.actor:
+                    _see(state.accounts, e.actor, at, at)
+                state.events.append({
+                    "event_id": f"{message_id}#{i}", "channel_id": self.channel_id,
+                    "account_id": self.account_id(e.account), "event": e.event, "at": at,
+                    "actor_id": self.account_id(e.actor) if e.actor else None, "message_id": message_id,
+                })
+
+    # -- end of file -----------------------------------------------------------------------
+
+    def _finish(self, state: _State) -> Iterator[Batch]:
+        names = sorted(state.accounts)
+        self.summary.authors = set(names) - {YOU}
+        accounts = pa.Table.from_pylist([_account_row(self, n, *state.accounts[n]) for n in names],
+                                        schema=arrow_schema(Account))
+        yield Batch("accounts", accounts)
+        if state.events:
+            yield Batch.conform("membership_events", pa.Table.from_pylist(state.events))
+        kind = "group" if self.summary.group_events or len(self.summary.authors) > 2 else "direct"
+        yield Batch.of("channels", [Channel(channel_id=self.channel_id, platform=PLATFORM,
+                                            community=self.options.community, name=self.channel_name, kind=kind)])
+
+
+# -- column-wise steps ---------------------------------------------------------------------
+
+
+def _prepend(held: LineChunk | None, chunk: LineChunk) -> LineChunk:
+    if held is None:
+        return chunk
+    offset = len(held.lines)
+    bad = dict(held.bad) | {i + offset: v for i, v in chunk.bad.items()}
+    return LineChunk(held.first_line, held.lines + chunk.lines, bad, chunk.bytes_done)
+
+
+def _mark_starts(lines: pl.DataFrame, bad: dict[int, tuple[str, str]]) -> pl.DataFrame:
+    """A line starts a record if it has a message header, or if it is unreadable (a record of its own)."""
+    bad_rows = pl.DataFrame({"row": list(bad), "bad_reason": [r for r, _ in bad.values()],
+                             "bad_raw": [raw for _, raw in bad.values()]},
+                            schema={"row": pl.UInt32, "bad_reason": pl.String, "bad_raw": pl.String})
+    lines = lines.join(bad_rows, on="row", how="left").with_columns(
+        bad_reason=pl.when(pl.col("bad_reason").is_not_null()).then(pl.col("bad_reason"))
+        .when(pl.col("line").str.contains(_CONTROL)).then(pl.lit("control characters in the line")),
+    )
+    return lines.with_columns(
+        hdr=pl.when(pl.col("bad_reason").is_null()).then(pl.col("line").str.extract(hdr.HEADER, 0)),
+    ).with_columns(bad=pl.col("bad_reason").is_not_null()).with_columns(
+        start=pl.col("hdr").is_not_null() | pl.col("bad"))
+
+
+def _hold_back_last_message(lines: pl.DataFrame, chunk: LineChunk) -> tuple[pl.DataFrame, LineChunk]:
+    """Split off the chunk's last record: its continuation lines may be in the next chunk."""
+    starts = lines["start"].arg_true()
+    cut = starts[-1] if len(starts) else 0
+    held_lines = chunk.lines[cut:]
+    held_bad = {i - cut: v for i, v in chunk.bad.items() if i >= cut}
+    return lines.head(cut), LineChunk(chunk.first_line + cut, held_lines, held_bad, chunk.bytes_done)
+
+
+def _fold_continuations(lines: pl.DataFrame) -> pl.DataFrame:
+    """One row per record: its first line, with the following non-header lines joined to it."""
+    heads = lines.filter(pl.col("start")).with_columns(
+        body=pl.col("line").str.slice(pl.col("hdr").str.len_chars()),
+        last_line=pl.col("line_no"),
+    )
+    extra = lines.filter(~pl.col("start") & (pl.col("grp") >= 0))
+    if extra.is_empty():
+        return heads.with_columns(raw=pl.col("line"))
+    extra = extra.group_by("grp", maintain_order=True).agg(
+        extra=pl.col("line").str.join("\n"), extra_last=pl.col("line_no").max())
+    heads = heads.join(extra, on="grp", how="left")
+    more = pl.col("extra").is_not_null()
+    return heads.with_columns(
+        body=pl.when(more).then(pl.concat_str([pl.col("body"), pl.lit("\n"), pl.col("extra")])
+                                .str.strip_chars_end("\n")).otherwise(pl.col("body")),
+        raw=pl.when(more).then(pl.concat_str([pl.col("line"), pl.lit("\n"), pl.col("extra")]))
+        .otherwise(pl.col("line")),
+        last_line=pl.when(more).then(pl.col("extra_last")).otherwise(pl.col("line_no")),
+    ).drop("extra", "extra_last")
+
+
+def _location() -> pl.Expr:
+    return pl.when(pl.col("last_line") > pl.col("line_no")) \
+        .then(pl.format("lines {}-{}", pl.col("line_no"), pl.col("last_line"))) \
+        .otherwise(pl.format("line {}", pl.col("line_no")))
+
+
+def _bad_lines(heads: pl.DataFrame, bad: dict) -> pl.DataFrame:
+    rows = heads.filter(pl.col("bad"))
+    return rows.select(
+        location=_location(),
+        reason="bad_reason",
+        raw=pl.concat_str([pl.col("bad_raw").fill_null(pl.col("line")),
+                           pl.col("raw").str.slice(pl.col("line").str.len_chars())]),
+    )
+
+
+def _orphans(lines: pl.DataFrame) -> pl.DataFrame:
+    """Non-empty lines before the file's first message: nothing to attach them to."""
+    rows = lines.filter((pl.col("grp") < 0) & (pl.col("line").str.strip_chars() != ""))
+    return rows.select(location=pl.format("line {}", pl.col("line_no")),
+                       reason=pl.lit("text before the first message"), raw="line")
+
+
+def _to_utc(tz: str) -> pl.Expr:
+    """Local wall-clock time to UTC. A time skipped by a DST change is read one hour later."""
+    local = pl.col("local_ts")
+    zoned = local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    shifted = (local + pl.duration(hours=1)).dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    return zoned.fill_null(shifted).dt.convert_time_zone("UTC")
+
+
+def _check_zone(tz: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as Europe/Paris or UTC") from None
+
+
+def _see(accounts: dict[str, list[dt.datetime]], name: str, first: dt.datetime, last: dt.datetime) -> None:
+    if name in accounts:
+        seen = accounts[name]
+        seen[0], seen[1] = min(seen[0], first), max(seen[1], last)
+    else:
+        accounts[name] = [first, last]
+
+
+def _account_row(reader: ExportReader, name: str, first: dt.datetime, last: dt.datetime) -> dict:
+    return {
+        "account_id": reader.account_id(name), "platform": PLATFORM, "community": reader.options.community,
+        "native_id": name, "display_name": "You (who exported the chat)" if name == YOU else name,
+        "handle": None, "email": None, "phone": phone_of(name), "is_bot": False,
+        "first_seen_at": first, "last_seen_at": last,
+    }

@@ -1,0 +1,92 @@
+"""Where a WhatsApp chat's text is (a `.txt`, or inside a `.zip`) and what the chat is called."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
+from connectors.whatsapp.header import HEADER_RE
+
+# "Export chat" names the file after the chat, in the phone's language.
+_EXPORT_PREFIXES = re.compile(
+    r"^(?:WhatsApp Chat with |WhatsApp Chat - |WhatsApp Chat mit |Chat de WhatsApp con |"
+    r"Conversa do WhatsApp com |Discussion WhatsApp avec |Chat WhatsApp con |WhatsApp-chat met |"
+    r"Чат WhatsApp с |WhatsApp Sohbeti: )"
+)
+_COPY_SUFFIX = re.compile(r" ?\(\d+\)$")
+
+
+@dataclass(frozen=True)
+class ChatFile:
+    path: Path
+    chat_name: str
+    member: str | None  # the text file inside a zip
+    size: int  # bytes of text to read, for progress
+
+    @contextmanager
+    def open(self) -> Iterator[BinaryIO]:
+        if self.member is None:
+            with open(self.path, "rb") as f:
+                yield f
+        else:
+            with open_zip(self.path) as archive, archive.open(self.member) as f:
+                yield f
+
+
+def chat_name_from(path: Path) -> str:
+    """`WhatsApp Chat with Makers.txt` -> `Makers`; an iOS `_chat.txt` is named by its zip or folder."""
+    stem = path.stem
+    if stem == "_chat" and path.parent.name:
+        stem = path.parent.name
+    return _COPY_SUFFIX.sub("", _EXPORT_PREFIXES.sub("", stem)).strip() or stem
+
+
+def locate(path: Path) -> ChatFile:
+    """The chat text of an export file, or UnreadableExport saying why there is none."""
+    if not path.is_file():
+        raise UnreadableExport(path, "no such file", "check the path")
+    if zipfile.is_zipfile(path):
+        with open_zip(path) as archive:
+            texts = [m for m in zip_members(archive) if m.filename.lower().endswith(".txt")]
+            chat = next((m for m in texts if Path(m.filename).name == "_chat.txt"), None)
+            if chat is None and len(texts) == 1:
+                chat = texts[0]
+            if chat is None:
+                raise UnreadableExport(path, f"the zip holds {len(texts)} text files and none is the chat",
+                                       "pass the chat's .txt itself")
+            with archive.open(chat) as f:
+                check_not_empty_or_binary(path, f.read(65536))
+            return ChatFile(path, chat_name_from(path.with_suffix(".txt")) if Path(chat.filename).name == "_chat.txt"
+                            else chat_name_from(Path(chat.filename)), chat.filename, chat.file_size)
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    check_not_empty_or_binary(path, head)
+    return ChatFile(path, chat_name_from(path), None, path.stat().st_size)
+
+
+def looks_like_whatsapp(head: bytes) -> bool:
+    """True if the first lines of a text are WhatsApp message lines (for `--platform auto`)."""
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines()[:40] if ln.strip()]
+    hits = sum(1 for ln in lines if HEADER_RE.match(ln))
+    return hits >= max(1, len(lines) // 4)
+
+
+def sniff(path: Path) -> bool:
+    try:
+        chat = locate(path)
+    except UnreadableExport:
+        return False
+    with chat.open() as f:
+        return looks_like_whatsapp(f.read(16384))
+
+
+def head_of(chat: ChatFile, size: int = 65536) -> bytes:
+    with chat.open() as f:
+        return f.read(size)
+

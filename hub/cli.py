@@ -1,0 +1,191 @@
+"""The `hub` command: ingest exports, query the warehouse, run the demo, simulate communities."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from hub.config import ConfigError, load_config
+
+app = typer.Typer(help="Community Hub: one warehouse for a community's chats on every platform.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file [default: $HUB_DB, else ./data/hub.duckdb]")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
+PROGRESS_FROM_BYTES = 8 << 20
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files or folders of exports")],
+    db: DbOption = None,
+    config: ConfigOption = None,
+    community: Annotated[Optional[str], typer.Option(help="Community slug [default: the configured one]")] = None,
+    channel: Annotated[Optional[str], typer.Option(help="Channel name, instead of the one in the file name")] = None,
+    platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp")] = "auto",
+    tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one [default: the community's, else UTC]")] = None,
+    force: Annotated[bool, typer.Option(help="Read files again even if already loaded unchanged")] = False,
+) -> None:
+    """Load export files into the warehouse: per file, records new, duplicate and quarantined."""
+    from hub.ingest import expand, ingest_file
+    from warehouse.db import connect
+    from warehouse.marts import refresh
+
+    try:
+        cfg = load_config(config)
+        if tz is not None:
+            from hub.config import check_timezone
+            check_timezone(tz)
+    except (ConfigError, ValueError) as e:
+        raise _fail(str(e)) from None
+    files = expand(paths)
+    if not files:
+        raise _fail("no files to ingest")
+    table = Table("file", "platform", "channel", "new", "duplicate", "quarantined", title="Ingested")
+    failures = quarantined = 0
+    with connect(db) as con:
+        for path in files:
+            with _progress_for(path) as progress:
+                report = ingest_file(con, path, config=cfg, community=community, channel=channel,
+                                     platform=platform, tz=tz, force=force, progress=progress)
+            if report.error:
+                failures += 1
+                err.print(f"[red]error:[/red] {report.error}", highlight=False, soft_wrap=True)
+                continue
+            r = report.result
+            quarantined += r.quarantined
+            table.add_row(str(path), report.platform, report.channel, f"{r.new:,}", f"{r.duplicate:,}",
+                          f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
+        if table.row_count:
+            refresh(con)
+    if table.row_count:
+        out.print(table)
+    if quarantined:
+        out.print(f"[yellow]{quarantined:,} record(s) quarantined[/yellow]: "
+                  "hub query \"SELECT * FROM quarantine\" shows where and why.")
+    if failures:
+        raise typer.Exit(1)
+
+
+class _progress_for:
+    """A progress bar for files big enough to wait on, on a terminal; otherwise nothing."""
+
+    def __init__(self, path: Path) -> None:
+        big = path.is_file() and path.stat().st_size >= PROGRESS_FROM_BYTES
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                            console=err, transient=True) if big and err.is_terminal else None
+
+    def __enter__(self):
+        if self.bar is None:
+            return None
+        self.bar.start()
+        task = self.bar.add_task("reading", total=None)
+        return lambda done, total: self.bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="SQL to run (read-only)")],
+    db: DbOption = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
+) -> None:
+    """Run SQL on a read-only connection to the warehouse."""
+    import duckdb
+
+    from warehouse.db import WarehouseMissing, connect
+
+    if format not in ("table", "csv", "json"):
+        raise _fail("--format is table, csv or json")
+    try:
+        with connect(db, read_only=True) as con:
+            cursor = con.execute(sql)
+            names = [d[0] for d in cursor.description or []]
+            rows = cursor.fetchall()
+    except WarehouseMissing as e:
+        raise _fail(str(e)) from None
+    except duckdb.Error as e:
+        raise _fail(str(e).splitlines()[0]) from None
+    if format == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+    elif format == "json":
+        sys.stdout.write(json.dumps([dict(zip(names, r)) for r in rows], default=str, ensure_ascii=False) + "\n")
+    else:
+        table = Table(*names)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row))
+        out.print(table)
+
+
+@app.command()
+def report(
+    db: DbOption = None,
+    community: Annotated[Optional[str], typer.Option(help="Only this community")] = None,
+) -> None:
+    """Print the cross-platform summary of each community in the warehouse."""
+    from hub.report import print_report
+    from warehouse.db import WarehouseMissing, connect
+
+    try:
+        with connect(db, read_only=True) as con:
+            print_report(con, out, community=community)
+    except WarehouseMissing as e:
+        raise _fail(str(e)) from None
+
+
+@app.command()
+def simulate(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the export and its ground truth into")],
+    members: Annotated[int, typer.Option(help="Members in the community")] = 60,
+    days: Annotated[int, typer.Option(help="Days of history")] = 180,
+    messages: Annotated[Optional[int], typer.Option(help="About this many messages (scales activity)")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same community")] = 1,
+    variant: Annotated[str, typer.Option(help="Export variant, e.g. android_en_gb, ios_en_us, ios_de")] = "android_en_gb",
+    name: Annotated[str, typer.Option(help="Chat name")] = "Makers",
+) -> None:
+    """Generate a community with known roles and stages, written as a WhatsApp export."""
+    from hub.simulate import simulate as run
+    from hub.simulate.whatsapp import VARIANTS, write_export
+
+    if variant not in VARIANTS:
+        raise _fail(f"unknown variant {variant!r}: known are {', '.join(VARIANTS)}")
+    sim = run(members=members, days=days, seed=seed, messages=messages, name=name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = write_export(sim, out_dir, variant)
+    (out_dir / f"{path.stem}.truth.json").write_text(json.dumps(sim.truth(), indent=1, default=str))
+    out.print(f"wrote {len(sim.messages):,} messages by {len(sim.members)} members to {path}")
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option(help="Warehouse file for the demo")] = Path("data/demo.duckdb"),
+    workdir: Annotated[Path, typer.Option(help="Where the sample exports are written")] = Path("data/demo"),
+) -> None:
+    """Simulate a community on every platform, run the whole Dagster pipeline, print the report."""
+    from hub.demo import run_demo
+
+    run_demo(db=db, workdir=workdir, console=out)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,211 @@
+"""`hub.yaml`: the communities a hub serves and where their conversations come from.
+
+    communities:
+      - slug: makers                      # lower-case id used in every table
+        name: Makers Collective
+        timezone: Europe/Paris            # for exports that carry no time zone (WhatsApp), and weeks
+        promoters: ["Alice Martin", {platform: whatsapp, account: "+33 6 12 34 56 78"}]
+        sources:
+          - platform: whatsapp
+            path: exports/WhatsApp Chat with Makers.txt   # a file, or a folder of exports
+            channel: Makers                               # optional: overrides the name in the file name
+          - platform: whatsapp
+            inbox: inbox/makers                            # new files dropped here are picked up by Dagster
+          - platform: slack
+            token_env: SLACK_BOT_TOKEN                     # credentials by environment-variable name, never inline
+
+Relative paths are relative to the file. Errors name the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from hub.model import Platform
+
+DEFAULT_PATH = Path("hub.yaml")
+DEFAULT_COMMUNITY = "default"
+
+
+class ConfigError(Exception):
+    pass
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Promoter(_Strict):
+    """A promoter by display name (`"Alice Martin"`), or by one platform account."""
+
+    name: str | None = None
+    platform: Platform | None = None
+    account: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _named(self) -> "Promoter":
+        if not self.name and not (self.platform and self.account):
+            raise ValueError("a promoter is a name, or a mapping with platform and account")
+        return self
+
+
+class Source(_Strict):
+    platform: Platform | Literal["auto"] = "auto"
+    path: Path | None = None
+    inbox: Path | None = None
+    channel: str | None = None
+    timezone: str | None = None
+    token_env: str | None = None
+    base_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_location(self) -> "Source":
+        given = [k for k in ("path", "inbox", "token_env") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"a source needs exactly one of path, inbox or token_env (got {given or 'none'})")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+            raise ValueError("token_env is the NAME of an environment variable (e.g. SLACK_BOT_TOKEN), not a token")
+        return value
+
+
+class Community(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+    name: str | None = None
+    timezone: str = "UTC"
+    promoters: list[Promoter] = []
+    sources: list[Source] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.slug
+
+
+class HubConfig(_Strict):
+    communities: list[Community] = []
+    path: Path | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _unique_slugs(self) -> "HubConfig":
+        slugs = [c.slug for c in self.communities]
+        duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
+        if duplicated:
+            raise ValueError(f"community slugs must be unique: {', '.join(duplicated)}")
+        return self
+
+    def community(self, slug: str | None) -> Community:
+        """The named community; with no name, the only one configured, else an ad-hoc 'default'."""
+        if slug is None:
+            if len(self.communities) == 1:
+                return self.communities[0]
+            if not self.communities:
+                return Community(slug=DEFAULT_COMMUNITY, name="Default community")
+            raise ConfigError("several communities are configured: say which with --community "
+                              f"({', '.join(c.slug for c in self.communities)})")
+        for c in self.communities:
+            if c.slug == slug:
+                return c
+        if not self.communities or slug == DEFAULT_COMMUNITY:
+            return Community(slug=slug)
+        raise ConfigError(f"no community {slug!r} in {self.path}: "
+                          f"known are {', '.join(c.slug for c in self.communities)}")
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the file, made absolute relative to the file's folder."""
+        base = self.path.parent if self.path else Path.cwd()
+        return path if path.is_absolute() else (base / path)
+
+    def source_for(self, file: Path) -> tuple[Community, Source] | None:
+        """The configured source a file belongs to (its path, or inside its folder or inbox)."""
+        file = file.resolve()
+        for community in self.communities:
+            for source in community.sources:
+                where = source.path or source.inbox
+                if where is None:
+                    continue
+                where = self.resolve(where).resolve()
+                if file == where or where in file.parents:
+                    return community, source
+        return None
+
+
+def check_timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/Paris or UTC") from None
+    return value
+
+
+def load_config(path: str | Path | None = None, *, required: bool | None = None) -> HubConfig:
+    """Read and validate hub.yaml. Without a path, ./hub.yaml if it exists, else an empty config."""
+    explicit = path is not None
+    path = Path(path) if explicit else DEFAULT_PATH
+    if not path.exists():
+        if explicit if required is None else required:
+            raise ConfigError(f"{path}: no such configuration file")
+        return HubConfig()
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the file must be a mapping with a 'communities' key")
+    try:
+        return HubConfig.model_validate({**data, "path": path})
+    except ValidationError as e:
+        raise ConfigError("\n".join(_describe(path, data, err) for err in e.errors())) from None
+
+
+def _describe(path: Path, data: object, error: dict) -> str:
+    loc, line = _locate(data, list(error["loc"]))
+    key = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(loc)) or "(top)"
+    return f"{path}:{line}: {key}: {error['msg'].removeprefix('Value error, ')}"
+
+
+def _locate(node: object, loc: list) -> tuple[list, int]:
+    """The error's path through the document (without pydantic's union-member tags) and its line."""
+    kept, line = [], 1
+    for i, part in enumerate(loc):
+        lc = getattr(node, "lc", None)
+        if isinstance(part, int) and isinstance(node, list) and part < len(node):
+            line = lc.item(part)[0] + 1 if lc else line
+            node = node[part]
+        elif isinstance(node, dict) and part in node:
+            line = lc.key(part)[0] + 1 if lc else line
+            node = node[part]
+        elif i < len(loc) - 1:
+            continue  # a union member's name, not a key of the document
+        kept.append(part)
+    return kept, line

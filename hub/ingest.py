@@ -1,0 +1,99 @@
+"""Ingest export files: pick the connector, read, load into the warehouse, say what happened.
+
+Used by the `hub ingest` command and by the Dagster assets alike, so both behave the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from connectors import detect_platform, reader_for
+from connectors.files import UnreadableExport, sha256_of
+from hub.config import HubConfig
+from hub.model import Batch
+from warehouse.load import LoadResult, SourceFile, load, source_loaded
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class FileReport:
+    path: Path
+    platform: str | None = None
+    community: str | None = None
+    channel: str | None = None
+    result: LoadResult | None = None
+    skipped: bool = False  # the same file was already loaded: nothing read
+    error: str | None = None
+
+
+def expand(paths: Iterable[str | Path]) -> list[Path]:
+    """Files to ingest: the files given, and the files inside folders given (not hidden ones)."""
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*")
+                                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+        else:
+            files.append(p)
+    return files
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig, community: str | None = None,
+                channel: str | None = None, platform: str = "auto", tz: str | None = None, force: bool = False,
+                progress: Progress | None = None) -> FileReport:
+    """Read one export file into the warehouse. An unreadable file is reported, not raised."""
+    report = FileReport(path)
+    try:
+        configured = config.source_for(path)
+        target = config.community(community or (configured[0].slug if configured else None))
+        source_cfg = configured[1] if configured else None
+        if platform == "auto" and source_cfg and source_cfg.platform != "auto":
+            platform = source_cfg.platform
+        report.platform = detect_platform(path) if platform == "auto" else platform
+        module = reader_for(report.platform)
+        options = module.Options(
+            community=target.slug,
+            channel=channel or (source_cfg.channel if source_cfg else None),
+            tz=tz or (source_cfg.timezone if source_cfg else None) or target.timezone,
+        )
+        reader = module.ExportReader(path, options, progress=progress)
+        report.community, report.channel = target.slug, reader.channel_name
+        source = SourceFile(
+            platform=report.platform, community=target.slug, path=str(path), sha256=sha256_of(path),
+            bytes=path.stat().st_size, channel_id=reader.channel_id,
+            community_name=target.display_name, community_timezone=target.timezone,
+            options={"tz": options.tz, "channel": reader.channel_name},
+        )
+        previous = None if force else source_loaded(con, source)
+        if previous is not None:
+            report.skipped = True
+            report.result = LoadResult(source.source_id, records=previous[0], new=0, quarantined=previous[1])
+            return report
+        report.result = _load_with_final_date_order(con, module, path, options, source, progress)
+    except UnreadableExport as e:
+        report.error = str(e)
+    return report
+
+
+def _load_with_final_date_order(con, module, path, options, source, progress) -> LoadResult:
+    reader = module.ExportReader(path, options, progress=progress)
+    try:
+        return load(con, source, _described(reader, source))
+    except getattr(module, "DateOrderChanged", ()) as changed:
+        # The first chunk's dates misled the reader; the load was rolled back. Read again, decided.
+        options.date_order = changed.order
+        reader = module.ExportReader(path, options, progress=progress)
+        return load(con, source, _described(reader, source))
+
+
+def _described(reader, source: SourceFile) -> Iterator[Batch]:
+    """The reader's batches; once read, what it learnt about the file goes into the source's options."""
+    yield from reader.batches()
+    summary = reader.summary
+    if getattr(summary, "date_order", None):
+        source.options["date_order"] = summary.date_order

@@ -1,0 +1,70 @@
+"""The DuckDB warehouse file: where it is, how to open it, and its versioned schema."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_PATH = Path("data") / "hub.duckdb"
+
+
+class WarehouseMissing(Exception):
+    pass
+
+
+def default_path() -> Path:
+    """`$HUB_DB`, else `./data/hub.duckdb`."""
+    return Path(os.environ.get("HUB_DB") or DEFAULT_PATH)
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse, migrated to the current schema unless read-only."""
+    path = Path(path) if path else default_path()
+    if read_only:
+        if not path.exists():
+            raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Insertion order is not a property of our tables (rows carry their order as data), and not
+    # preserving it lets DuckDB load in parallel.
+    con = duckdb.connect(str(path), config={"preserve_insertion_order": False})
+    migrate(con)
+    return con
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with the package, in order."""
+    found = []
+    for entry in resources.files("warehouse.migrations").iterdir():
+        if entry.name.endswith(".sql"):
+            version = int(entry.name.split("_", 1)[0])
+            found.append((version, entry.name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations this database has not seen yet, each in its own transaction."""
+    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())""")
+    done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(name)
+    return applied
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]

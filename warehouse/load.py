@@ -1,0 +1,182 @@
+"""Idempotent loading of canonical batches into the core tables.
+
+One source file is one transaction: either everything it brings is in the warehouse, or (on any
+error, including an interrupt) nothing is. Loading the same or an overlapping export again adds
+nothing twice: messages, membership events and reactions are keyed by their ids and new rows are
+inserted by anti-join; accounts, channels and the source row are upserted; the source's quarantine
+rows are replaced.
+
+Connectors guarantee that ids are unique within one source; the loader makes them unique across
+sources.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import duckdb
+
+from hub.model import Batch
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    platform: str
+    community: str
+    path: str
+    sha256: str
+    bytes: int
+    channel_id: str | None = None
+    community_name: str | None = None  # upserted into communities with the load, if given
+    community_timezone: str = "UTC"
+    options: dict = field(default_factory=dict)
+
+    @property
+    def source_id(self) -> str:
+        key = "\x1f".join([self.platform, self.community, self.channel_id or "", self.sha256])
+        return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+@dataclass
+class LoadResult:
+    source_id: str
+    records: int = 0
+    new: int = 0
+    quarantined: int = 0
+    accounts_new: int = 0
+    events_new: int = 0
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+
+    @property
+    def duplicate(self) -> int:
+        return self.records - self.new
+
+
+def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[Batch]) -> LoadResult:
+    """Load one source's batches in one transaction; the warehouse is unchanged if anything fails."""
+    result = LoadResult(source.source_id)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if source.community_name is not None:
+            upsert_community(con, source.community, source.community_name, source.community_timezone)
+        con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
+        for batch in batches:
+            con.register("rows", batch.table)
+            try:
+                _LOADERS[batch.stream](con, source, batch, result)
+            finally:
+                con.unregister("rows")
+        _upsert_source(con, source, result)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    (new,) = con.execute(
+        """INSERT INTO messages BY NAME
+           SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+           FROM rows b ANTI JOIN messages m ON m.message_id = b.message_id""",
+        {"platform": source.platform, "community": source.community, "source_id": source.source_id},
+    ).fetchone()
+    span = con.execute("SELECT min(sent_at), max(sent_at) FROM rows").fetchone()
+    result.records += batch.table.num_rows
+    result.new += new
+    result.first_at = min(filter(None, [result.first_at, span[0]]), default=None)
+    result.last_at = max(filter(None, [result.last_at, span[1]]), default=None)
+
+
+def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    (known,) = con.execute("SELECT count(*) FROM accounts WHERE account_id IN (SELECT account_id FROM rows)").fetchone()
+    con.execute(
+        """INSERT INTO accounts BY NAME SELECT * FROM rows
+           ON CONFLICT (account_id) DO UPDATE SET
+             display_name  = coalesce(excluded.display_name, display_name),
+             handle        = coalesce(excluded.handle, handle),
+             email         = coalesce(excluded.email, email),
+             phone         = coalesce(excluded.phone, phone),
+             is_bot        = excluded.is_bot OR is_bot,
+             first_seen_at = least(first_seen_at, excluded.first_seen_at),
+             last_seen_at  = greatest(last_seen_at, excluded.last_seen_at)"""
+    )
+    result.accounts_new += batch.table.num_rows - known
+
+
+def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO channels BY NAME SELECT * FROM rows
+           ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, kind = excluded.kind"""
+    )
+
+
+def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    (new,) = con.execute(
+        """INSERT INTO membership_events BY NAME
+           SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+           FROM rows b ANTI JOIN membership_events e ON e.event_id = b.event_id""",
+        {"platform": source.platform, "community": source.community, "source_id": source.source_id},
+    ).fetchone()
+    result.events_new += new
+
+
+def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO reactions BY NAME
+           SELECT b.*, $platform AS platform, $source_id AS source_id
+           FROM rows b ANTI JOIN reactions r
+             ON r.message_id = b.message_id AND r.emoji = b.emoji
+            AND r.reactor_id IS NOT DISTINCT FROM b.reactor_id""",
+        {"platform": source.platform, "source_id": source.source_id},
+    )
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute("INSERT INTO quarantine BY NAME SELECT b.*, $source_id AS source_id FROM rows b",
+                {"source_id": source.source_id})
+    result.quarantined += batch.table.num_rows
+
+
+def _upsert_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO sources (source_id, platform, community, channel_id, path, sha256, bytes, ingested_at,
+                                records, quarantined, first_at, last_at, options)
+           VALUES ($id, $platform, $community, $channel_id, $path, $sha256, $bytes, now(),
+                   $records, $quarantined, $first_at, $last_at, $options)
+           ON CONFLICT (source_id) DO UPDATE SET
+             path = excluded.path, records = excluded.records, quarantined = excluded.quarantined,
+             first_at = excluded.first_at, last_at = excluded.last_at, options = excluded.options""",
+        {"id": source.source_id, "platform": source.platform, "community": source.community,
+         "channel_id": source.channel_id, "path": source.path, "sha256": source.sha256, "bytes": source.bytes,
+         "records": result.records, "quarantined": result.quarantined, "first_at": result.first_at,
+         "last_at": result.last_at, "options": json.dumps(source.options, sort_keys=True)},
+    )
+
+
+def upsert_community(con: duckdb.DuckDBPyConnection, slug: str, name: str, timezone: str) -> None:
+    con.execute(
+        """INSERT INTO communities VALUES (?, ?, ?)
+           ON CONFLICT (community) DO UPDATE SET name = excluded.name, timezone = excluded.timezone""",
+        [slug, name, timezone],
+    )
+
+
+def source_loaded(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[int, int] | None:
+    """(records, quarantined) if this exact file was already loaded to this destination, else None."""
+    return con.execute("SELECT records, quarantined FROM sources WHERE source_id = ?", [source.source_id]).fetchone()
+
+
+_LOADERS = {
+    "messages": _messages,
+    "accounts": _accounts,
+    "channels": _channels,
+    "membership_events": _membership,
+    "reactions": _reactions,
+    "quarantine": _quarantine,
+}

@@ -35,9 +35,16 @@ def check_not_empty_or_binary(path: Path, head: bytes) -> None:
     """Refuse empty and binary files early, with a message a person can act on."""
     if not head.strip(b" \t\r\n" + _BOM):
         raise UnreadableExport(path, "the file is empty", "export the chat again and pass the new file")
-    if b"\x00" in head[:8192]:
+    sample = head[:8192]
+    if sample.count(b"\x00") > len(sample) // 100 or _control_share(sample) > 0.05:
         raise UnreadableExport(path, "this is a binary file, not a chat export",
                                "pass the .txt, .json or .zip file the platform's export wrote")
+
+
+def _control_share(sample: bytes) -> float:
+    """Share of bytes that no text file has (C0 controls other than tab, newlines and form feed)."""
+    controls = sample.translate(None, delete=bytes(range(32, 256)) + b"\t\n\r\x0c")
+    return len(controls) / max(1, len(sample))
 
 
 def open_zip(path: Path) -> zipfile.ZipFile:
@@ -65,35 +72,36 @@ class LineChunk:
     lines: list[str]
     bad: dict[int, tuple[str, str]] = field(default_factory=dict)
     bytes_done: int = 0
+    last: bool = False  # no more lines after these
 
 
 def read_line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
     """Decoded lines in chunks cut at line ends; CRLF becomes LF and a leading BOM is dropped."""
-    leftover, line_no, done, first = b"", 1, 0, True
-    while True:
-        data = stream.read(chunk_bytes)
-        done += len(data)
-        buf = leftover + data
-        if data:
+    pending, line_no, done, first = b"", 1, 0, True
+    block = stream.read(chunk_bytes)
+    while block:
+        done += len(block)
+        ahead = stream.read(chunk_bytes)  # one block of look-ahead tells the last chunk apart
+        buf = pending + block
+        pending = b""
+        if ahead:
             cut = buf.rfind(b"\n")
-            if cut < 0:
-                leftover = buf
+            if cut < 0:  # a line longer than a chunk: keep reading
+                pending, block = buf, ahead
                 continue
-            buf, leftover = buf[: cut + 1], buf[cut + 1:]
+            buf, pending = buf[: cut + 1], buf[cut + 1:]
         if first:
             buf, first = buf.removeprefix(_BOM), False
-        if not buf:
-            return
-        text, bad = _decode(buf)
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-        lines = text.split("\n")
-        if text.endswith("\n"):
-            lines.pop()
-        yield LineChunk(line_no, lines, bad, done)
-        line_no += len(lines)
-        if not data:
-            return
+        if buf:
+            text, bad = _decode(buf)
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            lines = text.split("\n")
+            if text.endswith("\n"):
+                lines.pop()
+            yield LineChunk(line_no, lines, bad, done, last=not ahead)
+            line_no += len(lines)
+        block = ahead
 
 
 def _decode(buf: bytes) -> tuple[str, dict[int, tuple[str, str]]]:
@@ -107,5 +115,5 @@ def _decode(buf: bytes) -> tuple[str, dict[int, tuple[str, str]]]:
             lines.append(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
             lines.append("")
-            bad[i] = (f"invalid UTF-8 at byte {e.start} of the line", raw.decode("utf-8", "backslashreplace"))
+            bad[i] = (f"invalid UTF-8 at byte {e.start + 1} of the line", raw.decode("utf-8", "backslashreplace"))
     return "\n".join(lines), bad

@@ -114,7 +114,7 @@ class ExportReader:
         with self.chat.open() as stream:
             for chunk in read_line_chunks(stream, self._chunk_bytes):
                 self.summary.lines += len(chunk.lines)
-                yield from self._parse(_prepend(state.held, chunk), state, last=False)
+                yield from self._parse(_prepend(state.held, chunk), state, last=chunk.last)
                 if self._progress:
                     self._progress(chunk.bytes_done, self.chat.size)
         if state.held is not None:
@@ -137,7 +137,7 @@ class ExportReader:
         else:
             state.held = None
         lines = lines.with_columns(line_no=pl.col("row").cast(pl.Int64) + chunk.first_line,
-                                   grp=pl.col("start").cum_sum() - 1)
+                                   grp=pl.col("start").cast(pl.Int64).cum_sum() - 1)
         heads = _fold_continuations(lines)
         quarantine = [_orphans(lines), _bad_lines(heads, chunk.bad)]
         good = heads.filter(~pl.col("bad"))
@@ -300,7 +300,7 @@ def _prepend(held: LineChunk | None, chunk: LineChunk) -> LineChunk:
         return chunk
     offset = len(held.lines)
     bad = dict(held.bad) | {i + offset: v for i, v in chunk.bad.items()}
-    return LineChunk(held.first_line, held.lines + chunk.lines, bad, chunk.bytes_done)
+    return LineChunk(held.first_line, held.lines + chunk.lines, bad, chunk.bytes_done, chunk.last)
 
 
 def _mark_starts(lines: pl.DataFrame, bad: dict[int, tuple[str, str]]) -> pl.DataFrame:

@@ -1,0 +1,171 @@
+"""The header variants WhatsApp writes in locales we have no corpus sample of.
+
+Each case is one or two lines as a phone in that locale writes them; the test reads them through
+the connector and checks the local wall-clock time, the author and the text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from connectors.whatsapp.header import infer_order, seconds_of_day, split_date
+from connectors.whatsapp.parse import ExportReader, Options
+
+T = dt.datetime(2022, 3, 27, 21, 41, 35)
+T0 = T.replace(second=0)
+PM_AT_3 = dt.datetime(2019, 6, 20, 15, 4)
+
+
+def read(tmp_path: Path, text: str, *, name: str = "WhatsApp Chat with Test.txt", tz: str = "UTC",
+         encoding: str = "utf-8") -> tuple[pl.DataFrame, list]:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    reader = ExportReader(path, Options(community="c", tz=tz))
+    batches = list(reader.batches())
+    messages = [b.table for b in batches if b.stream == "messages"]
+    quarantined = [row for b in batches if b.stream == "quarantine" for row in b.table.to_pylist()]
+    frame = pl.from_arrow(pa.concat_tables(messages)) if messages else pl.DataFrame()
+    return frame, quarantined
+
+
+def local(frame: pl.DataFrame, tz: str = "UTC") -> list[dt.datetime]:
+    return [t.replace(tzinfo=None) for t in frame["sent_at"].dt.convert_time_zone(tz).to_list()]
+
+
+CASES = [
+    # (description, line, expected local time)
+    ("iOS en-US 12h with seconds", "[3/27/22, 9:41:35 PM] Ana: hi", T),
+    ("iOS en-GB 24h", "[27/03/2022, 21:41:35] Ana: hi", T),
+    ("Android en-GB", "27/03/2022, 21:41 - Ana: hi", T0),
+    ("Android en-US 12h NNBSP", "3/27/22, 9:41\u202fPM - Ana: hi", T0),
+    ("Android de dd.mm.yy", "27.03.22, 21:41 - Ana: hi", T0),
+    ("Android cs no comma", "27.03.22 21:41 - Ana: hi", T0),
+    ("Android nl dd-mm-yyyy", "27-03-2022 21:41 - Ana: hi", T0),
+    ("ISO yyyy-mm-dd", "2022-03-27, 21:41 - Ana: hi", T0),
+    ("yyyy/mm/dd", "2022/03/27, 21:41 - Ana: hi", T0),
+    ("Android es p. m. with NBSP", "27/3/2022, 9:41 p.\u00a0m. - Ana: hi", T0),
+    ("a.m./p.m. en-CA", "2022-03-27, 9:41 p.m. - Ana: hi", T0),
+    ("lower-case pm", "27/03/2022, 9:41 pm - Ana: hi", T0),
+    ("in the evening", "27/03/2022, 9:41 in the evening - Ana: hi", T0),
+    ("at night, after midnight", "27/03/2022, 12:41 at night - Ana: hi", T0.replace(hour=0)),
+    ("dotted 24h clock (id)", "27/03/22 21.41 - Ana: hi", T0),
+    ("iOS fi: klo and dotted clock", "[27.3.2022 klo 21.41.35] Ana: hi", T),
+    ("Arabic-Indic digits, Arabic comma, RLM, م",
+     "٢٧\u200f/٣\u200f/٢٠٢٢، ٩:٤١ م - Ana: hi", T0),
+    ("iOS Arabic with seconds", "[٢٧/٣/٢٠٢٢، ٩:٤١:٣٥ م] Ana: hi", T),
+    ("Persian digits, year first", "۲۰۲۲/۳/۲۷، ۲۱:۴۱ - Ana: hi", T0),
+    ("Devanagari digits", "२७/०३/२०२२, २१:४१ - Ana: hi", T0),
+    ("Thai Buddhist year", "[3/27/2565 BE, 21:41:35] Ana: hi", T),
+    ("Japanese era year", "[3/27/R4, 21:41:35] Ana: hi", T),
+    ("Chinese marker before the time", "2019/6/20 下午3:04 - Ana: hi", PM_AT_3),
+    ("Japanese marker before the time", "[2019/06/20 午後3:04:00] Ana: hi", PM_AT_3),
+    ("Korean, two-digit year first", "19. 6. 20. 오후 3:04 - Ana: hi\n19. 6. 21. 오전 9:00 - Ana: next", PM_AT_3),
+    ("Vietnamese time first", "[21:41:35, 27/3/22] Ana: hi", T),
+    ("legacy ': ' terminator", "3/27/22, 9:41:35 PM: Ana: hi", T),
+    ("BOM and LRM marks", "\ufeff\u200e[27/03/2022, 21:41:35] Ana: hi", T),
+    ("Hungarian dotted year-first", "2022. 03. 27. 21:41 - Ana: hi", T0),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), [(c[1], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_header_variant(tmp_path: Path, line: str, expected: dt.datetime) -> None:
+    frame, quarantined = read(tmp_path, line + "\n")
+    assert quarantined == []
+    assert local(frame)[0] == expected
+    assert frame["author_name"][0] == "Ana"
+    assert frame["text"][0] == "hi"
+
+
+def test_date_order_is_inferred_from_all_dates_of_the_file(tmp_path: Path) -> None:
+    # The first dates are ambiguous (day and month both <= 12); a later one settles it.
+    text = "01/02/21, 10:00 - Ana: a\n03/02/21, 10:00 - Ana: b\n25/02/21, 10:00 - Ana: c\n"
+    frame, _ = read(tmp_path, text)
+    assert [t.date() for t in local(frame)] == [dt.date(2021, 2, 1), dt.date(2021, 2, 3), dt.date(2021, 2, 25)]
+    text = "01/02/21, 10:00 - Ana: a\n01/03/21, 10:00 - Ana: b\n01/25/21, 10:00 - Ana: c\n"
+    frame, _ = read(tmp_path, text)
+    assert [t.date() for t in local(frame)] == [dt.date(2021, 1, 2), dt.date(2021, 1, 3), dt.date(2021, 1, 25)]
+
+
+def test_ambiguous_dates_follow_the_chat_day_by_day() -> None:
+    # Both orders are valid for every date; read day-first the chat would jump a month at a time.
+    dates = [(split_date(s), 1) for s in ["1/2/21", "1/3/21", "1/4/21", "1/5/21"]]
+    assert infer_order(dates) == "MDY"
+    dates = [(split_date(s), 1) for s in ["02.01.21", "03.01.21", "04.01.21"]]
+    assert infer_order(dates) == "DMY"
+
+
+def test_the_date_order_decided_early_is_checked_against_the_whole_file(tmp_path: Path) -> None:
+    """The first chunk alone reads day-first; the rest of the file proves it month-first."""
+    ambiguous = "".join(f"0{d}/0{m}/21, 10:00 - Ana: early {d}\n" for m in (1, 2) for d in range(1, 8))
+    decisive = "".join(f"03/{d}/21, 10:00 - Ana: late {d}\n" for d in range(13, 29)) * 3
+    path = tmp_path / "WhatsApp Chat with Order.txt"
+    path.write_text(ambiguous + decisive)
+    from connectors.whatsapp.parse import DateOrderChanged
+
+    reader = ExportReader(path, Options(community="c"), chunk_bytes=256)
+    with pytest.raises(DateOrderChanged) as changed:
+        list(reader.batches())
+    assert changed.value.order == "MDY"
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("9:41 AM", 9 * 3600 + 41 * 60), ("12:05 AM", 5 * 60), ("12:05 PM", 12 * 3600 + 5 * 60),
+    ("00:08 a. m.", 8 * 60), ("3:22_AM", 3 * 3600 + 22 * 60), ("21.41.35", 21 * 3600 + 41 * 60 + 35),
+    ("٩:٤١ ص", 9 * 3600 + 41 * 60), ("25:00", None), ("10:61", None),
+])
+def test_clock_spellings(text: str, seconds: int | None) -> None:
+    assert seconds_of_day(text) == seconds
+
+
+def test_time_zone_is_where_the_phone_was(tmp_path: Path) -> None:
+    frame, _ = read(tmp_path, "27/03/2022, 21:41 - Ana: hi\n", tz="Europe/Paris")
+    # 27 March 2022 is after the spring change: Paris is UTC+2.
+    assert frame["sent_at"][0] == dt.datetime(2022, 3, 27, 19, 41, tzinfo=dt.timezone.utc)
+    frame, _ = read(tmp_path, "27/03/2022, 02:30 - Ana: in the gap\n", tz="Europe/Paris")
+    assert frame["sent_at"][0] == dt.datetime(2022, 3, 27, 1, 30, tzinfo=dt.timezone.utc)
+
+
+def test_multiline_messages_crlf_and_out_of_order_lines(tmp_path: Path) -> None:
+    text = ("[16/03/2022, 15:20:25] Ana: first line\r\nsecond line\r\n\r\nfourth line\r\n"
+            "[16/03/2022, 18:39:29] Bo: later\r\n"
+            "[16/03/2022, 18:35:51] Ana: earlier, but written after\r\n")
+    frame, quarantined = read(tmp_path, text)
+    assert quarantined == []
+    assert frame["text"].to_list() == ["first line\nsecond line\n\nfourth line", "later", "earlier, but written after"]
+    assert frame["position"].to_list() == [1, 5, 6]  # file order is kept, times are not sorted
+    assert [t.time() for t in local(frame)] == [dt.time(15, 20, 25), dt.time(18, 39, 29), dt.time(18, 35, 51)]
+
+
+def test_a_continuation_line_that_looks_like_a_date_but_has_no_header_shape(tmp_path: Path) -> None:
+    text = "27/03/2022, 21:41 - Ana: the meeting is on\n28/03/2022 at the library\n"
+    frame, quarantined = read(tmp_path, text)
+    assert quarantined == []
+    assert frame["text"].to_list() == ["the meeting is on\n28/03/2022 at the library"]
+
+
+def test_phone_numbers_and_non_contacts_as_names(tmp_path: Path) -> None:
+    text = ("[27/03/2022, 21:41:35] \u202a+44\u00a07700\u00a0900123\u202c: hello\n"
+            "[27/03/2022, 21:41:36] ~\u202fSam Ray: hi\n")
+    frame, _ = read(tmp_path, text)
+    assert frame["author_name"].to_list() == ["+44 7700 900123", "Sam Ray"]
+
+
+def test_identical_messages_in_the_same_minute_both_count(tmp_path: Path) -> None:
+    text = "27/03/2022, 21:41 - Ana: ok\n27/03/2022, 21:41 - Ana: ok\n27/03/2022, 21:41 - Bo: ok\n"
+    frame, _ = read(tmp_path, text)
+    assert frame.height == 3
+    assert frame["message_id"].n_unique() == 3
+
+
+def test_chat_name_comes_from_the_file_name(tmp_path: Path) -> None:
+    for file_name, chat in [("WhatsApp Chat with Makers.txt", "Makers"), ("WhatsApp Chat - Makers (1).txt", "Makers"),
+                            ("Chat de WhatsApp con Makers.txt", "Makers"), ("export.txt", "export")]:
+        path = tmp_path / file_name
+        path.write_text("27/03/2022, 21:41 - Ana: hi\n")
+        assert ExportReader(path, Options()).channel_name == chat
+    assert ExportReader(path, Options(channel="Other")).channel_name == "Other"

@@ -45,11 +45,15 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig, community: str | None = None,
                 channel: str | None = None, platform: str = "auto", tz: str | None = None, force: bool = False,
-                progress: Progress | None = None) -> FileReport:
-    """Read one export file into the warehouse. An unreadable file is reported, not raised."""
-    report = FileReport(path)
+                progress: Progress | None = None, origin: Path | None = None) -> FileReport:
+    """Read one export file into the warehouse. An unreadable file is reported, not raised.
+
+    `origin` is where the file was found when `path` is its copy in the raw store: the
+    configuration is matched against it, and it is what `sources.path` records.
+    """
+    report = FileReport(origin or path)
     try:
-        configured = config.source_for(path)
+        configured = config.source_for(origin or path)
         target = config.community(community or (configured[0].slug if configured else None))
         source_cfg = configured[1] if configured else None
         if platform == "auto" and source_cfg and source_cfg.platform != "auto":
@@ -64,7 +68,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
         source = SourceFile(
-            platform=report.platform, community=target.slug, path=str(path), sha256=sha256_of(path),
+            platform=report.platform, community=target.slug, path=str(origin or path), sha256=sha256_of(path),
             bytes=path.stat().st_size, channel_id=reader.channel_id,
             community_name=target.display_name, community_timezone=target.timezone,
             options={"tz": options.tz, "channel": reader.channel_name},

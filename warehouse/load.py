@@ -180,3 +180,18 @@ _LOADERS = {
     "reactions": _reactions,
     "quarantine": _quarantine,
 }
+
+
+def record_raw_file(con: duckdb.DuckDBPyConnection, path: str, sha256: str, size: int, platform: str,
+                    stored_as: str) -> None:
+    """Register a landed export file in the raw layer (the latest content found at that path wins)."""
+    con.execute(
+        """INSERT INTO raw_files VALUES (?, ?, ?, ?, ?, now())
+           ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
+             platform = excluded.platform, stored_as = excluded.stored_as, landed_at = excluded.landed_at""",
+        [path, sha256, size, platform, stored_as])
+
+
+def raw_file(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, str, str] | None:
+    """(sha256, platform, stored_as) of the file last landed from `path`."""
+    return con.execute("SELECT sha256, platform, stored_as FROM raw_files WHERE path = ?", [path]).fetchone()

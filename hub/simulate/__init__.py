@@ -148,7 +148,7 @@ def _names(rng: random.Random, n: int) -> list[str]:
     names: list[str] = []
     seen: set[str] = set()
     while len(names) < n:
-        if rng.random() < 0.04:
+        if len(names) >= 5 and rng.random() < 0.04:  # some unknown contacts show as numbers
             name = f"+{rng.choice([33, 44, 49, 34, 39, 1])} {rng.randint(600, 799)} {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
         else:
             name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"

@@ -8,6 +8,16 @@ CREATE TABLE communities (
     timezone     VARCHAR NOT NULL DEFAULT 'UTC'
 );
 
+-- The raw layer: every export file the pipeline landed, by content hash, and where its bytes are kept.
+CREATE TABLE raw_files (
+    path         VARCHAR PRIMARY KEY,          -- where the file was found (inbox or configured path)
+    sha256       VARCHAR NOT NULL,
+    bytes        BIGINT NOT NULL,
+    platform     VARCHAR NOT NULL,             -- detected from the content
+    stored_as    VARCHAR NOT NULL,             -- its immutable copy in the raw store, named by hash
+    landed_at    TIMESTAMPTZ NOT NULL
+);
+
 CREATE TABLE sources (
     source_id    VARCHAR PRIMARY KEY,          -- stable: platform, community, channel and content hash
     platform     VARCHAR NOT NULL,

@@ -1,0 +1,36 @@
+"""The raw store: an immutable, content-addressed copy of every export file the pipeline reads.
+
+A file lands at `<store>/<sha256[:2]>/<sha256>/<its name>` (hard-linked when the store is on the
+same disk, copied otherwise), so the core tables can be rebuilt from exactly the bytes that were
+read, even after the inbox is cleaned. The name is kept because it carries the chat's name.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.files import sha256_of
+
+
+@dataclass(frozen=True)
+class Landed:
+    sha256: str
+    bytes: int
+    stored_as: Path
+
+
+def land(path: Path, store: Path) -> Landed:
+    digest = sha256_of(path)
+    target = store / digest[:2] / digest / path.name
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            os.link(path, partial)
+        except OSError:
+            shutil.copyfile(path, partial)
+        os.replace(partial, target)
+    return Landed(digest, target.stat().st_size, target)

@@ -1,0 +1,73 @@
+"""The cross-platform summary a promoter reads in the terminal (`hub report`, end of `make demo`).
+
+All numbers come from the warehouse's SQL (`warehouse/reports.py`); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import duckdb
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from warehouse import reports
+
+_BARS = " ▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[int]) -> str:
+    top = max(values, default=0)
+    if not top:
+        return " " * len(values)
+    return "".join(_BARS[round(v / top * (len(_BARS) - 1))] for v in values)
+
+
+def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community: str | None = None,
+                 weeks: int = 16) -> None:
+    communities = reports.communities(con, community)
+    if not communities:
+        console.print("The warehouse holds no messages yet: ingest an export first (hub ingest FILE).")
+        return
+    for slug, name, tz in communities:
+        console.print(Panel.fit(f"[bold]{name}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
+        _platforms(con, console, slug)
+        _weekly(con, console, slug, weeks)
+        _members(con, console, slug)
+        _quarantine(con, console, slug)
+
+
+def _platforms(con, console: Console, slug: str) -> None:
+    table = Table("platform", "channels", "messages", "members who wrote", "media", "first", "last",
+                  title="Across platforms", title_justify="left")
+    for row in reports.platform_totals(con, slug):
+        platform, channels, messages, members, media, first, last = row
+        style = "bold" if platform == "all platforms" else None
+        table.add_row(platform, f"{channels:,}", f"{messages:,}", f"{members:,}", f"{media:,}",
+                      f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}", style=style)
+    console.print(table)
+
+
+def _weekly(con, console: Console, slug: str, weeks: int) -> None:
+    series = reports.weekly_activity(con, slug, weeks)
+    if not series:
+        return
+    table = Table("platform", f"messages per week, last {weeks} weeks", "this week", "active members",
+                  title="Activity", title_justify="left")
+    for platform, values, active in series:
+        table.add_row(platform, sparkline(values), f"{values[-1]:,}", f"{active[-1]:,}")
+    console.print(table)
+
+
+def _members(con, console: Console, slug: str) -> None:
+    table = Table("member", "platforms", "messages", "weeks active", "last seen",
+                  title="Most active members (all time)", title_justify="left")
+    for name, platforms, messages, weeks, last in reports.top_members(con, slug, 10):
+        table.add_row(name, platforms, f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
+    console.print(table)
+
+
+def _quarantine(con, console: Console, slug: str) -> None:
+    count = reports.quarantined(con, slug)
+    if count:
+        console.print(f"[yellow]{count:,} record(s) in quarantine[/yellow] "
+                      "(hub query \"SELECT * FROM quarantine\" shows where and why)")

@@ -1,0 +1,75 @@
+"""One partition per export file: land it in the raw store, then load it into the core tables."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from connectors import detect_platform
+from connectors.files import UnreadableExport
+from hub.ingest import ingest_file
+from hub.landing import land
+from pipelines.resources import HubSettings, warehouse
+from warehouse.load import raw_file, record_raw_file
+
+export_files = dg.DynamicPartitionsDefinition(name="export_files")
+
+
+@dg.asset(
+    partitions_def=export_files, group_name="raw", kinds={"file", "duckdb"}, pool="duckdb",
+    description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
+)
+def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    path = Path(context.partition_key)
+    try:
+        platform = detect_platform(path)
+    except UnreadableExport as e:
+        raise dg.Failure(description=str(e)) from None
+    landed = land(path, Path(hub.raw_store))
+    with warehouse(duckdb) as con:
+        record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
+    return dg.MaterializeResult(
+        metadata={
+            "platform": platform,
+            "path": dg.MetadataValue.path(str(path)),
+            "sha256": landed.sha256,
+            "size (bytes)": dg.MetadataValue.int(landed.bytes),
+            "stored as": dg.MetadataValue.path(str(landed.stored_as)),
+        },
+        data_version=dg.DataVersion(landed.sha256),
+    )
+
+
+@dg.asset(
+    partitions_def=export_files, deps=[raw_export_file], group_name="core", kinds={"duckdb"}, pool="duckdb",
+    description="Messages, accounts, channels, membership events and quarantine read from the file.",
+)
+def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    origin = context.partition_key
+    with warehouse(duckdb) as con:
+        landed = raw_file(con, origin)
+        if landed is None:
+            raise dg.Failure(description=f"{origin} has not been landed: materialize raw_export_file first")
+        sha256, platform, stored_as = landed
+        report = ingest_file(con, Path(stored_as), origin=Path(origin), config=hub.config(), platform=platform,
+                             force=True)
+    if report.error:
+        raise dg.Failure(description=report.error)
+    r = report.result
+    if r.quarantined:
+        context.log.warning(f"{r.quarantined} record(s) of {origin} quarantined: see the quarantine table")
+    return dg.MaterializeResult(
+        metadata={
+            "community": report.community,
+            "platform": report.platform,
+            "channel": report.channel,
+            "records": dg.MetadataValue.int(r.records),
+            "new": dg.MetadataValue.int(r.new),
+            "duplicate": dg.MetadataValue.int(r.duplicate),
+            "quarantined": dg.MetadataValue.int(r.quarantined),
+            "first message": str(r.first_at),
+            "last message": str(r.last_at),
+            "dagster/row_count": dg.MetadataValue.int(r.new),
+        },
+        data_version=dg.DataVersion(sha256),
+    )

@@ -1,0 +1,46 @@
+"""The inbox: export files dropped into a watched folder are added as partitions and loaded."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.exports.assets import core_tables, export_files, raw_export_file  # noqa: F401
+from pipelines.resources import HubSettings
+
+ingest_export_job = dg.define_asset_job(
+    "ingest_export", selection=dg.AssetSelection.assets(raw_export_file, core_tables),
+    description="Land one export file and load it into the core tables.",
+)
+_INVALID_IN_KEYS = ("...", "\n", "\r", "\t", "\0")
+
+
+def inbox_files(folders: list[Path]) -> dict[str, tuple[int, int]]:
+    """Every visible file under the folders (or the files themselves): path -> (size, mtime_ns)."""
+    found: dict[str, tuple[int, int]] = {}
+    for folder in folders:
+        candidates = [folder] if folder.is_file() else folder.rglob("*") if folder.is_dir() else []
+        for f in candidates:
+            if f.is_file() and not any(p.startswith(".") for p in f.parts[-1:]) and not f.name.endswith(".partial"):
+                stat = f.stat()
+                found[str(f.resolve())] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@dg.sensor(job=ingest_export_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="Watches the inbox folders (data/inbox and each community's inbox in hub.yaml).")
+def export_inbox_sensor(context: dg.SensorEvaluationContext, hub: HubSettings) -> dg.SensorResult:
+    seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
+    now = inbox_files(hub.inboxes())
+    changed = {p: v for p, v in now.items() if seen.get(p) != list(v)}
+    usable = {p: v for p, v in changed.items() if not any(s in p for s in _INVALID_IN_KEYS)}
+    for p in sorted(set(changed) - set(usable)):
+        context.log.warning(f"skipping {p!r}: Dagster partition keys cannot contain '...' or control characters")
+    known = set(context.instance.get_dynamic_partitions(export_files.name))
+    new_keys = sorted(p for p in usable if p not in known)
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(partition_key=p, run_key=f"{p}:{size}:{mtime}")
+                      for p, (size, mtime) in sorted(usable.items())],
+        dynamic_partitions_requests=[export_files.build_add_request(new_keys)] if new_keys else [],
+        cursor=json.dumps({p: list(v) for p, v in now.items()}),
+    )

@@ -1,0 +1,1 @@
+"""Derived tables, rebuilt whenever an export file has been loaded."""

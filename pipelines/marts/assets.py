@@ -1,0 +1,34 @@
+"""The marts: derived tables promoters query, rebuilt from the core tables."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.exports.assets import core_tables
+from pipelines.resources import warehouse
+from warehouse import marts
+
+
+@dg.asset(
+    deps=[core_tables], group_name="marts", kinds={"duckdb"}, pool="duckdb",
+    automation_condition=dg.AutomationCondition.eager(),
+    description="Messages per member per community per week, per platform (weeks in the community's time zone).",
+)
+def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse(duckdb) as con:
+        counts = marts.refresh(con)
+        top = con.execute(
+            """SELECT community, platform, week, display_name, messages FROM member_weekly_activity
+               ORDER BY week DESC, messages DESC LIMIT 10""").fetchall()
+    table = "| community | platform | week | member | messages |\n|---|---|---|---|---|\n" + "\n".join(
+        f"| {c} | {p} | {w} | {n} | {m} |" for c, p, w, n, m in top)
+    return dg.MaterializeResult(metadata={
+        "dagster/row_count": dg.MetadataValue.int(counts["member_weekly_activity"]),
+        "latest weeks, most active": dg.MetadataValue.md(table),
+    })
+
+
+marts_automation = dg.AutomationConditionSensorDefinition(
+    "marts_automation", target=dg.AssetSelection.assets(member_weekly_activity),
+    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+    description="Rebuilds the marts after export files have been loaded.",
+)

@@ -1,0 +1,58 @@
+"""Resources: where the warehouse, the configuration, the inbox and the raw store are."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from hub.config import HubConfig, load_config
+from warehouse.db import default_path, migrate
+
+
+class HubSettings(dg.ConfigurableResource):
+    """The hub's files. Defaults follow the CLI: `$HUB_CONFIG` or ./hub.yaml, ./data/…"""
+
+    config_path: str | None = None
+    inbox: str = "data/inbox"
+    raw_store: str = "data/raw"
+
+    def config(self) -> HubConfig:
+        return load_config(self.config_path)
+
+    def inboxes(self) -> list[Path]:
+        """The default inbox and every inbox (or configured path) of every community."""
+        config = self.config()
+        found = [Path(self.inbox)]
+        for community in config.communities:
+            for source in community.sources:
+                where = source.inbox or source.path
+                if where is not None:
+                    found.append(config.resolve(where))
+        return found
+
+
+def hub_settings() -> HubSettings:
+    return HubSettings(config_path=os.environ.get("HUB_CONFIG"),
+                       inbox=os.environ.get("HUB_INBOX", "data/inbox"),
+                       raw_store=os.environ.get("HUB_RAW_STORE", "data/raw"))
+
+
+def warehouse_resource(database: str | Path | None = None) -> DuckDBResource:
+    # One file, one writer: assets that write are in the "duckdb" pool, limited to 1 in dagster.yaml.
+    return DuckDBResource(database=str(database or default_path()),
+                          connection_config={"preserve_insertion_order": False})
+
+
+@contextmanager
+def warehouse(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse, migrated to the current schema."""
+    Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
+    with resource.get_connection() as con:
+        migrate(con)
+        yield con

@@ -1,0 +1,97 @@
+"""The Dagster definitions load, and every asset and check materializes in-process."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from hub.simulate import simulate
+from hub.simulate.whatsapp import write_export
+from pipelines.definitions import build_definitions, defs
+from pipelines.exports.assets import core_tables, export_files, raw_export_file
+from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
+from pipelines.exports.sensors import export_inbox_sensor
+from pipelines.marts.assets import member_weekly_activity
+from pipelines.resources import HubSettings, warehouse_resource
+
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+CHECKS = [unique_message_ids, no_orphan_authors, timestamps_within_export_range]
+
+
+def test_definitions_are_loadable() -> None:
+    dg.Definitions.validate_loadable(defs)
+    keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert keys == {"raw_export_file", "core_tables", "member_weekly_activity"}
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    sim = simulate(members=25, days=45, seed=11)
+    write_export(sim, folder, "android_en_gb")
+    write_export(simulate(members=15, days=30, seed=12, name="Ambassadors"), folder / "ios", "ios_en_us")
+    (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")  # hidden files are not exports
+    return folder
+
+
+def test_every_asset_and_check_materializes(tmp_path: Path, inbox: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    resources = {"duckdb": warehouse_resource(db),
+                 "hub": HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"))}
+    instance = dg.DagsterInstance.ephemeral()
+    keys = sorted(str(p.resolve()) for p in inbox.rglob("*") if p.is_file() and not p.name.startswith("."))
+    instance.add_dynamic_partitions(export_files.name, keys)
+    for key in keys:
+        result = dg.materialize([raw_export_file, core_tables, *CHECKS], partition_key=key,
+                                instance=instance, resources=resources)
+        assert result.success
+        assert {(e.check_name, e.passed) for e in result.get_asset_check_evaluations()} == {
+            ("unique_message_ids", True), ("no_orphan_authors", True), ("timestamps_within_export_range", True)}
+        (core,) = [m for m in result.get_asset_materialization_events() if m.asset_key == core_tables.key]
+        metadata = core.materialization.metadata
+        assert metadata["quarantined"].value == 0 and metadata["new"].value > 100
+    mart = dg.materialize([member_weekly_activity], instance=instance, resources=resources)
+    assert mart.success
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_files").fetchone() == (2,)
+        assert con.execute("SELECT count(DISTINCT channel_id) FROM messages").fetchone() == (2,)
+        assert con.execute("SELECT sum(messages) FROM member_weekly_activity").fetchone() == \
+            con.execute("SELECT count(*) FROM messages WHERE kind = 'message'").fetchone()
+        stored = [Path(p) for (p,) in con.execute("SELECT stored_as FROM raw_files").fetchall()]
+    assert all(p.exists() and str(tmp_path / "raw") in str(p) for p in stored)
+
+
+def test_the_inbox_sensor_adds_partitions_and_requests_runs(tmp_path: Path, inbox: Path) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    settings = HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"))
+    context = dg.build_sensor_context(instance=instance, resources={"hub": settings})
+    result = export_inbox_sensor(context)
+    paths = sorted(str(p.resolve()) for p in inbox.rglob("*") if p.is_file() and not p.name.startswith("."))
+    assert sorted(r.partition_key for r in result.run_requests) == paths
+    assert result.dynamic_partitions_requests[0].partition_keys == paths
+    # Nothing changed: nothing to do. A new file: one run, one new partition.
+    instance.add_dynamic_partitions(export_files.name, paths)
+    again = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor,
+                                                        resources={"hub": settings}))
+    assert again.run_requests == [] and again.dynamic_partitions_requests == []
+    new = write_export(simulate(members=10, days=10, seed=13, name="Newcomers"), inbox, "android_de")
+    third = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=again.cursor,
+                                                        resources={"hub": settings}))
+    assert [r.partition_key for r in third.run_requests] == [str(new.resolve())]
+    assert third.dynamic_partitions_requests[0].partition_keys == [str(new.resolve())]
+    assert set(json.loads(third.cursor)) == set(paths) | {str(new.resolve())}
+
+
+def test_configured_inboxes_are_watched(tmp_path: Path) -> None:
+    (tmp_path / "makers").mkdir()
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n    sources:\n      - platform: whatsapp\n        inbox: makers\n")
+    settings = HubSettings(config_path=str(config), inbox=str(tmp_path / "default-inbox"))
+    assert settings.inboxes() == [tmp_path / "default-inbox", tmp_path / "makers"]
+    assert build_definitions(str(tmp_path / "w.duckdb"), settings) is not None

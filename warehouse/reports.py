@@ -1,0 +1,69 @@
+"""The SQL behind the promoters' reports, one function per figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+
+
+def communities(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list[tuple[str, str, str]]:
+    """(slug, name, time zone) of communities that have messages."""
+    return con.execute(
+        """SELECT c.community, c.name, c.timezone FROM communities c
+           WHERE EXISTS (SELECT 1 FROM messages m WHERE m.community = c.community)
+             AND ($only IS NULL OR c.community = $only)
+           ORDER BY c.community""", {"only": only}).fetchall()
+
+
+def platform_totals(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:
+    """Per platform, then all platforms together: channels, messages, writers, media, first, last."""
+    return con.execute(
+        """SELECT coalesce(platform, 'all platforms'), count(DISTINCT channel_id),
+                  count(*) FILTER (WHERE kind = 'message'),
+                  count(DISTINCT author_id) FILTER (WHERE kind = 'message'),
+                  count(*) FILTER (WHERE has_media), min(sent_at), max(sent_at)
+           FROM messages WHERE community = $c
+           GROUP BY ROLLUP (platform)
+           ORDER BY platform IS NULL, platform""", {"c": community}).fetchall()
+
+
+def weekly_activity(con: duckdb.DuckDBPyConnection, community: str, weeks: int) -> list[tuple[str, list[int], list[int]]]:
+    """Per platform and for all: messages and active members in each of the last `weeks` weeks."""
+    (last,) = con.execute("SELECT max(week) FROM member_weekly_activity WHERE community = $c",
+                          {"c": community}).fetchone()
+    if last is None:
+        return []
+    first = last - dt.timedelta(weeks=weeks - 1)
+    rows = con.execute(
+        """WITH weeks AS (SELECT unnest(generate_series($first::DATE, $last::DATE, INTERVAL 7 DAY))::DATE AS week),
+                platforms AS (SELECT DISTINCT platform FROM member_weekly_activity WHERE community = $c
+                              UNION ALL SELECT 'all platforms')
+           SELECT p.platform, w.week, coalesce(sum(a.messages), 0)::BIGINT, count(DISTINCT a.account_id)
+           FROM platforms p CROSS JOIN weeks w
+           LEFT JOIN member_weekly_activity a
+             ON a.community = $c AND a.week = w.week AND (p.platform = 'all platforms' OR a.platform = p.platform)
+           GROUP BY p.platform, w.week
+           ORDER BY p.platform = 'all platforms', p.platform, w.week""",
+        {"c": community, "first": first, "last": last}).fetchall()
+    series: dict[str, tuple[list[int], list[int]]] = {}
+    for platform, _week, messages, active in rows:
+        values, members = series.setdefault(platform, ([], []))
+        values.append(messages)
+        members.append(active)
+    return [(p, v, m) for p, (v, m) in series.items()]
+
+
+def top_members(con: duckdb.DuckDBPyConnection, community: str, limit: int) -> list[tuple]:
+    """The members with most messages: name, platforms, messages, weeks active, last message."""
+    return con.execute(
+        """SELECT any_value(display_name), string_agg(DISTINCT platform, ', '), sum(messages)::BIGINT,
+                  count(DISTINCT week), max(last_message_at)
+           FROM member_weekly_activity WHERE community = $c
+           GROUP BY account_id ORDER BY 3 DESC, 1 LIMIT $n""", {"c": community, "n": limit}).fetchall()
+
+
+def quarantined(con: duckdb.DuckDBPyConnection, community: str) -> int:
+    return con.execute(
+        """SELECT count(*) FROM quarantine q JOIN sources s USING (source_id) WHERE s.community = $c""",
+        {"c": community}).fetchone()[0]

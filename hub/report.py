@@ -37,7 +37,7 @@ def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community:
 
 
 def _platforms(con, console: Console, slug: str) -> None:
-    table = Table("platform", "channels", "messages", "members who wrote", "media", "first", "last",
+    table = Table("platform", "channels", "messages", "writers", "media", "first", "last",
                   title="Across platforms", title_justify="left")
     for row in reports.platform_totals(con, slug):
         platform, channels, messages, members, media, first, last = row

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -18,8 +17,6 @@ from pipelines.exports.checks import no_orphan_authors, timestamps_within_export
 from pipelines.exports.sensors import export_inbox_sensor
 from pipelines.marts.assets import member_weekly_activity
 from pipelines.resources import HubSettings, warehouse_resource
-
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 CHECKS = [unique_message_ids, no_orphan_authors, timestamps_within_export_range]
 

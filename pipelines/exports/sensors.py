@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.exports.assets import core_tables, export_files, raw_export_file  # noqa: F401
+from pipelines.exports.assets import core_tables, export_files, raw_export_file
 from pipelines.resources import HubSettings
 
 ingest_export_job = dg.define_asset_job(

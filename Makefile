@@ -22,7 +22,7 @@ test: install
 	$(BIN)/python -m pytest
 
 dev: install
-	$(BIN)/hub dagster-home
+	mkdir -p $(DAGSTER_HOME) && cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -m pipelines.definitions -h 127.0.0.1 -p 3000
 
 bench: install

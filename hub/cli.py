@@ -58,6 +58,7 @@ def ingest(
         raise _fail("no files to ingest")
     table = Table("file", "platform", "channel", "new", "duplicate", "quarantined", title="Ingested")
     failures = quarantined = 0
+    touched: set[str] = set()
     with connect(db) as con:
         for path in files:
             with _progress_for(path) as progress:
@@ -69,10 +70,12 @@ def ingest(
                 continue
             r = report.result
             quarantined += r.quarantined
+            if r.new or not report.skipped:
+                touched.add(report.community)
             table.add_row(str(path), report.platform, report.channel, f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
-        if table.row_count:
-            refresh(con)
+        if touched:
+            refresh(con, touched)
     if table.row_count:
         out.print(table)
     if quarantined:

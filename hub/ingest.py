@@ -5,6 +5,8 @@ Used by the `hub ingest` command and by the Dagster assets alike, so both behave
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,12 +89,52 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
 def _load_with_final_date_order(con, module, path, options, source, progress) -> LoadResult:
     reader = module.ExportReader(path, options, progress=progress)
     try:
-        return load(con, source, _described(reader, source))
+        return load(con, source, _read_ahead(_described(reader, source)))
     except getattr(module, "DateOrderChanged", ()) as changed:
         # The first chunk's dates misled the reader; the load was rolled back. Read again, decided.
         options.date_order = changed.order
         reader = module.ExportReader(path, options, progress=progress)
-        return load(con, source, _described(reader, source))
+        return load(con, source, _read_ahead(_described(reader, source)))
+
+
+def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """The same batches, parsed in a background thread while the warehouse loads the previous ones.
+
+    Parsing (Polars) and loading (DuckDB) both release the GIL, so on two cores they overlap.
+    An error in the reader reaches the loader, which rolls back; if the loader stops, the reader does too.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                if not offer(batch):
+                    return
+            offer(done)
+        except BaseException as error:  # handed over to the consumer, which re-raises it
+            offer(error)
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _described(reader, source: SourceFile) -> Iterator[Batch]:

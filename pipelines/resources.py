@@ -53,6 +53,7 @@ def warehouse_resource(database: str | Path | None = None) -> DuckDBResource:
 def warehouse(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, migrated to the current schema."""
     Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
-    with resource.get_connection() as con:
+    # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
+    with resource.get_connection() as con, con:
         migrate(con)
         yield con

@@ -197,24 +197,16 @@ class ExportReader:
             after_colon=parts.struct.field("field_1"),
         )
         authors = heads["author_raw"].drop_nulls().unique().to_list()
-        names = {a: clean_name(a) for a in authors}
-        system_authors = [a for a in authors if any(p in a for p in _SYSTEM_AUTHOR)]
-        heads = heads.with_columns(
-            author_raw=pl.when(pl.col("author_raw").is_in(system_authors)).then(None).otherwise(pl.col("author_raw"))
-        ).with_columns(
-            text=pl.when(pl.col("author_raw").is_not_null())
-            .then(pl.col("after_colon").str.strip_prefix(" "))
-            .otherwise(pl.col("body"))
-            .str.strip_chars_start(_LEADING_MARKS),
-        ).with_columns(
-            kind=pl.when(pl.col("author_raw").is_null() | pl.col("text").str.contains(SYSTEM_TEXT))
-            .then(pl.lit("system")).otherwise(pl.lit("message")),
-        ).with_columns(
-            author_name=pl.when(pl.col("kind") == "message")
-            .then(pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)),
-        ).with_columns(
-            has_media=(pl.col("kind") == "message") & pl.col("text").str.contains(MEDIA),
-        )
+        names = {a: clean_name(a) for a in authors if not any(p in a for p in _SYSTEM_AUTHOR)}
+        author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
+        text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
+            .otherwise(pl.col("body")).str.strip_chars_start(_LEADING_MARKS)
+        system = author.is_null() | pl.col("text").str.contains(SYSTEM_TEXT)
+        heads = heads.lazy().with_columns(text=text).with_columns(
+            kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
+            author_name=pl.when(~system).then(author),
+            has_media=~system & pl.col("text").str.contains(MEDIA),
+        ).collect()
         heads = self._with_ids(heads, state)
         self._collect_accounts(heads, state)
         self._collect_events(heads, state)
@@ -242,7 +234,12 @@ class ExportReader:
         """message_id = chat / local time / author / rank among that author's messages at that time."""
         key = ["local_ts", "who"]
         heads = heads.with_columns(who=pl.col("author_name").fill_null(""))
-        heads = heads.with_columns(occ=pl.int_range(pl.len()).over(key))
+        # Ranks are needed only where a key repeats; a windowed rank over every row costs 10x more.
+        repeated = pl.struct(key).hash().is_duplicated()
+        heads = heads.with_columns(row=pl.int_range(pl.len()), repeated=repeated)
+        ranks = heads.filter("repeated").select("row", occ=pl.int_range(pl.len()).over(key))
+        heads = heads.join(ranks, on="row", how="left").with_columns(pl.col("occ").fill_null(0)) \
+            .drop("row", "repeated")
         if state.occurrences is not None:
             heads = heads.join(state.occurrences, on=key, how="left").with_columns(
                 occ=pl.col("occ") + pl.col("seen").fill_null(0)).drop("seen")

@@ -10,6 +10,7 @@ too. Same seed, same community. Writers in this package turn a simulation into a
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import random
 from dataclasses import dataclass, field
@@ -186,11 +187,18 @@ def _history(sim: Simulation, rng: random.Random, scale: float) -> None:
     begin = dt.datetime.combine(sim.start, dt.time(9, 0))
     out.append(SimMessage(begin, None, "", "system", event=("created", promoter.name, None)))
     conversation = 0
+    changes: dict[dt.date, list[Member]] = {}
+    for m in sim.members:
+        changes.setdefault(m.joined, []).append(m)
+        if m.left:
+            changes.setdefault(m.left, []).append(m)
+    active: list[Member] = []
     for d in range(sim.days):
         day = sim.start + dt.timedelta(days=d)
         stage = sim.stage_on(day)
-        active = [m for m in sim.members if m.active_on(day)]
-        _membership_changes(sim, rng, day, out)
+        if day in changes:
+            active = [m for m in sim.members if m.active_on(day)]
+            _membership_changes(sim, rng, day, changes[day], out)
         talkers = [m for m in active if m.role != "lurker"]
         if not talkers:
             continue
@@ -211,13 +219,14 @@ def _history(sim: Simulation, rng: random.Random, scale: float) -> None:
 
 
 def _weights(people: list[Member], by_role: dict[str, float]) -> list[float]:
-    return [by_role.get(m.role, 0.0) for m in people]
+    """Cumulative weights, so that each draw is a bisection rather than a pass over everyone."""
+    return list(itertools.accumulate(by_role.get(m.role, 0.0) for m in people))
 
 
 def _conversation(rng, day, stage, conversation, talkers, starters, repliers) -> list[SimMessage]:
     hour = min(23, max(7, round(rng.gauss(15, 3.5))))
     at = dt.datetime.combine(day, dt.time(hour, rng.randint(0, 59), rng.randint(0, 59)))
-    starter = rng.choices(talkers, starters)[0]
+    starter = rng.choices(talkers, cum_weights=starters)[0]
     first = SimMessage(at, starter.name, _text(rng, "start"), conversation=conversation)
     _maybe_media(rng, first)
     thread = [first]
@@ -225,7 +234,7 @@ def _conversation(rng, day, stage, conversation, talkers, starters, repliers) ->
         at = at + dt.timedelta(seconds=rng.randint(20, 900))
         if at.date() != day:
             break
-        who = rng.choices(talkers, repliers)[0]
+        who = rng.choices(talkers, cum_weights=repliers)[0]
         target = rng.choice(thread[-3:])
         reply = SimMessage(at, who.name, _text(rng, "reply", target.author), conversation=conversation,
                            reply_to=target)  # resolved to an index by _history
@@ -264,9 +273,10 @@ def _text(rng: random.Random, kind: str, to: str | None = None) -> str:
     return text
 
 
-def _membership_changes(sim: Simulation, rng: random.Random, day: dt.date, out: list[SimMessage]) -> None:
+def _membership_changes(sim: Simulation, rng: random.Random, day: dt.date, members: list[Member],
+                        out: list[SimMessage]) -> None:
     promoter = sim.promoter
-    for m in sim.members:
+    for m in members:
         if m.role == "promoter":
             continue
         if m.joined == day and day != sim.start:

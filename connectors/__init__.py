@@ -7,23 +7,21 @@ They know nothing of Dagster or DuckDB. Every file connector offers the same thr
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
-from connectors.files import UnreadableExport
-from connectors.whatsapp import parse as whatsapp
-from connectors.whatsapp.source import sniff as sniff_whatsapp
+import connectors.whatsapp.parse
+import connectors.whatsapp.source
+from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
 
 # Platform name -> (detector, reader module). Each new connector adds one line.
 FILE_CONNECTORS = {
-    "whatsapp": (sniff_whatsapp, whatsapp),
+    "whatsapp": (connectors.whatsapp.source.sniff, connectors.whatsapp.parse),
 }
 
 
 def detect_platform(path: Path) -> str:
     """The platform whose export this file is, from its content; UnreadableExport if none."""
-    from connectors.files import check_not_empty_or_binary, open_zip, zip_members
-    import zipfile
-
     if not path.is_file():
         raise UnreadableExport(path, "no such file", "check the path")
     if not zipfile.is_zipfile(path):

@@ -8,11 +8,14 @@ whatever the file's size and one undecodable line does not stop the rest.
 from __future__ import annotations
 
 import hashlib
+import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+import polars as pl
 
 CHUNK_BYTES = 16 << 20
 _BOM = b"\xef\xbb\xbf"
@@ -69,7 +72,7 @@ class LineChunk:
     listed in `bad` by their index in the chunk, with the reason and the raw bytes escaped."""
 
     first_line: int
-    lines: list[str]
+    lines: pl.Series
     bad: dict[int, tuple[str, str]] = field(default_factory=dict)
     bytes_done: int = 0
     last: bool = False  # no more lines after these
@@ -93,27 +96,39 @@ def read_line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterat
         if first:
             buf, first = buf.removeprefix(_BOM), False
         if buf:
-            text, bad = _decode(buf)
-            if "\r" in text:
-                text = text.replace("\r\n", "\n")
-            lines = text.split("\n")
-            if text.endswith("\n"):
-                lines.pop()
+            lines, bad = _split(buf)
             yield LineChunk(line_no, lines, bad, done, last=not ahead)
             line_no += len(lines)
         block = ahead
 
 
-def _decode(buf: bytes) -> tuple[str, dict[int, tuple[str, str]]]:
-    try:
-        return buf.decode("utf-8"), {}
-    except UnicodeDecodeError:
-        pass
-    lines, bad = [], {}
-    for i, raw in enumerate(buf.split(b"\n")):
+_CONTROL = bytes(range(32)).translate(None, b"\t\n\r") + b"\x7f"
+_NOT_CONTROL = bytes(range(256)).translate(None, _CONTROL)
+
+
+def _split(buf: bytes) -> tuple[pl.Series, dict[int, tuple[str, str]]]:
+    """The lines of a chunk (CRLF or LF); lines that are not UTF-8 or hold control bytes are set aside."""
+    if not buf.translate(None, _NOT_CONTROL):
         try:
-            lines.append(raw.decode("utf-8"))
+            # Polars' CSV reader splits lines in parallel: one column, a separator that cannot occur
+            # (a control byte, and there are none), no quoting.
+            return pl.read_csv(io.BytesIO(buf), has_header=False, separator="\x1f", quote_char=None,
+                               new_columns=["line"], schema={"line": pl.String}, empty_string_is_null=False,
+                               encoding="utf8", infer_schema=False, raise_if_empty=False)["line"], {}
+        except pl.exceptions.ComputeError:
+            pass  # not valid UTF-8 somewhere: find the lines one by one
+    lines, bad = [], {}
+    for i, raw in enumerate(buf.removesuffix(b"\n").split(b"\n")):
+        raw = raw.removesuffix(b"\r")
+        try:
+            line = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             lines.append("")
             bad[i] = (f"invalid UTF-8 at byte {e.start + 1} of the line", raw.decode("utf-8", "backslashreplace"))
-    return "\n".join(lines), bad
+            continue
+        if raw.translate(None, _NOT_CONTROL):
+            lines.append("")
+            bad[i] = ("control characters in the line", line)
+        else:
+            lines.append(line)
+    return pl.Series("line", lines, dtype=pl.String), bad

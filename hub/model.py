@@ -98,7 +98,7 @@ class Quarantined(Record):
 
 
 _ARROW = {
-    str: pa.string(),
+    str: pa.large_string(),  # what Polars produces: no cast between the connector and DuckDB
     int: pa.int64(),
     bool: pa.bool_(),
     dt.datetime: pa.timestamp("us", tz="UTC"),
@@ -148,7 +148,8 @@ class Batch:
     def conform(cls, stream: str, table: pa.Table) -> "Batch":
         """A batch from a table with the stream's columns, cast to the canonical types and order."""
         schema = arrow_schema(STREAMS[stream])
-        return cls(stream, table.select(schema.names).cast(schema))
+        table = table.select(schema.names)
+        return cls(stream, table if table.schema.equals(schema) else table.cast(schema))
 
     @classmethod
     def of(cls, stream: str, records: list[Record]) -> "Batch":

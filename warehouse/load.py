@@ -51,6 +51,8 @@ class LoadResult:
     events_new: int = 0
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
+    seen_channels: set[str] = field(default_factory=set, repr=False)
+    known_channels: set[str] = field(default_factory=set, repr=False)  # had messages before this load
 
     @property
     def duplicate(self) -> int:
@@ -60,6 +62,10 @@ class LoadResult:
 def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[Batch]) -> LoadResult:
     """Load one source's batches in one transaction; the warehouse is unchanged if anything fails."""
     result = LoadResult(source.source_id)
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    # The connector parses in another thread while this one loads: one DuckDB thread each way
+    # beats two threads fighting for two cores. Committing (compressing the last rows) gets them all.
+    con.execute("SET threads = 1")
     con.execute("BEGIN TRANSACTION")
     try:
         if source.community_name is not None:
@@ -72,20 +78,37 @@ def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[B
             finally:
                 con.unregister("rows")
         _upsert_source(con, source, result)
+        con.execute(f"SET threads = {int(threads)}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
     return result
 
 
 def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
-    (new,) = con.execute(
-        """INSERT INTO messages BY NAME
-           SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
-           FROM rows b ANTI JOIN messages m ON m.message_id = b.message_id""",
-        {"platform": source.platform, "community": source.community, "source_id": source.source_id},
-    ).fetchone()
+    params = {"platform": source.platform, "community": source.community, "source_id": source.source_id}
+    channels = {c for (c,) in con.execute("SELECT DISTINCT channel_id FROM rows").fetchall()}
+    for channel in channels - result.seen_channels:
+        result.seen_channels.add(channel)
+        if con.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", [channel]).fetchone():
+            result.known_channels.add(channel)
+    if channels & result.known_channels:
+        # The channel had messages before this load: keep only ids it does not have yet.
+        (new,) = con.execute(
+            """INSERT INTO messages BY NAME
+               SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+               FROM rows b ANTI JOIN (SELECT message_id FROM messages
+                                      WHERE channel_id IN (SELECT DISTINCT channel_id FROM rows)) m
+                 ON m.message_id = b.message_id""", params).fetchone()
+    else:
+        # A channel new to the warehouse: ids are unique within a source, so every row is new.
+        (new,) = con.execute(
+            """INSERT INTO messages BY NAME
+               SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+               FROM rows b""", params).fetchone()
     span = con.execute("SELECT min(sent_at), max(sent_at) FROM rows").fetchone()
     result.records += batch.table.num_rows
     result.new += new

@@ -29,16 +29,17 @@ import pyarrow as pa
 
 from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks
 from connectors.whatsapp import header as hdr
-from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, YOU, clean_name, membership_events
+from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, membership_events
 from connectors.whatsapp.source import ChatFile, locate
 from hub.identity import phone_of
 from hub.model import Account, Batch, Channel, arrow_schema
 
 PLATFORM = "whatsapp"
-_CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _LEADING_MARKS = "\u200e\u200f\ufeff"
 # A candidate author before the first ":" longer than this is a sentence, not a name.
 _MAX_NAME = 120
+_ARROW = pl.CompatLevel.oldest()  # plain large_string columns, as the canonical schema has them
+_NO_QUARANTINE = pl.DataFrame(schema={"location": pl.String, "reason": pl.String, "raw": pl.String})
 # Occurrence counters carried from one chunk to the next cover keys this close to the chunk's end.
 _CARRY_WINDOW = dt.timedelta(hours=1)
 _SYSTEM_AUTHOR = (
@@ -128,7 +129,7 @@ class ExportReader:
     # -- one chunk -------------------------------------------------------------------------
 
     def _parse(self, chunk: LineChunk, state: _State, *, last: bool) -> Iterator[Batch]:
-        lines = pl.DataFrame({"line": chunk.lines}, schema={"line": pl.String}).with_row_index("row")
+        lines = chunk.lines.rename("line").to_frame().with_row_index("row")
         lines = _mark_starts(lines, chunk.bad)
         if not last:
             lines, state.held = _hold_back_last_message(lines, chunk)
@@ -139,18 +140,22 @@ class ExportReader:
         lines = lines.with_columns(line_no=pl.col("row").cast(pl.Int64) + chunk.first_line,
                                    grp=pl.col("start").cast(pl.Int64).cum_sum() - 1)
         heads = _fold_continuations(lines)
-        quarantine = [_orphans(lines), _bad_lines(heads, chunk.bad)]
-        good = heads.filter(~pl.col("bad"))
-        if not good.is_empty():
-            good, invalid = self._timestamps(good, state)
+        quarantine = [_orphans(lines)]
+        # Filters copy every column, so they run only when something is to be set aside.
+        if heads["bad"].any():
+            quarantine.append(_bad_lines(heads.filter(pl.col("bad"))))
+            heads = heads.filter(~pl.col("bad"))
+        if not heads.is_empty():
+            good, invalid = self._timestamps(heads.select("line_no", "last_line", "hdr", "body", "line", "extra"),
+                                             state)
             quarantine.append(invalid)
             if not good.is_empty():
-                yield Batch.conform("messages", self._messages(good, state).to_arrow())
-        quarantined = pl.concat([q for q in quarantine if not q.is_empty()]) if any(
-            not q.is_empty() for q in quarantine) else None
-        if quarantined is not None:
-            self.summary.quarantined += quarantined.height
-            yield Batch.conform("quarantine", quarantined.to_arrow())
+                yield Batch.conform("messages", self._messages(good, state).to_arrow(compat_level=_ARROW))
+        quarantined = [q for q in quarantine if not q.is_empty()]
+        if quarantined:
+            rows = pl.concat(quarantined)
+            self.summary.quarantined += rows.height
+            yield Batch.conform("quarantine", rows.to_arrow(compat_level=_ARROW))
 
     def _timestamps(self, heads: pl.DataFrame, state: _State) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Local and UTC times for each header; headers whose date or time cannot exist are split off."""
@@ -177,15 +182,18 @@ class ExportReader:
             sod=pl.col("time_s").replace_strict(state.times, return_dtype=pl.Int64))
         heads = heads.join(day_map, on="date_s", how="left").join(time_map, on="time_s", how="left")
         ok = pl.col("day").is_not_null() & pl.col("sod").is_not_null()
-        invalid = heads.filter(~ok).select(
-            location=_location(),
-            reason=pl.when(pl.col("day").is_null())
-            .then(pl.format("date does not exist: '{}' (read as {})", pl.col("date_s"), pl.lit(state.order)))
-            .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
-            raw=pl.col("raw"),
-        )
+        invalid = _NO_QUARANTINE
+        if not heads.select(ok.all()).item():
+            invalid = heads.filter(~ok).select(
+                location=_location(),
+                reason=pl.when(pl.col("day").is_null())
+                .then(pl.format("date does not exist: '{}' (read as {})", pl.col("date_s"), pl.lit(state.order)))
+                .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
+                raw=_raw(),
+            )
+            heads = heads.filter(ok)
         local = pl.col("day").cast(pl.Datetime("us")) + pl.duration(seconds=pl.col("sod"))
-        heads = heads.filter(ok).with_columns(local_ts=local).with_columns(sent_at=_to_utc(self.options.tz))
+        heads = heads.select("line_no", "body", local_ts=local).with_columns(sent_at=_to_utc(self.options.tz))
         return heads, invalid
 
     def _messages(self, heads: pl.DataFrame, state: _State) -> pl.DataFrame:
@@ -201,7 +209,8 @@ class ExportReader:
         author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
         text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
             .otherwise(pl.col("body")).str.strip_chars_start(_LEADING_MARKS)
-        system = author.is_null() | pl.col("text").str.contains(SYSTEM_TEXT)
+        system = author.is_null() | pl.col("text").str.contains(SYSTEM_TEXT) \
+            | pl.col("text").str.contains(SYSTEM_TEXT_AFTER_NAME)
         heads = heads.lazy().with_columns(text=text).with_columns(
             kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
             author_name=pl.when(~system).then(author),
@@ -234,35 +243,41 @@ class ExportReader:
         """message_id = chat / local time / author / rank among that author's messages at that time."""
         key = ["local_ts", "who"]
         heads = heads.with_columns(who=pl.col("author_name").fill_null(""))
-        # Ranks are needed only where a key repeats; a windowed rank over every row costs 10x more.
-        repeated = pl.struct(key).hash().is_duplicated()
-        heads = heads.with_columns(row=pl.int_range(pl.len()), repeated=repeated)
-        ranks = heads.filter("repeated").select("row", occ=pl.int_range(pl.len()).over(key))
-        heads = heads.join(ranks, on="row", how="left").with_columns(pl.col("occ").fill_null(0)) \
-            .drop("row", "repeated")
-        if state.occurrences is not None:
-            heads = heads.join(state.occurrences, on=key, how="left").with_columns(
-                occ=pl.col("occ") + pl.col("seen").fill_null(0)).drop("seen")
+        heads = heads.with_columns(key_hash=pl.struct(key).hash())
+        # Ranks matter only where a key repeats (in this chunk, or just before it): rank those rows
+        # alone and leave the rest at 0. A windowed rank over every row costs ten times more.
+        carried = state.occurrences
+        repeated = pl.col("key_hash").is_duplicated()
+        if carried is not None:
+            repeated = repeated | pl.col("key_hash").is_in(carried["key_hash"].implode())
+        rows = heads.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), *key, repeated=repeated) \
+            .filter("repeated").with_columns(occ=pl.int_range(pl.len()).over(key))
+        if carried is not None:
+            rows = rows.join(carried.drop("key_hash"), on=key, how="left") \
+                .with_columns(occ=pl.col("occ") + pl.col("seen").fill_null(0))
+        occ = pl.Series("occ", [0] * 0, pl.Int64).extend_constant(0, heads.height).scatter(rows["row"], rows["occ"])
+        heads = heads.with_columns(occ)
         recent = heads["local_ts"].max() - _CARRY_WINDOW
-        carried = heads.filter(pl.col("local_ts") >= recent).group_by(key).agg(seen=pl.col("occ").max() + 1)
-        if state.occurrences is not None:
-            carried = pl.concat([state.occurrences.filter(pl.col("local_ts") >= recent), carried]) \
-                .group_by(key).agg(pl.col("seen").max())
-        state.occurrences = carried
+        last = heads.select(*key, "occ", "key_hash").filter(pl.col("local_ts") >= recent).group_by(key).agg(
+            seen=pl.col("occ").max() + 1, key_hash=pl.col("key_hash").first())
+        if carried is not None:
+            last = pl.concat([carried.filter(pl.col("local_ts") >= recent), last], how="vertical_relaxed") \
+                .group_by(key).agg(pl.col("seen").max(), pl.col("key_hash").first())
+        state.occurrences = last
         return heads.with_columns(message_id=pl.concat_str([
             pl.lit(self.channel_id + "/"), pl.col("local_ts").dt.epoch("s").cast(pl.String),
             pl.lit("/"), pl.col("who"), pl.lit("/"), pl.col("occ").cast(pl.String),
         ]))
 
     def _collect_accounts(self, heads: pl.DataFrame, state: _State) -> None:
-        seen = heads.filter(pl.col("author_name").is_not_null()).group_by("author_name").agg(
-            first=pl.col("sent_at").min(), last=pl.col("sent_at").max())
+        seen = heads.group_by("author_name").agg(first=pl.col("sent_at").min(), last=pl.col("sent_at").max()) \
+            .drop_nulls("author_name")
         for name, first, last in seen.iter_rows():
             _see(state.accounts, name, first, last)
 
     def _collect_events(self, heads: pl.DataFrame, state: _State) -> None:
-        system = heads.filter(pl.col("kind") == "system").select("message_id", "body", "sent_at")
-        for message_id, body, at in system.iter_rows():
+        system = heads.select("message_id", "body", "sent_at", "kind").filter(pl.col("kind") == "system")
+        for message_id, body, at, _ in system.iter_rows():
             for i, e in enumerate(membership_events(body.split("\n", 1)[0])):
                 self.summary.group_events += 1
                 _see(state.accounts, e.account, at, at)
@@ -297,53 +312,56 @@ def _prepend(held: LineChunk | None, chunk: LineChunk) -> LineChunk:
         return chunk
     offset = len(held.lines)
     bad = dict(held.bad) | {i + offset: v for i, v in chunk.bad.items()}
-    return LineChunk(held.first_line, held.lines + chunk.lines, bad, chunk.bytes_done, chunk.last)
+    return LineChunk(held.first_line, pl.concat([held.lines, chunk.lines]), bad, chunk.bytes_done, chunk.last)
 
 
 def _mark_starts(lines: pl.DataFrame, bad: dict[int, tuple[str, str]]) -> pl.DataFrame:
     """A line starts a record if it has a message header, or if it is unreadable (a record of its own)."""
-    bad_rows = pl.DataFrame({"row": list(bad), "bad_reason": [r for r, _ in bad.values()],
-                             "bad_raw": [raw for _, raw in bad.values()]},
-                            schema={"row": pl.UInt32, "bad_reason": pl.String, "bad_raw": pl.String})
-    lines = lines.join(bad_rows, on="row", how="left").with_columns(
-        bad_reason=pl.when(pl.col("bad_reason").is_not_null()).then(pl.col("bad_reason"))
-        .when(pl.col("line").str.contains(_CONTROL)).then(pl.lit("control characters in the line")),
-    )
+    if bad:
+        bad_rows = pl.DataFrame({"row": list(bad), "bad_reason": [r for r, _ in bad.values()],
+                                 "bad_raw": [raw for _, raw in bad.values()]},
+                                schema={"row": pl.UInt32, "bad_reason": pl.String, "bad_raw": pl.String})
+        lines = lines.join(bad_rows, on="row", how="left")
+    else:
+        lines = lines.with_columns(bad_reason=pl.lit(None, pl.String), bad_raw=pl.lit(None, pl.String))
     return lines.with_columns(
         hdr=pl.when(pl.col("bad_reason").is_null()).then(pl.col("line").str.extract(hdr.HEADER, 0)),
-    ).with_columns(bad=pl.col("bad_reason").is_not_null()).with_columns(
-        start=pl.col("hdr").is_not_null() | pl.col("bad"))
+        bad=pl.col("bad_reason").is_not_null(),
+    ).with_columns(start=pl.col("hdr").is_not_null() | pl.col("bad"))
 
 
 def _hold_back_last_message(lines: pl.DataFrame, chunk: LineChunk) -> tuple[pl.DataFrame, LineChunk]:
     """Split off the chunk's last record: its continuation lines may be in the next chunk."""
     starts = lines["start"].arg_true()
     cut = starts[-1] if len(starts) else 0
-    held_lines = chunk.lines[cut:]
+    held_lines = chunk.lines.slice(cut)
     held_bad = {i - cut: v for i, v in chunk.bad.items() if i >= cut}
     return lines.head(cut), LineChunk(chunk.first_line + cut, held_lines, held_bad, chunk.bytes_done)
 
 
 def _fold_continuations(lines: pl.DataFrame) -> pl.DataFrame:
-    """One row per record: its first line, with the following non-header lines joined to it."""
-    heads = lines.filter(pl.col("start")).with_columns(
-        body=pl.col("line").str.slice(pl.col("hdr").str.len_chars()),
-        last_line=pl.col("line_no"),
+    """One row per record: its first line, with the following non-header lines joined to it
+    (`extra`, with blank lines at its end dropped) and the line number where it ends."""
+    heads = lines.filter(pl.col("start")).select(
+        "line_no", "grp", "line", "hdr", "bad", "bad_reason", "bad_raw",
+        body=pl.col("line").str.strip_prefix(pl.col("hdr")),
     )
-    extra = lines.filter(~pl.col("start") & (pl.col("grp") >= 0))
-    if extra.is_empty():
-        return heads.with_columns(raw=pl.col("line"))
-    extra = extra.group_by("grp", maintain_order=True).agg(
-        extra=pl.col("line").str.join("\n"), extra_last=pl.col("line_no").max())
-    heads = heads.join(extra, on="grp", how="left")
-    more = pl.col("extra").is_not_null()
+    more = lines.filter(~pl.col("start") & (pl.col("grp") >= 0))
+    if more.is_empty():
+        return heads.with_columns(extra=pl.lit(None, pl.String), last_line=pl.col("line_no"))
+    more = more.group_by("grp").agg(extra=pl.col("line").str.join("\n"), extra_last=pl.col("line_no").max()) \
+        .with_columns(extra=pl.col("extra").str.strip_chars_end("\n")) \
+        .with_columns(extra=pl.when(pl.col("extra") != "").then(pl.col("extra")))
+    heads = heads.join(more, on="grp", how="left")
     return heads.with_columns(
-        body=pl.when(more).then(pl.concat_str([pl.col("body"), pl.lit("\n"), pl.col("extra")])
-                                .str.strip_chars_end("\n")).otherwise(pl.col("body")),
-        raw=pl.when(more).then(pl.concat_str([pl.col("line"), pl.lit("\n"), pl.col("extra")]))
-        .otherwise(pl.col("line")),
-        last_line=pl.when(more).then(pl.col("extra_last")).otherwise(pl.col("line_no")),
-    ).drop("extra", "extra_last")
+        body=pl.concat_str(["body", "extra"], separator="\n", ignore_nulls=True),
+        last_line=pl.coalesce("extra_last", "line_no"),
+    ).drop("extra_last")
+
+
+def _raw() -> pl.Expr:
+    """The record as it was in the file: its first line and its continuation lines."""
+    return pl.concat_str(["line", "extra"], separator="\n", ignore_nulls=True)
 
 
 def _location() -> pl.Expr:
@@ -352,13 +370,11 @@ def _location() -> pl.Expr:
         .otherwise(pl.format("line {}", pl.col("line_no")))
 
 
-def _bad_lines(heads: pl.DataFrame, bad: dict) -> pl.DataFrame:
-    rows = heads.filter(pl.col("bad"))
+def _bad_lines(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select(
         location=_location(),
         reason="bad_reason",
-        raw=pl.concat_str([pl.col("bad_raw").fill_null(pl.col("line")),
-                           pl.col("raw").str.slice(pl.col("line").str.len_chars())]),
+        raw=pl.concat_str([pl.col("bad_raw").fill_null(pl.col("line")), "extra"], separator="\n", ignore_nulls=True),
     )
 
 

@@ -2,6 +2,9 @@
 -- Message-sized tables have no PRIMARY KEY: an ART index slows bulk loads several-fold. Loaders
 -- dedupe by anti-join inside one transaction, and the pipeline's asset checks verify uniqueness.
 
+-- An ENUM compares with strings like a VARCHAR (kind = 'message') and loads ten times faster.
+CREATE TYPE message_kind AS ENUM ('message', 'system');
+
 CREATE TABLE communities (
     community    VARCHAR PRIMARY KEY,          -- slug from hub.yaml, or 'default'
     name         VARCHAR NOT NULL,
@@ -64,7 +67,7 @@ CREATE TABLE messages (
     author_id    VARCHAR,                      -- NULL for system messages
     author_name  VARCHAR,
     sent_at      TIMESTAMPTZ NOT NULL,
-    kind         VARCHAR NOT NULL,             -- 'message' (a person wrote it) or 'system' (the platform did)
+    kind         message_kind NOT NULL,        -- 'message' (a person wrote it) or 'system' (the platform did)
     text         VARCHAR,
     reply_to_id  VARCHAR,
     thread_id    VARCHAR,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -40,6 +41,7 @@ def ingest(
     platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp")] = "auto",
     tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one [default: the community's, else UTC]")] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if already loaded unchanged")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON (for scripts)")] = False,
 ) -> None:
     """Load export files into the warehouse: per file, records new, duplicate and quarantined."""
     from hub.ingest import expand, ingest_file
@@ -59,11 +61,14 @@ def ingest(
     table = Table("file", "platform", "channel", "new", "duplicate", "quarantined", title="Ingested")
     failures = quarantined = 0
     touched: set[str] = set()
+    results: list[dict] = []
     with connect(db) as con:
         for path in files:
+            started = time.perf_counter()
             with _progress_for(path) as progress:
                 report = ingest_file(con, path, config=cfg, community=community, channel=channel,
                                      platform=platform, tz=tz, force=force, progress=progress)
+            results.append(_as_dict(report, time.perf_counter() - started))
             if report.error:
                 failures += 1
                 err.print(f"[red]error:[/red] {report.error}", highlight=False, soft_wrap=True)
@@ -74,15 +79,28 @@ def ingest(
                 touched.add(report.community)
             table.add_row(str(path), report.platform, report.channel, f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
+        started = time.perf_counter()
         if touched:
             refresh(con, touched)
-    if table.row_count:
+        marts_seconds = time.perf_counter() - started
+    if as_json:
+        sys.stdout.write(json.dumps({"files": results, "marts_seconds": round(marts_seconds, 3)}) + "\n")
+    elif table.row_count:
         out.print(table)
-    if quarantined:
+    if quarantined and not as_json:
         out.print(f"[yellow]{quarantined:,} record(s) quarantined[/yellow]: "
                   "hub query \"SELECT * FROM quarantine\" shows where and why.")
     if failures:
         raise typer.Exit(1)
+
+
+def _as_dict(report, seconds: float) -> dict:
+    r = report.result
+    return {
+        "path": str(report.path), "platform": report.platform, "community": report.community,
+        "channel": report.channel, "error": report.error, "skipped": report.skipped, "seconds": round(seconds, 3),
+        **({"records": r.records, "new": r.new, "duplicate": r.duplicate, "quarantined": r.quarantined} if r else {}),
+    }
 
 
 class _progress_for:

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from hub.model import Platform
 
@@ -171,6 +169,9 @@ def load_config(path: str | Path | None = None, *, required: bool | None = None)
         if explicit if required is None else required:
             raise ConfigError(f"{path}: no such configuration file")
         return HubConfig()
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     yaml = YAML(typ="rt")
     try:
         data = yaml.load(path.read_text(encoding="utf-8"))

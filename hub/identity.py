@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
-
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-\u00a0\u202f]{7,}$")
 
 
@@ -16,6 +14,8 @@ def phone_of(name: str | None) -> str | None:
     digits = re.sub(r"\D", "", name)
     if not name.startswith("+"):
         return None if len(digits) < 7 else digits
+    import phonenumbers  # only names that look like numbers pay for its start-up
+
     try:
         number = phonenumbers.parse(name, None)
     except phonenumbers.NumberParseException:

@@ -20,6 +20,7 @@ Relative paths are relative to the file. Errors name the file, the line and the 
 from __future__ import annotations
 
 import re
+import typing
 import zoneinfo
 from pathlib import Path
 from typing import Literal
@@ -59,8 +60,11 @@ class Promoter(_Strict):
         return self
 
 
+SourcePlatform = Literal[("auto", *typing.get_args(Platform))]
+
+
 class Source(_Strict):
-    platform: Platform | Literal["auto"] = "auto"
+    platform: SourcePlatform = "auto"
     path: Path | None = None
     inbox: Path | None = None
     channel: str | None = None
@@ -109,13 +113,14 @@ class HubConfig(_Strict):
     communities: list[Community] = []
     path: Path | None = Field(default=None, exclude=True)
 
-    @model_validator(mode="after")
-    def _unique_slugs(self) -> "HubConfig":
-        slugs = [c.slug for c in self.communities]
+    @field_validator("communities")
+    @classmethod
+    def _unique_slugs(cls, communities: list[Community]) -> list[Community]:
+        slugs = [c.slug for c in communities]
         duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
         if duplicated:
             raise ValueError(f"community slugs must be unique: {', '.join(duplicated)}")
-        return self
+        return communities
 
     def community(self, slug: str | None) -> Community:
         """The named community; with no name, the only one configured, else an ad-hoc 'default'."""

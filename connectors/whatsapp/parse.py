@@ -19,7 +19,6 @@ disagrees it raises DateOrderChanged and the caller reads the file again with th
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks
 from connectors.whatsapp import header as hdr
 from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, membership_events
 from connectors.whatsapp.source import ChatFile, locate
+from hub.config import check_timezone
 from hub.identity import phone_of
 from hub.model import Account, Batch, Channel, arrow_schema
 
@@ -99,7 +99,7 @@ class ExportReader:
     def __init__(self, path: str | Path, options: Options | None = None, *, chunk_bytes: int = CHUNK_BYTES,
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.options = options or Options()
-        _check_zone(self.options.tz)
+        check_timezone(self.options.tz)
         self.chat: ChatFile = locate(Path(path))
         self.channel_name = self.options.channel or self.chat.chat_name
         self.channel_id = f"{PLATFORM}:{self.options.community}:{self.channel_name}"
@@ -255,7 +255,7 @@ class ExportReader:
         if carried is not None:
             rows = rows.join(carried.drop("key_hash"), on=key, how="left") \
                 .with_columns(occ=pl.col("occ") + pl.col("seen").fill_null(0))
-        occ = pl.Series("occ", [0] * 0, pl.Int64).extend_constant(0, heads.height).scatter(rows["row"], rows["occ"])
+        occ = pl.repeat(0, heads.height, dtype=pl.Int64, eager=True).alias("occ").scatter(rows["row"], rows["occ"])
         heads = heads.with_columns(occ)
         recent = heads["local_ts"].max() - _CARRY_WINDOW
         last = heads.select(*key, "occ", "key_hash").filter(pl.col("local_ts") >= recent).group_by(key).agg(
@@ -391,13 +391,6 @@ def _to_utc(tz: str) -> pl.Expr:
     zoned = local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
     shifted = (local + pl.duration(hours=1)).dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
     return zoned.fill_null(shifted).dt.convert_time_zone("UTC")
-
-
-def _check_zone(tz: str) -> None:
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {tz!r}: use an IANA name such as Europe/Paris or UTC") from None
 
 
 def _see(accounts: dict[str, list[dt.datetime]], name: str, first: dt.datetime, last: dt.datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import connectors.slack.export
 import connectors.whatsapp.parse
 import connectors.whatsapp.source
 from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
@@ -17,11 +18,16 @@ from connectors.files import UnreadableExport, check_not_empty_or_binary, open_z
 # Platform name -> (detector, reader module). Each new connector adds one line.
 FILE_CONNECTORS = {
     "whatsapp": (connectors.whatsapp.source.sniff, connectors.whatsapp.parse),
+    "slack": (connectors.slack.export.sniff, connectors.slack.export),
 }
 
 
 def detect_platform(path: Path) -> str:
     """The platform whose export this file is, from its content; UnreadableExport if none."""
+    if path.is_dir():
+        if connectors.slack.export.sniff(path):
+            return "slack"
+        raise UnreadableExport(path, "a folder that is not a known export", "pass the export files inside it")
     if not path.is_file():
         raise UnreadableExport(path, "no such file", "check the path")
     if not zipfile.is_zipfile(path):
@@ -34,8 +40,13 @@ def detect_platform(path: Path) -> str:
     for platform, (sniff, _) in FILE_CONNECTORS.items():
         if sniff(path):
             return platform
-    raise UnreadableExport(path, "not a chat export this hub can read (no WhatsApp message lines found)",
+    raise UnreadableExport(path, "not a chat export this hub can read (no WhatsApp message lines, no Slack export)",
                            "check that it is the file the platform exported, or name it with --platform")
+
+
+def is_export_folder(path: Path) -> bool:
+    """A folder that is one export as a whole (a Slack workspace export), not a folder of exports."""
+    return path.is_dir() and connectors.slack.export.sniff(path)
 
 
 def reader_for(platform: str):

@@ -132,3 +132,66 @@ def _split(buf: bytes) -> tuple[pl.Series, dict[int, tuple[str, str]]]:
         else:
             lines.append(line)
     return pl.Series("line", lines, dtype=pl.String), bad
+
+
+class ExportTree:
+    """An export that is a set of files: a folder, or a zip (read in place, never extracted).
+
+    Names are relative paths with `/`. A zip whose files all sit in one top folder (as when a
+    folder is zipped) is read from inside that folder.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip = open_zip(path) if path.is_file() else None
+        if self._zip is not None:
+            members = {m.filename: m for m in zip_members(self._zip)}
+            top = {n.split("/", 1)[0] for n in members}
+            self._root = next(iter(top)) + "/" if len(top) == 1 and all("/" in n for n in members) else ""
+            self._members = {n[len(self._root):]: m for n, m in members.items()}
+        else:
+            self._members = {
+                p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            }
+
+    def names(self) -> list[str]:
+        return sorted(self._members)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._members
+
+    def read(self, name: str) -> bytes:
+        member = self._members[name]
+        if self._zip is not None:
+            return self._zip.read(member)
+        return member.read_bytes()
+
+    def size(self) -> int:
+        if self._zip is not None:
+            return sum(m.file_size for m in self._members.values())
+        return sum(p.stat().st_size for p in self._members.values())
+
+    def close(self) -> None:
+        if self._zip is not None:
+            self._zip.close()
+
+    def __enter__(self) -> "ExportTree":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def content_digest(path: Path) -> tuple[str, int]:
+    """SHA-256 and size of a file, or of a folder's files (names and bytes, in name order)."""
+    if path.is_file():
+        return sha256_of(path), path.stat().st_size
+    digest, size = hashlib.sha256(), 0
+    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+        name = p.relative_to(path).as_posix().encode()
+        data = p.read_bytes()
+        digest.update(len(name).to_bytes(4, "big") + name + len(data).to_bytes(8, "big"))
+        digest.update(data)
+        size += len(data)
+    return digest.hexdigest(), size

@@ -77,7 +77,7 @@ def ingest(
             quarantined += r.quarantined
             if r.new or not report.skipped:
                 touched.add(report.community)
-            table.add_row(str(path), report.platform, report.channel, f"{r.new:,}", f"{r.duplicate:,}",
+            table.add_row(str(path), report.platform, report.channel or "(every channel)", f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
         started = time.perf_counter()
         if touched:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import duckdb
 
-from connectors import detect_platform, reader_for
-from connectors.files import UnreadableExport, sha256_of
+from connectors import detect_platform, is_export_folder, reader_for
+from connectors.files import UnreadableExport, content_digest
 from hub.config import HubConfig
 from hub.model import Batch
 from warehouse.load import LoadResult, SourceFile, load, source_loaded
@@ -34,12 +34,14 @@ class FileReport:
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
-    """Files to ingest: the files given, and the files inside folders given (not hidden ones)."""
+    """Exports to ingest: the files given, the files inside folders given (not hidden ones), and
+    folders that are exports as a whole (a Slack export)."""
     files: list[Path] = []
     for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*")
-                                if f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts)))
+        if p.is_dir() and not is_export_folder(p):
+            for child in sorted(p.iterdir()):
+                if not child.name.startswith("."):
+                    files.extend(expand([child]))
         else:
             files.append(p)
     return files
@@ -69,9 +71,10 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         )
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
+        digest, size = content_digest(path)
         source = SourceFile(
-            platform=report.platform, community=target.slug, path=str(origin or path), sha256=sha256_of(path),
-            bytes=path.stat().st_size, channel_id=reader.channel_id,
+            platform=report.platform, community=target.slug, path=str(origin or path), sha256=digest,
+            bytes=size, channel_id=reader.channel_id,
             community_name=target.display_name, community_timezone=target.timezone,
             options={"tz": options.tz, "channel": reader.channel_name},
         )

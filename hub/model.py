@@ -77,6 +77,13 @@ class Reaction(Record):
     count: int = 1
 
 
+class Mention(Record):
+    """An account named in a message's text (`<@U123>` on Slack, `@name` elsewhere)."""
+
+    message_id: str
+    account_id: str
+
+
 class Membership(Record):
     """A join, leave, add or remove; `message_id` is the system line it was read from, if any."""
 
@@ -126,6 +133,7 @@ STREAMS: dict[str, type[Record]] = {
     "accounts": Account,
     "messages": Message,
     "reactions": Reaction,
+    "mentions": Mention,
     "membership_events": Membership,
     "quarantine": Quarantined,
 }

@@ -23,6 +23,7 @@ CONTRACT = {
     "reactions": ["message_id", "platform", "reactor_id", "emoji", "reacted_at", "count"],
     "membership_events": ["platform", "community", "channel_id", "account_id", "event", "at"],
     "quarantine": ["source_id", "location", "reason", "raw"],
+    "mentions": ["message_id", "platform", "account_id", "source_id"],
 }
 
 
@@ -52,7 +53,8 @@ def test_migrations_are_versioned_and_applied_once(db_path: Path) -> None:
         applied = con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall()
     with connect(db_path) as con:  # opening again applies nothing
         assert con.execute("SELECT version, name FROM schema_migrations ORDER BY version").fetchall() == applied
-    assert [name for _, name in applied] == ["0001_core.sql", "0002_marts.sql"]
+    assert [name for _, name in applied] == [name for _, name, _ in migrations()]
+    assert [name for _, name in applied][:3] == ["0001_core.sql", "0002_marts.sql", "0003_mentions.sql"]
 
 
 def test_query_formats(loaded: Path) -> None:

@@ -49,6 +49,7 @@ class LoadResult:
     quarantined: int = 0
     accounts_new: int = 0
     events_new: int = 0
+    reactions: int = 0
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
     seen_channels: set[str] = field(default_factory=set, repr=False)
@@ -150,12 +151,21 @@ def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch
 
 
 def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    # A source lists all the reactions a message has at the time it was read: it replaces what an
+    # earlier source said of that message, so counts that grew are not added twice.
+    con.execute("DELETE FROM reactions WHERE message_id IN (SELECT DISTINCT message_id FROM rows)")
     con.execute(
-        """INSERT INTO reactions BY NAME
+        """INSERT INTO reactions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id FROM rows b""",
+        {"platform": source.platform, "source_id": source.source_id},
+    )
+    result.reactions += batch.table.num_rows
+
+
+def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO mentions BY NAME
            SELECT b.*, $platform AS platform, $source_id AS source_id
-           FROM rows b ANTI JOIN reactions r
-             ON r.message_id = b.message_id AND r.emoji = b.emoji
-            AND r.reactor_id IS NOT DISTINCT FROM b.reactor_id""",
+           FROM rows b ANTI JOIN mentions m ON m.message_id = b.message_id AND m.account_id = b.account_id""",
         {"platform": source.platform, "source_id": source.source_id},
     )
 
@@ -201,6 +211,7 @@ _LOADERS = {
     "channels": _channels,
     "membership_events": _membership,
     "reactions": _reactions,
+    "mentions": _mentions,
     "quarantine": _quarantine,
 }
 

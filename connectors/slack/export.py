@@ -1,0 +1,174 @@
+"""A Slack workspace export (a folder, or the `.zip` Slack sends), read into canonical batches.
+
+Layout: `users.json` (and `org_users.json` on Enterprise Grid), `channels.json` (public),
+`groups.json` (private), `dms.json` and `mpims.json` (direct and group messages, in exports made
+with those rights), and one folder per conversation holding a `YYYY-MM-DD.json` list of messages
+per day. Folders are named after the channel (or its id, for direct messages). A thread's replies
+are in the day files of their own dates; they point to their parent by `thread_ts`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import polars as pl
+
+from connectors.files import ExportTree, UnreadableExport
+from connectors.slack.messages import (PLATFORM, MessageColumns, Names, batches_of, channel_kind, channel_record,
+                                       seen_times)
+from hub.model import Batch
+
+_DAY_FILE = re.compile(r"^([^/]+)/(\d{4}-\d{2}-\d{2})\.json$")
+_METADATA = {"channels.json": "channel", "groups.json": "channel", "dms.json": "direct", "mpims.json": "group"}
+# Messages gathered before they are handed to the warehouse: bounds memory on big exports.
+BATCH_MESSAGES = 200_000
+
+
+@dataclass
+class Options:
+    community: str = "default"
+    channel: str | None = None  # not used: an export holds many channels
+    tz: str = "UTC"  # not used: Slack times are UTC
+
+
+@dataclass
+class Summary:
+    messages: int = 0
+    quarantined: int = 0
+    channels: int = 0
+    day_files: int = 0
+
+
+def looks_like_slack(path: Path) -> bool:
+    """A folder or zip with Slack's metadata files, or with channel folders of day files."""
+    try:
+        with ExportTree(path) as tree:
+            names = tree.names()
+    except (UnreadableExport, OSError):
+        return False
+    has_metadata = "users.json" in names or "channels.json" in names
+    day_files = sum(1 for n in names if _DAY_FILE.match(n))
+    return (has_metadata and day_files > 0) or (has_metadata and len(names) <= 6) or day_files >= 3
+
+
+def sniff(path: Path) -> bool:
+    return (path.is_dir() or path.suffix.lower() == ".zip") and looks_like_slack(path)
+
+
+class ExportReader:
+    platform = PLATFORM
+
+    def __init__(self, path: str | Path, options: Options | None = None, *,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or Options()
+        if not (self.path.is_dir() or self.path.is_file()):
+            raise UnreadableExport(self.path, "no such file or folder", "check the path")
+        if not looks_like_slack(self.path):
+            raise UnreadableExport(self.path, "not a Slack workspace export (no users.json, channels.json or "
+                                   "channel folders of day files)", "pass the folder or the zip Slack exported")
+        self.channel_name = None  # many channels
+        self.channel_id = None
+        self.summary = Summary()
+        self._progress = progress
+
+    def batches(self) -> Iterator[Batch]:
+        community = self.options.community
+        names = Names(community)
+        quarantine: list[dict] = []
+        seen: list[pl.DataFrame] = []
+        with ExportTree(self.path) as tree:
+            for users_file in ("users.json", "org_users.json"):
+                for user in self._json_list(tree, users_file, quarantine):
+                    if isinstance(user, dict) and "id" in user:
+                        names.add_user(user)
+            listed = list(self._listed(tree, quarantine))
+            conversations = _by_folder(listed)
+            days = [(m[1], m[2], n) for n in tree.names() if (m := _DAY_FILE.match(n))]
+            folders = sorted({folder for folder, _, _ in days})
+            channels = {}
+            for folder in folders:
+                conversation = conversations.get(folder) or {"id": folder, "name": folder}
+                channels[folder] = conversation
+            records = [channel_record(community, c, kind) for c, kind in listed]
+            known = {r["channel_id"] for r in records}
+            records += [channel_record(community, c, channel_kind(c)) for c in channels.values()
+                        if f"{PLATFORM}:{community}:{c['id']}" not in known]
+            self.summary.channels = len(records)
+            yield Batch.conform("channels", pl.DataFrame(records, schema=_CHANNEL_SCHEMA).to_arrow())
+
+            columns = MessageColumns(names)
+            position = 0
+            for done, (folder, _day, name) in enumerate(sorted(days), 1):
+                channel = channels[folder]["id"]
+                self.summary.day_files += 1
+                for i, message in enumerate(self._json_list(tree, name, quarantine)):
+                    if not isinstance(message, dict) or not isinstance(message.get("ts"), str):
+                        quarantine.append(_bad(f"{name}[{i}]", "a message without a ts", message))
+                        continue
+                    position += 1
+                    columns.add(channel, message, position)
+                if len(columns) >= BATCH_MESSAGES:
+                    yield from self._flush(columns, seen)
+                    columns = MessageColumns(names)
+                if self._progress:
+                    self._progress(done, len(days))
+            if len(columns):
+                yield from self._flush(columns, seen)
+        yield names.batch(seen_times(seen, names.account_id("")))
+        if quarantine:
+            self.summary.quarantined += len(quarantine)
+            yield Batch.conform("quarantine", pl.DataFrame(quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
+
+    def _flush(self, columns: MessageColumns, seen: list[pl.DataFrame]) -> Iterator[Batch]:
+        frames = columns.frames()
+        self.summary.messages += frames[0].height
+        seen.append(frames[0].select("author_id", "sent_at"))
+        yield from batches_of(frames)
+
+    def _listed(self, tree: ExportTree, quarantine: list[dict]) -> Iterator[tuple[dict, str]]:
+        for file_name, kind in _METADATA.items():
+            for conversation in self._json_list(tree, file_name, quarantine):
+                if isinstance(conversation, dict) and "id" in conversation:
+                    if file_name == "dms.json":
+                        conversation = {**conversation, "is_im": True}
+                    yield conversation, kind
+
+    @staticmethod
+    def _json_list(tree: ExportTree, name: str, quarantine: list[dict]) -> list:
+        if name not in tree:
+            return []
+        raw = tree.read(name)
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            quarantine.append(_bad(name, f"not valid JSON: {e}", raw.decode("utf-8", "backslashreplace")[:4000]))
+            return []
+        if not isinstance(data, list):
+            quarantine.append(_bad(name, "expected a JSON list", data))
+            return []
+        return data
+
+
+def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
+    """Folder name -> conversation: folders are named by channel name, or by id for DMs."""
+    by_folder = {}
+    for conversation, _kind in listed:
+        by_folder[conversation["id"]] = conversation
+        if conversation.get("name"):
+            by_folder[conversation["name"]] = conversation
+    return by_folder
+
+
+_CHANNEL_SCHEMA = {"channel_id": pl.String, "platform": pl.String, "community": pl.String, "name": pl.String,
+                   "kind": pl.String}
+_QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
+
+
+def _bad(location: str, reason: str, raw: object) -> dict:
+    text = raw if isinstance(raw, str) else orjson.dumps(raw).decode("utf-8", "backslashreplace")
+    return {"location": location, "reason": reason, "raw": text[:4000]}

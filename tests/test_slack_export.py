@@ -1,0 +1,120 @@
+"""Every Slack export in ../shared/corpus/slack ingests with nothing quarantined, and reads right.
+
+Expected values were counted from the JSON files themselves (messages per channel folder, the sum
+of every reaction's `count`, users in users.json, bots, and channel_join messages).
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from hub.config import HubConfig
+from hub.ingest import ingest_file
+
+EXPECTED = {
+    "houstondatavis__slack-export": {
+        "per_channel": {"datajam": 173, "datasets": 40, "design-thinking": 4, "examples": 80, "general": 476,
+                        "get_feedback": 149, "meetup": 2, "meetup-": 147, "organizations": 12, "readings": 52,
+                        "sci": 58, "sponsors": 16, "talks": 32, "team-d3": 31, "tools": 83, "tutorials": 27},
+        "reactions": 199, "users": 71, "bots": 1, "joins": 320, "leaves": 3, "system": 351,
+    },
+    "hfaran__slack-export-viewer/testarchive.zip": {
+        "per_channel": {"enrique": 102, "traveling-sailor": 56},
+        "reactions": 1, "users": 4, "bots": 3, "joins": 8, "leaves": 0, "system": 11,
+    },
+    "langchain-ai__langchain-community/slack_export.zip": {
+        "per_channel": {"example-channel": 2, "general": 2, "random": 1},
+        "reactions": 0, "users": 1, "bots": 1, "joins": 1, "leaves": 0, "system": 1,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_slack_export(corpus: Path, con, name: str) -> None:
+    want = EXPECTED[name]
+    report = ingest_file(con, corpus / "slack" / name, config=HubConfig())
+    assert report.error is None and report.platform == "slack"
+    total = sum(want["per_channel"].values())
+    assert (report.result.records, report.result.new, report.result.quarantined) == (total, total, 0)
+    per_channel = dict(con.execute("""SELECT c.name, count(*) FROM messages m JOIN channels c USING (channel_id)
+                                      GROUP BY c.name""").fetchall())
+    assert per_channel == want["per_channel"]
+    assert con.execute("SELECT coalesce(sum(count), 0) FROM reactions").fetchone() == (want["reactions"],)
+    users, bots = con.execute("""SELECT count(*) FILTER (WHERE native_id LIKE 'U%' OR native_id LIKE 'W%'),
+                                        count(*) FILTER (WHERE is_bot) FROM accounts""").fetchone()
+    assert users >= want["users"] and bots == want["bots"]
+    events = dict(con.execute("SELECT event, count(*) FROM membership_events GROUP BY 1").fetchall())
+    assert events.get("join", 0) + events.get("add", 0) == want["joins"]
+    assert events.get("leave", 0) == want["leaves"]
+    assert con.execute("SELECT count(*) FROM messages WHERE kind = 'system'").fetchone() == (want["system"],)
+    assert con.execute("""SELECT count(*) FROM messages m ANTI JOIN accounts a ON a.account_id = m.author_id
+                          WHERE m.author_id IS NOT NULL""").fetchone() == (0,)
+
+
+def test_slack_details(corpus: Path, con) -> None:
+    ingest_file(con, corpus / "slack/hfaran__slack-export-viewer/testarchive.zip", config=HubConfig())
+    # A bot message with no text of its own reads as its attachment's summary, authored by the bot.
+    text, author, is_bot = con.execute("""
+        SELECT m.text, m.author_name, a.is_bot FROM messages m JOIN accounts a ON a.account_id = m.author_id
+        WHERE m.message_id = 'slack:default:C0JGLMMNX/1454894897.000008'""").fetchone()
+    assert text.startswith('[enrique] New branch "<https://github.com/mesos-magellan/enrique/tree/hfaran_problem')
+    assert (author, is_bot) == ("github", True)
+    # Every channel_join is a system line and a membership event of the user who joined.
+    assert con.execute("""SELECT count(*) FROM membership_events e JOIN messages m USING (message_id)
+                          WHERE m.kind = 'system'""").fetchone() == (8,)
+    # File shares are media; edits keep their time.
+    assert con.execute("SELECT count(*) FROM messages WHERE has_media").fetchone() == (3,)
+
+
+def test_slack_export_twice_adds_nothing_and_reactions_are_not_doubled(corpus: Path, con) -> None:
+    path = corpus / "slack/houstondatavis__slack-export"
+    ingest_file(con, path, config=HubConfig())
+    again = ingest_file(con, path, config=HubConfig(), force=True)
+    assert (again.result.new, again.result.duplicate) == (0, 1382)
+    assert con.execute("SELECT sum(count) FROM reactions").fetchone() == (199,)
+    assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (1382, 1382)
+
+
+def test_threads_mentions_and_reactions_with_more_reactors_than_listed(tmp_path: Path, con) -> None:
+    export = tmp_path / "export.zip"
+    users = [{"id": "U1", "name": "ana", "profile": {"display_name": "Ana"}},
+             {"id": "U2", "name": "bo", "profile": {"real_name": "Bo Lee"}}]
+    day1 = [{"type": "message", "user": "U1", "ts": "1700000000.000100", "text": "Question for <@U2|bo>?",
+             "thread_ts": "1700000000.000100", "reply_count": 2,
+             "reactions": [{"name": "clap::skin-tone-3", "count": 5, "users": ["U2", "U1"]}]}]
+    day2 = [{"type": "message", "user": "U2", "ts": "1700090000.000200", "text": "Answer <@U1>",
+             "thread_ts": "1700000000.000100", "parent_user_id": "U1", "edited": {"user": "U2", "ts": "1700090100.0"}},
+            {"type": "message", "subtype": "thread_broadcast", "user": "U1", "ts": "1700090300.000300",
+             "text": "thanks!", "thread_ts": "1700000000.000100"},
+            {"type": "message", "subtype": "channel_join", "user": "U2", "ts": "1700090400.000400",
+             "text": "<@U2> has joined the channel", "inviter": "U1"}]
+    with zipfile.ZipFile(export, "w") as z:
+        z.writestr("users.json", json.dumps(users))
+        z.writestr("channels.json", json.dumps([{"id": "C1", "name": "general"}]))
+        z.writestr("general/2023-11-14.json", json.dumps(day1))
+        z.writestr("general/2023-11-15.json", json.dumps(day2))
+        z.writestr("general/2023-11-16.json", "[{broken json")
+    report = ingest_file(con, export, config=HubConfig())
+    assert (report.result.records, report.result.quarantined) == (4, 1)
+    rows = con.execute("""SELECT message_id, author_name, kind::VARCHAR, reply_to_id, thread_id,
+                                 strftime(edited_at, '%H:%M:%S') FROM messages ORDER BY sent_at""").fetchall()
+    root = "slack:default:C1/1700000000.000100"
+    assert rows == [
+        (root, "Ana", "message", None, root, None),
+        ("slack:default:C1/1700090000.000200", "Bo Lee", "message", root, root, "23:15:00"),
+        ("slack:default:C1/1700090300.000300", "Ana", "message", root, root, None),
+        ("slack:default:C1/1700090400.000400", None, "system", None, None, None),
+    ]
+    assert con.execute("SELECT reactor_id, emoji, count FROM reactions ORDER BY reactor_id NULLS LAST").fetchall() == [
+        ("slack:default:U1", "clap::skin-tone-3", 1), ("slack:default:U2", "clap::skin-tone-3", 1),
+        (None, "clap::skin-tone-3", 3)]
+    assert con.execute("SELECT message_id, account_id FROM mentions ORDER BY 1").fetchall() == [
+        (root, "slack:default:U2"), ("slack:default:C1/1700090000.000200", "slack:default:U1")]
+    assert con.execute('SELECT account_id, event, actor_id FROM membership_events').fetchall() == [
+        ("slack:default:U2", "add", "slack:default:U1")]
+    location, reason = con.execute("SELECT location, reason FROM quarantine").fetchone()
+    assert location == "general/2023-11-16.json" and reason.startswith("not valid JSON")

@@ -96,6 +96,13 @@ class Membership(Record):
     message_id: str | None = None
 
 
+class Checkpoint(Record):
+    """Where a live source's sync stands, committed with the data it describes."""
+
+    key: str
+    value: str  # JSON
+
+
 class Quarantined(Record):
     """Input that could not be read: where it was, why, and the raw text (bytes escaped)."""
 
@@ -136,6 +143,7 @@ STREAMS: dict[str, type[Record]] = {
     "mentions": Mention,
     "membership_events": Membership,
     "quarantine": Quarantined,
+    "sync_state": Checkpoint,
 }
 
 

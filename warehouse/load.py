@@ -34,6 +34,7 @@ class SourceFile:
     community_name: str | None = None  # upserted into communities with the load, if given
     community_timezone: str = "UTC"
     options: dict = field(default_factory=dict)
+    live: bool = False  # an API sync: loaded in many small loads whose counts add up
 
     @property
     def source_id(self) -> str:
@@ -71,7 +72,8 @@ def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[B
     try:
         if source.community_name is not None:
             upsert_community(con, source.community, source.community_name, source.community_timezone)
-        con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
+        if not source.live:  # a file's quarantine is replaced; a live source's only grows
+            con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
         for batch in batches:
             con.register("rows", batch.table)
             try:
@@ -128,7 +130,14 @@ def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
              phone         = coalesce(excluded.phone, phone),
              is_bot        = excluded.is_bot OR is_bot,
              first_seen_at = least(first_seen_at, excluded.first_seen_at),
-             last_seen_at  = greatest(last_seen_at, excluded.last_seen_at)"""
+             last_seen_at  = greatest(last_seen_at, excluded.last_seen_at)
+           WHERE excluded.display_name IS DISTINCT FROM display_name AND excluded.display_name IS NOT NULL
+              OR excluded.handle IS DISTINCT FROM handle AND excluded.handle IS NOT NULL
+              OR excluded.email IS DISTINCT FROM email AND excluded.email IS NOT NULL
+              OR excluded.phone IS DISTINCT FROM phone AND excluded.phone IS NOT NULL
+              OR excluded.is_bot AND NOT is_bot
+              OR excluded.first_seen_at < first_seen_at OR first_seen_at IS NULL AND excluded.first_seen_at IS NOT NULL
+              OR excluded.last_seen_at > last_seen_at OR last_seen_at IS NULL AND excluded.last_seen_at IS NOT NULL"""
     )
     result.accounts_new += batch.table.num_rows - known
 
@@ -136,7 +145,8 @@ def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
 def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
     con.execute(
         """INSERT INTO channels BY NAME SELECT * FROM rows
-           ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, kind = excluded.kind"""
+           ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, kind = excluded.kind
+           WHERE excluded.name IS DISTINCT FROM name OR excluded.kind IS DISTINCT FROM kind"""
     )
 
 
@@ -170,6 +180,13 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
     )
 
 
+def _sync_state(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO sync_state (source_id, key, value) SELECT $source_id, key, value FROM rows
+           ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value, updated_at = now()""",
+        {"source_id": source.source_id})
+
+
 def _quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
     con.execute("INSERT INTO quarantine BY NAME SELECT b.*, $source_id AS source_id FROM rows b",
                 {"source_id": source.source_id})
@@ -177,6 +194,9 @@ def _quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch
 
 
 def _upsert_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:
+    if source.live:
+        _add_to_live_source(con, source, result)
+        return
     con.execute(
         """INSERT INTO sources (source_id, platform, community, channel_id, path, sha256, bytes, ingested_at,
                                 records, quarantined, first_at, last_at, options)
@@ -192,10 +212,30 @@ def _upsert_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: L
     )
 
 
+def _add_to_live_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:
+    """A live source's row counts what all its syncs brought; a sync that brought nothing leaves it."""
+    if not (result.new or result.quarantined) and source_loaded(con, source) is not None:
+        return
+    con.execute(
+        """INSERT INTO sources (source_id, platform, community, channel_id, path, sha256, bytes, ingested_at,
+                                records, quarantined, first_at, last_at, options)
+           VALUES ($id, $platform, $community, NULL, $path, $sha256, 0, now(), $records, $quarantined,
+                   $first_at, $last_at, $options)
+           ON CONFLICT (source_id) DO UPDATE SET
+             records = records + excluded.records, quarantined = quarantined + excluded.quarantined,
+             first_at = least(first_at, excluded.first_at), last_at = greatest(last_at, excluded.last_at)""",
+        {"id": source.source_id, "platform": source.platform, "community": source.community, "path": source.path,
+         "sha256": source.sha256, "records": result.new, "quarantined": result.quarantined,
+         "first_at": result.first_at, "last_at": result.last_at,
+         "options": json.dumps(source.options, sort_keys=True)},
+    )
+
+
 def upsert_community(con: duckdb.DuckDBPyConnection, slug: str, name: str, timezone: str) -> None:
     con.execute(
         """INSERT INTO communities VALUES (?, ?, ?)
-           ON CONFLICT (community) DO UPDATE SET name = excluded.name, timezone = excluded.timezone""",
+           ON CONFLICT (community) DO UPDATE SET name = excluded.name, timezone = excluded.timezone
+           WHERE excluded.name IS DISTINCT FROM name OR excluded.timezone IS DISTINCT FROM timezone""",
         [slug, name, timezone],
     )
 
@@ -213,6 +253,7 @@ _LOADERS = {
     "reactions": _reactions,
     "mentions": _mentions,
     "quarantine": _quarantine,
+    "sync_state": _sync_state,
 }
 
 

@@ -40,12 +40,14 @@ class Names:
 
     community: str
     accounts: dict[str, dict] = field(default_factory=dict)
+    touched: set[str] = field(default_factory=set)  # added or renamed since the last batch
 
     def account_id(self, native: str) -> str:
         return f"{PLATFORM}:{self.community}:{native}"
 
     def add_user(self, user: dict) -> None:
         profile = user.get("profile") or {}
+        self.touched.add(user["id"])
         self.accounts[user["id"]] = {
             "account_id": self.account_id(user["id"]), "platform": PLATFORM, "community": self.community,
             "native_id": user["id"],
@@ -63,10 +65,17 @@ class Names:
             self.add_user({"id": native, "name": name, "is_bot": bot, "profile": profile or {}})
         elif name and known["display_name"] in (None, native):
             known["display_name"] = name
+            self.touched.add(native)
 
-    def batch(self, seen: pl.DataFrame | None) -> Batch:
-        """The accounts, with first and last message times where they wrote (`seen`: native, first, last)."""
-        rows = pl.DataFrame(list(self.accounts.values()), schema=_ACCOUNT_SCHEMA)
+    def batch(self, seen: pl.DataFrame | None, *, only_new: bool = False) -> Batch:
+        """Accounts with their first and last message times (`seen`: native_id, first, last).
+        With `only_new`, just those added or renamed since the last batch, and those who wrote."""
+        wanted = self.accounts.values()
+        if only_new:
+            wrote = set() if seen is None else set(seen["native_id"].to_list())
+            wanted = [a for k, a in self.accounts.items() if k in self.touched or k in wrote]
+        self.touched.clear()
+        rows = pl.DataFrame(list(wanted), schema=_ACCOUNT_SCHEMA)
         if seen is not None and not seen.is_empty():
             rows = rows.drop("first_seen_at", "last_seen_at").join(seen, on="native_id", how="left")
         return Batch.conform("accounts", rows.to_arrow(compat_level=_ARROW))
@@ -100,7 +109,7 @@ class MessageColumns:
     cols: dict[str, list] = field(default_factory=lambda: {k: [] for k in _MESSAGE_FIELDS})
     reactions: dict[str, list] = field(default_factory=lambda: {k: [] for k in _REACTION_FIELDS})
 
-    def add(self, channel: str, message: dict, position: int) -> None:
+    def add(self, channel: str, message: dict, position: int | None) -> None:
         """One Slack message object (export or API). `channel` is the Slack channel id."""
         c = self.cols
         ts = message["ts"]
@@ -204,7 +213,7 @@ class MessageColumns:
 _MESSAGE_FIELDS = {
     "channel": pl.String, "ts": pl.String, "user": pl.String, "subtype": pl.String, "text": pl.String,
     "thread_ts": pl.String, "edited_ts": pl.String, "has_media": pl.Boolean, "inviter": pl.String,
-    "position": pl.Int64,
+    "position": pl.Int64,  # order in an export; None from the API
 }
 _REACTION_FIELDS = {"channel": pl.String, "ts": pl.String, "emoji": pl.String, "user": pl.String,
                     "count": pl.Int64}

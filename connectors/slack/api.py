@@ -1,0 +1,313 @@
+"""Live Slack: the Web API through `slack_sdk.WebClient`, incremental and resumable.
+
+A sync reads `users.list` and `conversations.list`, then each channel the bot is in:
+
+- **New messages.** `conversations.history` over the window from what is stored up to now,
+  newest first, page by page. Each page is a *unit*: its messages, the replies of its threads,
+  and the checkpoint "this window, this next cursor". The caller commits data and checkpoint
+  together, so an interrupted backfill resumes at the page where it stopped and adds nothing
+  twice. When the window is done, the channel is "done through" the window's end.
+- **Threads.** Replies keep arriving on old threads. Each sync re-reads the top-level messages of a
+  look-back window (default 60 days). Threads whose `latest_reply` is newer than the newest reply
+  stored are read again with `conversations.replies`, from that reply on.
+- **Rate limits.** A 429's `Retry-After` is honoured by slack_sdk's `RateLimitErrorRetryHandler`.
+  The wait it asked for is also kept as that method's pace for the rest of the sync, so a method
+  limited to one request a minute is then called once a minute instead of being refused again.
+- **Errors.** A channel the bot is not in, or that is gone, is skipped. A bad token or a missing
+  scope stops the sync with a message that says which, and which scope.
+
+This module knows nothing of the warehouse: it is given what is stored (`SyncState`) and yields
+units.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import polars as pl
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from connectors.slack.messages import PLATFORM, MessageColumns, Names, batches_of, channel_kind, channel_record, \
+    seen_times
+from hub.model import Batch
+
+_SKIP_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "access_denied"}
+_BAD_TOKEN = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
+              "no_permission", "org_login_required"}
+CONVERSATION_TYPES = "public_channel,private_channel,mpim,im"
+
+
+class SlackSyncError(Exception):
+    """The sync cannot go on (bad token, missing scope): the message says what to do."""
+
+
+@dataclass
+class ChannelProgress:
+    """Where a channel's sync stands: done through a ts, and maybe a window half read."""
+
+    done_through: str | None = None
+    window_latest: str | None = None
+    cursor: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps({"done_through": self.done_through, "window_latest": self.window_latest,
+                           "cursor": self.cursor})
+
+    @classmethod
+    def from_json(cls, value: str | None) -> "ChannelProgress":
+        return cls(**json.loads(value)) if value else cls()
+
+
+@dataclass
+class SyncState:
+    """What the warehouse already has: checkpoints by key, and each recent thread's newest reply."""
+
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    latest_replies: dict[tuple[str, str], str] = field(default_factory=dict)  # (channel, thread_ts) -> ts
+
+    def channel(self, channel: str) -> ChannelProgress:
+        return ChannelProgress.from_json(self.checkpoints.get(f"channel/{channel}"))
+
+
+@dataclass
+class Unit:
+    """What one transaction commits: data batches and the checkpoints that go with them."""
+
+    batches: list[Batch]
+    checkpoints: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+
+class Pace:
+    """The slowest rate each API method has asked for during this sync (from 429 Retry-After)."""
+
+    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval: dict[str, float] = {}
+        self._last: dict[str, float] = {}
+        self._sleep = sleep
+        self._lock = threading.Lock()
+
+    def learn(self, method: str, retry_after: float) -> None:
+        with self._lock:
+            self.interval[method] = max(self.interval.get(method, 0.0), retry_after)
+
+    def wait(self, method: str) -> None:
+        with self._lock:
+            interval, last = self.interval.get(method, 0.0), self._last.get(method)
+        if interval and last is not None:
+            delay = last + interval - time.monotonic()
+            if delay > 0:
+                self._sleep(delay)
+        with self._lock:
+            self._last[method] = time.monotonic()
+
+
+class PacedRateLimitHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (sleep Retry-After, retry), which also tells the pace about it."""
+
+    def __init__(self, pace: Pace, max_retry_count: int = 5) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.pace = pace
+        self.rate_limited = 0
+
+    def prepare_for_next_attempt(self, *, state, request, response=None, error=None) -> None:
+        if response is not None:
+            self.rate_limited += 1
+            retry_after = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+            self.pace.learn(request.url.rstrip("/").rsplit("/", 1)[-1], float(retry_after[0]))
+        super().prepare_for_next_attempt(state=state, request=request, response=response, error=error)
+
+
+def client_for(token: str, base_url: str | None = None, *, pace: Pace | None = None,
+               max_retries: int = 5) -> WebClient:
+    """A WebClient that honours rate limits. The token is never logged by us nor kept in errors."""
+    client = WebClient(token=token, base_url=base_url or "https://slack.com/api/")
+    client.retry_handlers.append(PacedRateLimitHandler(pace or Pace(), max_retry_count=max_retries))
+    return client
+
+
+@dataclass
+class Summary:
+    messages: int = 0
+    channels: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # channel -> why
+    threads_reread: int = 0
+    rate_limited: int = 0
+
+
+class LiveReader:
+    """Reads what is new in a workspace since `state`; iterate `units()`."""
+
+    platform = PLATFORM
+
+    def __init__(self, client: WebClient, community: str, state: SyncState, *, lookback_days: float = 60,
+                 page_size: int = 200, now: float | None = None) -> None:
+        self.client = client
+        self.community = community
+        self.state = state
+        self.lookback = lookback_days * 86400
+        self.page_size = page_size
+        self.now = now if now is not None else time.time()
+        self.summary = Summary()
+        self.names = Names(community)
+        handlers = [h for h in client.retry_handlers if isinstance(h, PacedRateLimitHandler)]
+        self._handler = handlers[0] if handlers else None
+        self.pace = self._handler.pace if self._handler else Pace()
+
+    def units(self) -> Iterator[Unit]:
+        team = self._call("auth_test")
+        yield self._directory(team)
+        for conversation in self._conversations:
+            channel = conversation["id"]
+            try:
+                yield from self._channel(channel)
+            except SlackApiError as e:
+                error = e.response.get("error")
+                if error not in _SKIP_CHANNEL:
+                    raise
+                self.summary.skipped[channel] = error
+        if self._handler:
+            self.summary.rate_limited = self._handler.rate_limited
+
+    # -- users and channels ------------------------------------------------------------------
+
+    def _directory(self, team: dict) -> Unit:
+        for page in self._pages("users_list", "members", limit=self.page_size):
+            for user in page:
+                self.names.add_user(user)
+        conversations = []
+        for page in self._pages("conversations_list", "channels", types=CONVERSATION_TYPES, limit=self.page_size):
+            conversations.extend(page)
+        self._conversations = [c for c in conversations if c.get("is_member", True) or c.get("is_im")]
+        for c in conversations:
+            if c not in self._conversations:
+                self.summary.skipped[c["id"]] = "not_in_channel"
+        self.summary.channels = len(self._conversations)
+        channels = pl.DataFrame([channel_record(self.community, c, channel_kind(c)) for c in conversations],
+                                schema=_CHANNEL_SCHEMA)
+        return Unit([Batch.conform("channels", channels.to_arrow()), self.names.batch(None)],
+                    description=f"{len(self.names.accounts)} users, {len(conversations)} channels of {team.get('team')}")
+
+    # -- one channel -------------------------------------------------------------------------
+
+    def _channel(self, channel: str) -> Iterator[Unit]:
+        key = f"channel/{channel}"
+        stored = self.state.checkpoints.get(key)
+        progress = self.state.channel(channel)
+        started_from, resumed = progress.done_through, progress.cursor is not None
+        if progress.window_latest is None:
+            progress.window_latest = _ts(self.now)
+        seen_tops: set[str] = set()
+        while True:
+            page = self._call("conversations_history", channel=channel, oldest=progress.done_through or "0",
+                              latest=progress.window_latest, inclusive=False, limit=self.page_size,
+                              cursor=progress.cursor)
+            messages = page.get("messages", [])
+            seen_tops.update(m["ts"] for m in messages if isinstance(m.get("ts"), str))
+            columns = MessageColumns(self.names)
+            self._add_with_new_replies(columns, channel, messages)
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor:
+                progress.cursor = cursor
+            elif seen_tops or resumed:
+                progress = ChannelProgress(done_through=progress.window_latest)
+            else:  # nothing new: the checkpoint stays as it was, so an idle sync writes nothing
+                progress = ChannelProgress(done_through=started_from)
+            if len(columns) or progress.to_json() != stored:
+                stored = progress.to_json()
+                yield self._unit(columns, {key: stored}, f"{channel}: {len(messages)} messages")
+            if cursor is None:
+                break
+        if started_from is not None and float(started_from) > self.now - self.lookback:
+            yield from self._look_back(channel, started_from, seen_tops)
+
+    def _look_back(self, channel: str, done_through: str, seen_tops: set[str]) -> Iterator[Unit]:
+        """Re-read the recent top-level messages stored before this sync, for threads whose newest
+        reply moved. (A first sync, or one after a long pause, read them all in its window.)"""
+        oldest = _ts(self.now - self.lookback)
+        columns = MessageColumns(self.names)
+        for page in self._pages("conversations_history", "messages", channel=channel, oldest=oldest,
+                                latest=done_through, inclusive=True, limit=self.page_size):
+            moved = [m for m in page if m.get("ts") not in seen_tops and self._replies_moved(channel, m)]
+            for message in moved:
+                self._add_replies(columns, channel, message)
+        if len(columns):
+            yield self._unit(columns, {}, f"{channel}: new replies on older threads")
+
+    def _add_with_new_replies(self, columns: MessageColumns, channel: str, messages: list[dict]) -> None:
+        for message in messages:
+            if isinstance(message.get("ts"), str):
+                columns.add(channel, message, None)
+                if self._replies_moved(channel, message):
+                    self._add_replies(columns, channel, message)
+
+    def _replies_moved(self, channel: str, message: dict) -> bool:
+        latest = message.get("latest_reply")
+        if not latest or message.get("thread_ts", message.get("ts")) != message.get("ts"):
+            return False
+        known = self.state.latest_replies.get((channel, message["ts"]))
+        return known is None or float(latest) > float(known)
+
+    def _add_replies(self, columns: MessageColumns, channel: str, parent: dict) -> None:
+        known = self.state.latest_replies.get((channel, parent["ts"]))
+        self.summary.threads_reread += 1
+        for page in self._pages("conversations_replies", "messages", channel=channel, ts=parent["ts"],
+                                oldest=known or parent["ts"], inclusive=False, limit=self.page_size):
+            for reply in page:
+                if reply.get("ts") != parent["ts"] and isinstance(reply.get("ts"), str):
+                    columns.add(channel, reply, None)
+        self.state.latest_replies[(channel, parent["ts"])] = parent["latest_reply"]
+
+    def _unit(self, columns: MessageColumns, checkpoints: dict[str, str], description: str) -> Unit:
+        batches: list[Batch] = []
+        if len(columns):
+            frames = columns.frames()
+            self.summary.messages += frames[0].height
+            batches.extend(batches_of(frames))
+            batches.append(self.names.batch(seen_times([frames[0].select("author_id", "sent_at")],
+                                                       self.names.account_id("")), only_new=True))
+        return Unit(batches, checkpoints, description)
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def _call(self, method: str, **params) -> dict:
+        self.pace.wait(method.replace("_", "."))
+        try:
+            return getattr(self.client, method)(**{k: v for k, v in params.items() if v is not None}).data
+        except SlackApiError as e:
+            _raise_if_fatal(method, e)
+            raise
+
+    def _pages(self, method: str, key: str, **params) -> Iterator[list[dict]]:
+        cursor = None
+        while True:
+            page = self._call(method, cursor=cursor, **params)
+            yield page.get(key, [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return
+
+
+def _raise_if_fatal(method: str, e: SlackApiError) -> None:
+    error = e.response.get("error")
+    name = method.replace("_", ".")
+    if error == "missing_scope":
+        raise SlackSyncError(f"the Slack app lacks the scope {e.response.get('needed')!r}, needed by {name}: "
+                             "add it under OAuth & Permissions and reinstall the app") from None
+    if error in _BAD_TOKEN:
+        raise SlackSyncError(f"Slack refused the token ({error}) on {name}: check the bot token in the "
+                             "environment variable named by token_env") from None
+
+
+def _ts(seconds: float) -> str:
+    return f"{seconds:.6f}"
+
+
+_CHANNEL_SCHEMA = {"channel_id": pl.String, "platform": pl.String, "community": pl.String, "name": pl.String,
+                   "kind": pl.String}

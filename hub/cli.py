@@ -124,6 +124,47 @@ class _progress_for:
 
 
 @app.command()
+def sync(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    community: Annotated[Optional[str], typer.Option(help="Only this community's live sources")] = None,
+    lookback_days: Annotated[float, typer.Option(help="Re-read threads started this many days back")] = 60,
+) -> None:
+    """Pull what is new from every live source in hub.yaml (Slack workspaces with token_env)."""
+    from hub.sync import SyncError, sync_slack
+    from warehouse.db import connect
+    from warehouse.marts import refresh
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+    live = [(c, s) for c in cfg.communities if community in (None, c.slug)
+            for s in c.sources if s.token_env and s.platform == "slack"]
+    if not live:
+        raise _fail("no live source to sync: add a source with platform: slack and token_env to hub.yaml")
+    table = Table("community", "source", "new messages", "channels", "skipped", "threads re-read", "rate limited",
+                  title="Synced")
+    failed = False
+    with connect(db) as con:
+        for com, source in live:
+            try:
+                r = sync_slack(con, com, source, lookback_days=lookback_days)
+            except SyncError as e:
+                failed = True
+                err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+                continue
+            skipped = ", ".join(f"{k} ({v})" for k, v in r.skipped.items()) or "-"
+            table.add_row(r.community, r.source, f"{r.messages_new:,}", str(r.channels), skipped,
+                          str(r.threads_reread), str(r.rate_limited))
+        refresh(con, [c.slug for c, _ in live])
+    if table.row_count:
+        out.print(table)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run (read-only)")],
     db: DbOption = None,

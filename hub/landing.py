@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectors.files import sha256_of
+from connectors.files import content_digest
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,23 @@ class Landed:
 
 
 def land(path: Path, store: Path) -> Landed:
-    digest = sha256_of(path)
+    """Keep an immutable copy of an export file (or export folder) under its content hash."""
+    digest, size = content_digest(path)
     target = store / digest[:2] / digest / path.name
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
-        try:
-            os.link(path, partial)
-        except OSError:
-            shutil.copyfile(path, partial)
+        if path.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+            shutil.copytree(path, partial, copy_function=_link_or_copy)
+        else:
+            _link_or_copy(path, partial)
         os.replace(partial, target)
-    return Landed(digest, target.stat().st_size, target)
+    return Landed(digest, size, target)
+
+
+def _link_or_copy(source: Path | str, target: Path | str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)

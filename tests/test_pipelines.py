@@ -92,3 +92,24 @@ def test_configured_inboxes_are_watched(tmp_path: Path) -> None:
     settings = HubSettings(config_path=str(config), inbox=str(tmp_path / "default-inbox"))
     assert settings.inboxes() == [tmp_path / "default-inbox", tmp_path / "makers"]
     assert build_definitions(str(tmp_path / "w.duckdb"), settings) is not None
+
+
+def test_a_configured_slack_workspace_gets_a_partition_a_schedule_and_syncs(tmp_path: Path, monkeypatch) -> None:
+    from fakes.slack_api import serve, sample_workspace
+
+    with serve(sample_workspace()) as fake:
+        config = tmp_path / "hub.yaml"
+        config.write_text("communities:\n  - slug: makers\n    sources:\n      - platform: slack\n"
+                          f"        token_env: MAKERS_SLACK_TOKEN\n        base_url: {fake.url}/api/\n")
+        monkeypatch.setenv("MAKERS_SLACK_TOKEN", fake.token)
+        settings = HubSettings(config_path=str(config), inbox=str(tmp_path / "inbox"), raw_store=str(tmp_path / "raw"))
+        built = build_definitions(str(tmp_path / "w.duckdb"), settings)
+        dg.Definitions.validate_loadable(built)
+        assert [s.name for s in built.schedules] == ["sync_slack_makers"]
+        slack_asset = built.resolve_assets_def("slack_workspace")  # carries the resources it was built with
+        result = dg.materialize([slack_asset], partition_key="makers", instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+        (event,) = result.get_asset_materialization_events()
+        metadata = event.materialization.metadata
+        assert metadata["new messages"].value == 26 and metadata["skipped channels"].value == "C03ANNOUNCE (not_in_channel)"
+        assert fake.token not in str(metadata)

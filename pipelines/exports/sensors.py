@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.exports.assets import core_tables, export_files, raw_export_file
+from hub.ingest import expand
 from pipelines.resources import HubSettings
 
 ingest_export_job = dg.define_asset_job(
@@ -16,14 +17,14 @@ _INVALID_IN_KEYS = ("...", "\n", "\r", "\t", "\0")
 
 
 def inbox_files(folders: list[Path]) -> dict[str, tuple[int, int]]:
-    """Every visible file under the folders (or the files themselves): path -> (size, mtime_ns)."""
+    """Every export under the folders (files, and folders that are one export like a Slack
+    export): path -> (size, newest mtime_ns), so a change anywhere in it counts."""
     found: dict[str, tuple[int, int]] = {}
-    for folder in folders:
-        candidates = [folder] if folder.is_file() else folder.rglob("*") if folder.is_dir() else []
-        for f in candidates:
-            if f.is_file() and not any(p.startswith(".") for p in f.parts[-1:]) and not f.name.endswith(".partial"):
-                stat = f.stat()
-                found[str(f.resolve())] = (stat.st_size, stat.st_mtime_ns)
+    for export in expand([f for f in folders if f.exists()]):
+        if export.name.endswith(".partial"):
+            continue
+        stats = [p.stat() for p in export.rglob("*") if p.is_file()] if export.is_dir() else [export.stat()]
+        found[str(export.resolve())] = (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
     return found
 
 

@@ -8,28 +8,34 @@ from pipelines.resources import warehouse
 from warehouse import marts
 
 
-@dg.asset(
-    deps=[core_tables], group_name="marts", kinds={"duckdb"}, pool="duckdb",
-    # Rebuilt once loads settle; a file that failed to load must not hold the marts back forever.
-    automation_condition=dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()),
-    description="Messages per member per community per week, per platform (weeks in the community's time zone).",
-)
-def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
-    with warehouse(duckdb) as con:
-        counts = marts.refresh(con)
-        top = con.execute(
-            """SELECT community, platform, week, display_name, messages FROM member_weekly_activity
-               ORDER BY week DESC, messages DESC LIMIT 10""").fetchall()
-    table = "| community | platform | week | member | messages |\n|---|---|---|---|---|\n" + "\n".join(
-        f"| {c} | {p} | {w} | {n} | {m} |" for c, p, w, n, m in top)
-    return dg.MaterializeResult(metadata={
-        "dagster/row_count": dg.MetadataValue.int(counts["member_weekly_activity"]),
-        "latest weeks, most active": dg.MetadataValue.md(table),
-    })
+def build(loads: list) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSensorDefinition]:
+    """The weekly mart, rebuilt after any of `loads` (the assets that load core tables)."""
+
+    @dg.asset(
+        deps=loads, group_name="marts", kinds={"duckdb"}, pool="duckdb",
+        # Rebuilt once loads settle; a file that failed to load must not hold the marts back forever.
+        automation_condition=dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()),
+        description="Messages per member per community per week, per platform (weeks in the community's time zone).",
+    )
+    def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with warehouse(duckdb) as con:
+            counts = marts.refresh(con)
+            top = con.execute(
+                """SELECT community, platform, week, display_name, messages FROM member_weekly_activity
+                   ORDER BY week DESC, messages DESC LIMIT 10""").fetchall()
+        table = "| community | platform | week | member | messages |\n|---|---|---|---|---|\n" + "\n".join(
+            f"| {c} | {p} | {w} | {n} | {m} |" for c, p, w, n, m in top)
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": dg.MetadataValue.int(counts["member_weekly_activity"]),
+            "latest weeks, most active": dg.MetadataValue.md(table),
+        })
+
+    automation = dg.AutomationConditionSensorDefinition(
+        "marts_automation", target=dg.AssetSelection.assets(member_weekly_activity),
+        default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
+        description="Rebuilds the marts after exports or live sources have been loaded.",
+    )
+    return member_weekly_activity, automation
 
 
-marts_automation = dg.AutomationConditionSensorDefinition(
-    "marts_automation", target=dg.AssetSelection.assets(member_weekly_activity),
-    default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
-    description="Rebuilds the marts after export files have been loaded.",
-)
+member_weekly_activity, marts_automation = build([core_tables])

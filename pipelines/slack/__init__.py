@@ -1,0 +1,1 @@
+"""Live Slack workspaces: one partition and one schedule per workspace configured in hub.yaml."""

@@ -1,4 +1,5 @@
-"""`make demo`: a simulated community on every platform the hub reads, through the whole pipeline.
+"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack), through
+the whole pipeline.
 
 The sample exports are generated (seeded, so always the same) into an inbox; the Dagster sensor
 finds them, each file is landed and loaded with its checks, the marts are rebuilt, and the
@@ -22,18 +23,23 @@ communities:
     sources:
       - platform: whatsapp
         inbox: inbox/whatsapp
+      - platform: slack
+        inbox: inbox/slack
 """
 
-# (chat name, seed, members, days, export variant): the community's chats on each platform.
+# (chat name, seed, members, days, export variant): the community's WhatsApp chats.
 DEMO_CHATS = [
     ("Riverside Makers", 7, 70, 240, "android_en_gb"),
     ("Riverside Makers - Repair Café", 8, 30, 200, "ios_en_gb"),
 ]
+# (workspace name, seed, members, days): its Slack workspace, exported as a folder.
+DEMO_SLACK = ("Riverside Makers", 9, 45, 180)
 
 
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
+    from hub.simulate import slack
     from hub.simulate.whatsapp import write_export
 
     if workdir.exists():
@@ -43,6 +49,9 @@ def write_samples(workdir: Path) -> Path:
         sim = simulate(members=members, days=days, seed=seed, name=name)
         promoter = promoter or sim.promoter.name
         write_export(sim, workdir / "inbox" / "whatsapp", variant)
+    name, seed, members, days = DEMO_SLACK
+    sim = simulate(members=members, days=days, seed=seed, name=name)
+    slack.write_export(slack.workspace(sim), workdir / "inbox" / "slack" / "Riverside Makers Slack export")
     config = workdir / "hub.yaml"
     config.write_text(DEMO_CONFIG.format(promoter=promoter))
     return config

@@ -162,8 +162,10 @@ def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch
 
 def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
     # A source lists all the reactions a message has at the time it was read: it replaces what an
-    # earlier source said of that message, so counts that grew are not added twice.
-    con.execute("DELETE FROM reactions WHERE message_id IN (SELECT DISTINCT message_id FROM rows)")
+    # earlier source said of that message, so counts that grew are not added twice. (When every
+    # channel of this load is new to the warehouse there is nothing earlier to replace.)
+    if result.known_channels:
+        con.execute("DELETE FROM reactions WHERE message_id IN (SELECT DISTINCT message_id FROM rows)")
     con.execute(
         """INSERT INTO reactions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id FROM rows b""",
         {"platform": source.platform, "source_id": source.source_id},

@@ -33,8 +33,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
-from connectors.slack.messages import PLATFORM, MessageColumns, Names, batches_of, channel_kind, channel_record, \
-    seen_times
+from connectors.slack.messages import PLATFORM, MessageFrames, Names, batches_of, channel_kind, channel_record, \
+    frame_of, seen_times
 from hub.model import Batch
 
 _SKIP_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "access_denied"}
@@ -210,7 +210,7 @@ class LiveReader:
                               cursor=progress.cursor)
             messages = page.get("messages", [])
             seen_tops.update(m["ts"] for m in messages if isinstance(m.get("ts"), str))
-            columns = MessageColumns(self.names)
+            columns = MessageFrames(self.names)
             self._add_with_new_replies(columns, channel, messages)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if cursor:
@@ -231,7 +231,7 @@ class LiveReader:
         """Re-read the recent top-level messages stored before this sync, for threads whose newest
         reply moved. (A first sync, or one after a long pause, read them all in its window.)"""
         oldest = _ts(self.now - self.lookback)
-        columns = MessageColumns(self.names)
+        columns = MessageFrames(self.names)
         for page in self._pages("conversations_history", "messages", channel=channel, oldest=oldest,
                                 latest=done_through, inclusive=True, limit=self.page_size):
             moved = [m for m in page if m.get("ts") not in seen_tops and self._replies_moved(channel, m)]
@@ -240,12 +240,13 @@ class LiveReader:
         if len(columns):
             yield self._unit(columns, {}, f"{channel}: new replies on older threads")
 
-    def _add_with_new_replies(self, columns: MessageColumns, channel: str, messages: list[dict]) -> None:
-        for message in messages:
-            if isinstance(message.get("ts"), str):
-                columns.add(channel, message, None)
-                if self._replies_moved(channel, message):
-                    self._add_replies(columns, channel, message)
+    def _add_with_new_replies(self, columns: MessageFrames, channel: str, messages: list[dict]) -> None:
+        good = [m for m in messages if isinstance(m.get("ts"), str)]
+        if good:
+            columns.add(channel, frame_of(good))
+        for message in good:
+            if self._replies_moved(channel, message):
+                self._add_replies(columns, channel, message)
 
     def _replies_moved(self, channel: str, message: dict) -> bool:
         latest = message.get("latest_reply")
@@ -254,17 +255,17 @@ class LiveReader:
         known = self.state.latest_replies.get((channel, message["ts"]))
         return known is None or float(latest) > float(known)
 
-    def _add_replies(self, columns: MessageColumns, channel: str, parent: dict) -> None:
+    def _add_replies(self, columns: MessageFrames, channel: str, parent: dict) -> None:
         known = self.state.latest_replies.get((channel, parent["ts"]))
         self.summary.threads_reread += 1
         for page in self._pages("conversations_replies", "messages", channel=channel, ts=parent["ts"],
                                 oldest=known or parent["ts"], inclusive=False, limit=self.page_size):
-            for reply in page:
-                if reply.get("ts") != parent["ts"] and isinstance(reply.get("ts"), str):
-                    columns.add(channel, reply, None)
+            replies = [r for r in page if r.get("ts") != parent["ts"] and isinstance(r.get("ts"), str)]
+            if replies:
+                columns.add(channel, frame_of(replies))
         self.state.latest_replies[(channel, parent["ts"])] = parent["latest_reply"]
 
-    def _unit(self, columns: MessageColumns, checkpoints: dict[str, str], description: str) -> Unit:
+    def _unit(self, columns: MessageFrames, checkpoints: dict[str, str], description: str) -> Unit:
         batches: list[Batch] = []
         if len(columns):
             frames = columns.frames()

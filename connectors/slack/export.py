@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,8 +19,8 @@ import orjson
 import polars as pl
 
 from connectors.files import ExportTree, UnreadableExport
-from connectors.slack.messages import (PLATFORM, MessageColumns, Names, batches_of, channel_kind, channel_record,
-                                       seen_times)
+from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
+                                       channel_record, read_messages, seen_times)
 from hub.model import Batch
 
 _DAY_FILE = re.compile(r"^([^/]+)/(\d{4}-\d{2}-\d{2})\.json$")
@@ -101,22 +102,21 @@ class ExportReader:
             self.summary.channels = len(records)
             yield Batch.conform("channels", pl.DataFrame(records, schema=_CHANNEL_SCHEMA).to_arrow())
 
-            columns = MessageColumns(names)
-            position = 0
-            for done, (folder, _day, name) in enumerate(sorted(days), 1):
-                channel = channels[folder]["id"]
-                self.summary.day_files += 1
-                for i, message in enumerate(self._json_list(tree, name, quarantine)):
-                    if not isinstance(message, dict) or not isinstance(message.get("ts"), str):
-                        quarantine.append(_bad(f"{name}[{i}]", "a message without a ts", message))
-                        continue
-                    position += 1
-                    columns.add(channel, message, position)
-                if len(columns) >= BATCH_MESSAGES:
-                    yield from self._flush(columns, seen)
-                    columns = MessageColumns(names)
-                if self._progress:
-                    self._progress(done, len(days))
+            columns = MessageFrames(names)
+            position = 1
+            # Polars parses day files in two threads (it releases the GIL), a few files ahead at most.
+            ordered = sorted(days)
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                parsed = _ahead(pool, lambda day: self._day(tree, day[2], quarantine), ordered, window=8)
+                for done, ((folder, _day, _name), messages) in enumerate(zip(ordered, parsed), 1):
+                    self.summary.day_files += 1
+                    columns.add(channels[folder]["id"], messages, position)
+                    position += messages.height
+                    if len(columns) >= BATCH_MESSAGES:
+                        yield from self._flush(columns, seen)
+                        columns = MessageFrames(names)
+                    if self._progress:
+                        self._progress(done, len(days))
             if len(columns):
                 yield from self._flush(columns, seen)
         yield names.batch(seen_times(seen, names.account_id("")))
@@ -124,7 +124,25 @@ class ExportReader:
             self.summary.quarantined += len(quarantine)
             yield Batch.conform("quarantine", pl.DataFrame(quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
 
-    def _flush(self, columns: MessageColumns, seen: list[pl.DataFrame]) -> Iterator[Batch]:
+    @staticmethod
+    def _day(tree: ExportTree, name: str, quarantine: list[dict]) -> pl.DataFrame:
+        """A day file's messages; the file, or messages without a ts, are set aside if unreadable."""
+        raw = tree.read(name)
+        try:
+            messages = read_messages(raw)
+        except ValueError as e:
+            reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
+            quarantine.append(_bad(name, reason, raw.decode("utf-8", "backslashreplace")))
+            return pl.DataFrame(schema=messages_schema())
+        missing = messages["ts"].is_null()
+        if missing.any():
+            items = orjson.loads(raw)
+            for i in missing.arg_true().to_list():
+                quarantine.append(_bad(f"{name}[{i}]", "a message without a ts", items[i]))
+            messages = messages.filter(~missing)
+        return messages
+
+    def _flush(self, columns: MessageFrames, seen: list[pl.DataFrame]) -> Iterator[Batch]:
         frames = columns.frames()
         self.summary.messages += frames[0].height
         seen.append(frames[0].select("author_id", "sent_at"))
@@ -154,6 +172,16 @@ class ExportReader:
         return data
 
 
+def _ahead(pool: ThreadPoolExecutor, work: Callable, items: list, window: int) -> Iterator:
+    """`work(item)` for each item, in order, with at most `window` results waiting."""
+    pending = [pool.submit(work, item) for item in items[:window]]
+    for i in range(len(items)):
+        result = pending.pop(0).result()
+        if i + window < len(items):
+            pending.append(pool.submit(work, items[i + window]))
+        yield result
+
+
 def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
     """Folder name -> conversation: folders are named by channel name, or by id for DMs."""
     by_folder = {}
@@ -167,6 +195,10 @@ def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
 _CHANNEL_SCHEMA = {"channel_id": pl.String, "platform": pl.String, "community": pl.String, "name": pl.String,
                    "kind": pl.String}
 _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
+
+
+def messages_schema() -> dict:
+    return dict(RAW)
 
 
 def _bad(location: str, reason: str, raw: object) -> dict:

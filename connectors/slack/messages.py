@@ -1,8 +1,9 @@
 """Slack messages, users and channels in canonical form, whether they come from an export or the API.
 
 Both sources give the same JSON objects (a day file of an export is a list of the messages
-`conversations.history` returns), so one builder serves both. Python touches each message once, to
-pick its fields into columns; everything else (ids, times, kinds, mentions) is column-wise.
+`conversations.history` returns), so one path serves both: messages are read into a frame of the
+fields we use (`RAW`, by Polars' JSON reader for day files, from dicts for API pages), and every
+step after that is column-wise. Python only sees the few distinct bots and unknown users.
 
 Ids: Slack's own, scoped by community: `slack:<community>:<U…|B…|C…>`; a message is
 `<channel id>/<ts>` (`ts` is unique within a channel only).
@@ -10,10 +11,12 @@ Ids: Slack's own, scoped by community: `slack:<community>:<U…|B…|C…>`; a m
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import orjson
 import polars as pl
 
 from hub.model import Batch
@@ -21,17 +24,47 @@ from hub.model import Batch
 PLATFORM = "slack"
 
 # What Slack writes (joins, topic changes, pins...) rather than what a person wrote.
-SYSTEM_SUBTYPES = frozenset({
+SYSTEM_SUBTYPES = [
     "channel_join", "channel_leave", "group_join", "group_leave", "channel_topic", "channel_purpose",
     "channel_name", "channel_archive", "channel_unarchive", "group_topic", "group_purpose", "group_name",
     "group_archive", "group_unarchive", "pinned_item", "unpinned_item", "bot_add", "bot_remove", "bot_enable",
     "bot_disable", "reminder_add", "sh_room_created", "sh_room_shared", "channel_convert_to_private",
     "channel_convert_to_public", "huddle_thread", "channel_posting_permissions",
-})
+]
 _JOIN = {"channel_join": "join", "group_join": "join", "channel_leave": "leave", "group_leave": "leave"}
 MENTION = r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>"
 _BOT_NAME = re.compile(r"services/(B[A-Z0-9]+)\|([^>]+)>")
 _ARROW = pl.CompatLevel.oldest()
+
+# The fields of a Slack message that the hub reads; everything else in the JSON is skipped.
+RAW = {
+    "ts": pl.String, "type": pl.String, "subtype": pl.String, "user": pl.String, "bot_id": pl.String,
+    "username": pl.String, "text": pl.String, "thread_ts": pl.String, "inviter": pl.String,
+    "bot_profile": pl.Struct({"name": pl.String}),
+    "user_profile": pl.Struct({"real_name": pl.String, "display_name": pl.String}),
+    "edited": pl.Struct({"ts": pl.String}),
+    "comment": pl.Struct({"user": pl.String}),  # legacy file comments carry their author here
+    "file": pl.Struct({"id": pl.String}),
+    "files": pl.List(pl.Struct({"id": pl.String})),
+    "attachments": pl.List(pl.Struct({"fallback": pl.String, "text": pl.String})),
+    "reactions": pl.List(pl.Struct({"name": pl.String, "count": pl.Int64, "users": pl.List(pl.String)})),
+}
+
+
+def read_messages(raw: bytes) -> pl.DataFrame:
+    """A day file (a JSON list of messages) as a frame of RAW fields; ValueError if it is not one."""
+    try:
+        return pl.read_json(io.BytesIO(raw), schema=RAW)
+    except Exception:  # Polars refuses odd shapes (a non-object in the list...): read them one by one
+        data = orjson.loads(raw)  # JSONDecodeError is a ValueError: the caller quarantines the file
+        if not isinstance(data, list):
+            raise ValueError("expected a JSON list of messages") from None
+        return frame_of([m if isinstance(m, dict) else {"_not_an_object": orjson.dumps(m).decode()} for m in data])
+
+
+def frame_of(messages: list[dict]) -> pl.DataFrame:
+    """API pages (lists of message dicts) as a frame of RAW fields."""
+    return pl.DataFrame(messages, schema=RAW, strict=False)
 
 
 @dataclass
@@ -58,11 +91,11 @@ class Names:
             "first_seen_at": None, "last_seen_at": None,
         }
 
-    def see(self, native: str, *, name: str | None = None, bot: bool = False, profile: dict | None = None) -> None:
+    def see(self, native: str, *, name: str | None = None, bot: bool = False) -> None:
         """An author or mention seen in a message: an account even if users.json does not list it."""
         known = self.accounts.get(native)
         if known is None:
-            self.add_user({"id": native, "name": name, "is_bot": bot, "profile": profile or {}})
+            self.add_user({"id": native, "name": name, "is_bot": bot})
         elif name and known["display_name"] in (None, native):
             known["display_name"] = name
             self.touched.add(native)
@@ -102,95 +135,76 @@ def channel_kind(conversation: dict) -> str:
 
 
 @dataclass
-class MessageColumns:
-    """Messages of one or more channels picked into columns, ready for `frames()`."""
+class MessageFrames:
+    """Messages of one or more channels gathered as RAW frames, ready for `frames()`."""
 
     names: Names
-    cols: dict[str, list] = field(default_factory=lambda: {k: [] for k in _MESSAGE_FIELDS})
-    reactions: dict[str, list] = field(default_factory=lambda: {k: [] for k in _REACTION_FIELDS})
+    parts: list[pl.DataFrame] = field(default_factory=list)
+    channels: list[tuple[str, int, int | None]] = field(default_factory=list)  # (channel, rows, first position)
+    rows: int = 0
 
-    def add(self, channel: str, message: dict, position: int | None) -> None:
-        """One Slack message object (export or API). `channel` is the Slack channel id."""
-        c = self.cols
-        ts = message["ts"]
-        subtype = message.get("subtype")
-        user = message.get("user") or (message.get("comment") or {}).get("user")  # legacy file comments
-        bot = message.get("bot_id")
-        if subtype == "bot_message" or (bot and not user):
-            user = bot
-            self.names.see(bot, name=message.get("username") or (message.get("bot_profile") or {}).get("name"),
-                           bot=True)
-        elif user:
-            self.names.see(user, profile=message.get("user_profile"), name=(message.get("user_profile") or {})
-                           .get("real_name"))
-        if subtype == "bot_add" and message.get("text"):
-            for bot_id, bot_name in _BOT_NAME.findall(message["text"]):
-                self.names.see(bot_id, name=bot_name, bot=True)
-        text = message.get("text") or ""
-        if not text and message.get("attachments"):
-            text = "\n".join(a.get("fallback") or a.get("text") or "" for a in message["attachments"])
-        c["channel"].append(channel)
-        c["ts"].append(ts)
-        c["user"].append(user)
-        c["subtype"].append(subtype)
-        c["text"].append(text)
-        c["thread_ts"].append(message.get("thread_ts"))
-        c["edited_ts"].append((message.get("edited") or {}).get("ts"))
-        # A legacy file_comment carries the commented file: the comment itself shares nothing.
-        c["has_media"].append(bool(message.get("files") or subtype == "file_share"
-                                   or (message.get("file") and subtype != "file_comment")))
-        c["inviter"].append(message.get("inviter"))
-        c["position"].append(position)
-        for reaction in message.get("reactions") or ():
-            users = reaction.get("users") or []
-            r = self.reactions
-            for who in users:
-                r["channel"].append(channel), r["ts"].append(ts), r["emoji"].append(reaction["name"])
-                r["user"].append(who), r["count"].append(1)
-            rest = (reaction.get("count") or len(users)) - len(users)
-            if rest > 0:  # big messages list only some reactors: keep the rest as an anonymous count
-                r["channel"].append(channel), r["ts"].append(ts), r["emoji"].append(reaction["name"])
-                r["user"].append(None), r["count"].append(rest)
+    def add(self, channel: str, messages: pl.DataFrame, first_position: int | None = None) -> None:
+        """Messages of one channel (RAW frame). Positions count on from `first_position` (exports)."""
+        self.parts.append(messages)
+        self.channels.append((channel, messages.height, first_position))
+        self.rows += messages.height
 
     def __len__(self) -> int:
-        return len(self.cols["ts"])
+        return self.rows
 
     def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """(messages, reactions, mentions, membership events) in canonical columns."""
         prefix = f"{PLATFORM}:{self.names.community}:"
-        raw = pl.DataFrame(self.cols, schema=_MESSAGE_FIELDS)
+        raw = pl.concat(self.parts, how="vertical_relaxed") if self.parts else pl.DataFrame(schema=RAW)
+        spans = pl.DataFrame(self.channels, schema={"channel": pl.String, "n": pl.Int64, "first": pl.Int64},
+                             orient="row")
+        spread = spans.select(pl.col("channel").repeat_by("n").explode(),
+                              pl.col("first").repeat_by("n").explode()).drop_nulls("channel")
+        raw = raw.with_columns(
+            channel=spread["channel"],
+            position=spread["first"] + pl.int_range(raw.height, dtype=pl.Int64, eager=True)
+            - spans.select(pl.col("n").cum_sum().shift(1, fill_value=0).repeat_by("n").explode())["n"])
+        self._learn_names(raw)
+        bot = (pl.col("subtype") == "bot_message").fill_null(False) \
+            | (pl.col("bot_id").is_not_null() & pl.col("user").is_null())
+        system = pl.col("subtype").is_in(SYSTEM_SUBTYPES).fill_null(False)
         channel_id = pl.lit(prefix) + pl.col("channel")
-        message_id = channel_id + pl.lit("/") + pl.col("ts")
-        system = pl.col("subtype").is_in(list(SYSTEM_SUBTYPES)).fill_null(False)
+        fallbacks = pl.col("attachments").list.eval(
+            pl.coalesce(pl.element().struct.field("fallback"), pl.element().struct.field("text"))).list.join("\n")
         m = raw.with_columns(
-            message_id=message_id,
+            author=pl.when(bot).then("bot_id").otherwise(pl.coalesce("user", pl.col("comment").struct.field("user"))),
+            text=pl.when((pl.col("text").fill_null("") == "") & pl.col("attachments").list.len().gt(0).fill_null(False))
+            .then(fallbacks).otherwise(pl.col("text").fill_null("")),
+            has_media=pl.col("files").list.len().gt(0).fill_null(False) | (pl.col("subtype") == "file_share").fill_null(False)
+            | (pl.col("file").is_not_null() & (pl.col("subtype") != "file_comment").fill_null(True)),
+        ).with_columns(
+            message_id=channel_id + pl.lit("/") + pl.col("ts"),
             channel_id=channel_id,
-            author_id=pl.when(~system & pl.col("user").is_not_null()).then(pl.lit(prefix) + pl.col("user")),
+            author_id=pl.when(~system & pl.col("author").is_not_null()).then(pl.lit(prefix) + pl.col("author")),
             sent_at=_ts_to_time("ts"),
-            edited_at=_ts_to_time("edited_ts"),
+            edited_at=_ts_to_time(pl.col("edited").struct.field("ts")),
             kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
             thread_id=pl.when(pl.col("thread_ts").is_not_null()).then(channel_id + pl.lit("/") + pl.col("thread_ts")),
             reply_to_id=pl.when(pl.col("thread_ts").is_not_null() & (pl.col("thread_ts") != pl.col("ts")))
             .then(channel_id + pl.lit("/") + pl.col("thread_ts")),
-        ).unique("message_id", keep="first", maintain_order=True)
+        )
+        if m["message_id"].is_duplicated().any():  # a broadcast reply is in history and in its thread
+            m = m.unique("message_id", keep="first", maintain_order=True)
         names = {k: v["display_name"] for k, v in self.names.accounts.items()}
         messages = m.select(
             "message_id", "channel_id", "author_id",
             author_name=pl.when(pl.col("author_id").is_not_null())
-            .then(pl.col("user").replace_strict(names, default=pl.col("user"), return_dtype=pl.String)),
+            .then(pl.col("author").replace_strict(names, default=pl.col("author"), return_dtype=pl.String)),
             sent_at="sent_at", kind="kind", text="text", reply_to_id="reply_to_id", thread_id="thread_id",
             has_media="has_media", edited_at="edited_at", position="position",
         )
         mentions = m.filter(pl.col("kind") == "message").select(
-            "message_id", "user", mentioned=pl.col("text").str.extract_all(MENTION)) \
+            "message_id", "author", mentioned=pl.col("text").str.extract_all(MENTION)) \
             .explode("mentioned").drop_nulls("mentioned") \
             .with_columns(mentioned=pl.col("mentioned").str.extract(MENTION, 1)) \
-            .filter(pl.col("mentioned") != pl.col("user").fill_null("")) \
-            .unique(["message_id", "mentioned"], maintain_order=True) \
-            .select("message_id", account_id=pl.lit(prefix) + pl.col("mentioned"))
-        for native in mentions["account_id"].str.strip_prefix(prefix).unique().to_list():
-            self.names.see(native)
-        events = m.filter(pl.col("subtype").is_in(list(_JOIN)) & pl.col("user").is_not_null()).select(
+            .filter(pl.col("mentioned") != pl.col("author").fill_null("")) \
+            .unique(["message_id", "mentioned"], maintain_order=True)
+        events = m.filter(pl.col("subtype").is_in(list(_JOIN)).fill_null(False) & pl.col("user").is_not_null()).select(
             event_id=pl.col("message_id") + pl.lit("#0"), channel_id="channel_id",
             account_id=pl.lit(prefix) + pl.col("user"),
             event=pl.when(pl.col("inviter").is_not_null()).then(pl.lit("add"))
@@ -199,36 +213,57 @@ class MessageColumns:
             actor_id=pl.when(pl.col("inviter").is_not_null()).then(pl.lit(prefix) + pl.col("inviter")),
             message_id="message_id",
         )
-        r = pl.DataFrame(self.reactions, schema=_REACTION_FIELDS)
-        reactions = r.select(
-            message_id=pl.lit(prefix) + pl.col("channel") + pl.lit("/") + pl.col("ts"),
-            reactor_id=pl.when(pl.col("user").is_not_null()).then(pl.lit(prefix) + pl.col("user")),
-            emoji="emoji", reacted_at=pl.lit(None, pl.Datetime("us", "UTC")), count="count",
-        )
-        for native in r["user"].drop_nulls().unique().to_list():
+        reactions = _reactions(m.select("message_id", "reactions"))
+        for native in set(mentions["mentioned"].to_list()) | set(reactions["user"].drop_nulls().to_list()):
             self.names.see(native)
+        reactions = reactions.select(
+            "message_id", reactor_id=pl.when(pl.col("user").is_not_null()).then(pl.lit(prefix) + pl.col("user")),
+            emoji="emoji", reacted_at=pl.lit(None, pl.Datetime("us", "UTC")), count="count")
+        mentions = mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("mentioned"))
         return messages, reactions, mentions, events
 
+    def _learn_names(self, raw: pl.DataFrame) -> None:
+        """Bots and users the users file does not list get accounts, named as the messages name them."""
+        bots = raw.select("bot_id", "subtype", "user", "username", "bot_profile") \
+            .filter(pl.col("bot_id").is_not_null() & ((pl.col("subtype") == "bot_message").fill_null(False)
+                                                      | pl.col("user").is_null())) \
+            .group_by("bot_id").agg(name=pl.coalesce("username", pl.col("bot_profile").struct.field("name")).first())
+        for bot_id, name in bots.iter_rows():
+            self.names.see(bot_id, name=name, bot=True)
+        for text in raw.select("subtype", "text").filter(pl.col("subtype") == "bot_add")["text"].drop_nulls().to_list():
+            for bot_id, name in _BOT_NAME.findall(text):
+                self.names.see(bot_id, name=name, bot=True)
+        people = raw.select("user", "user_profile").drop_nulls("user").group_by("user") \
+            .agg(name=pl.col("user_profile").struct.field("real_name").drop_nulls().first())
+        for user, name in people.iter_rows():
+            self.names.see(user, name=name)
+        for user in raw["comment"].struct.field("user").drop_nulls().unique().to_list():
+            self.names.see(user)
 
-_MESSAGE_FIELDS = {
-    "channel": pl.String, "ts": pl.String, "user": pl.String, "subtype": pl.String, "text": pl.String,
-    "thread_ts": pl.String, "edited_ts": pl.String, "has_media": pl.Boolean, "inviter": pl.String,
-    "position": pl.Int64,  # order in an export; None from the API
-}
-_REACTION_FIELDS = {"channel": pl.String, "ts": pl.String, "emoji": pl.String, "user": pl.String,
-                    "count": pl.Int64}
+
+def _reactions(m: pl.DataFrame) -> pl.DataFrame:
+    """One row per reacting user, and one anonymous row for reactors a big message does not list."""
+    r = m.explode("reactions").drop_nulls("reactions").select(
+        "message_id", emoji=pl.col("reactions").struct.field("name"),
+        users=pl.col("reactions").struct.field("users").fill_null([]),
+        total=pl.col("reactions").struct.field("count"))
+    named = r.explode("users").drop_nulls("users").select("message_id", "emoji", user="users",
+                                                         count=pl.lit(1, pl.Int64))
+    rest = r.with_columns(rest=pl.coalesce("total", pl.col("users").list.len()) - pl.col("users").list.len()) \
+        .filter(pl.col("rest") > 0).select("message_id", "emoji", user=pl.lit(None, pl.String), count="rest")
+    return pl.concat([named, rest])
 
 
-def _ts_to_time(column: str) -> pl.Expr:
+def _ts_to_time(column: str | pl.Expr) -> pl.Expr:
     """Slack's `"1700000000.000123"` to a UTC timestamp, exactly (no float rounding)."""
-    parts = pl.col(column).str.split_exact(".", 1)
+    parts = (pl.col(column) if isinstance(column, str) else column).str.split_exact(".", 1)
     micros = parts.struct.field("field_0").cast(pl.Int64) * 1_000_000 \
         + parts.struct.field("field_1").fill_null("0").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64)
     return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def batches_of(frames: tuple[pl.DataFrame, ...]) -> Iterator[Batch]:
-    """Canonical batches of `MessageColumns.frames()` (accounts come once, at the end of a source)."""
+    """Canonical batches of `MessageFrames.frames()` (accounts come once, at the end of a source)."""
     for stream, frame in zip(("messages", "reactions", "mentions", "membership_events"), frames):
         if stream == "messages" or not frame.is_empty():
             yield Batch.conform(stream, frame.to_arrow(compat_level=_ARROW))

@@ -111,7 +111,7 @@ def thread_fields(messages: list[dict]) -> list[dict]:
     return out
 
 
-def write_export(ws: dict, folder: Path) -> Path:
+def write_export(ws: dict, folder: Path, *, indent: int | None = 1) -> Path:
     """Write the workspace as Slack's export folder: users.json, channels.json, one folder per
     channel with a JSON list of messages per UTC day."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -128,5 +128,5 @@ def write_export(ws: dict, folder: Path) -> Path:
         for day, messages in days.items():
             path = folder / channel["name"] / f"{day}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(sorted(messages, key=lambda m: float(m["ts"])), indent=1))
+            path.write_text(json.dumps(sorted(messages, key=lambda m: float(m["ts"])), indent=indent))
     return folder

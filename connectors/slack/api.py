@@ -34,7 +34,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from connectors.slack.messages import PLATFORM, MessageFrames, Names, batches_of, channel_kind, channel_record, \
-    frame_of, seen_times
+    channels_batch, frame_of, seen_times
 from hub.model import Batch
 
 _SKIP_CHANNEL = {"not_in_channel", "channel_not_found", "is_archived", "access_denied"}
@@ -189,9 +189,8 @@ class LiveReader:
             if c not in self._conversations:
                 self.summary.skipped[c["id"]] = "not_in_channel"
         self.summary.channels = len(self._conversations)
-        channels = pl.DataFrame([channel_record(self.community, c, channel_kind(c)) for c in conversations],
-                                schema=_CHANNEL_SCHEMA)
-        return Unit([Batch.conform("channels", channels.to_arrow()), self.names.batch(None)],
+        channels = channels_batch([channel_record(self.community, c, channel_kind(c)) for c in conversations])
+        return Unit([channels, self.names.batch(None)],
                     description=f"{len(self.names.accounts)} users, {len(conversations)} channels of {team.get('team')}")
 
     # -- one channel -------------------------------------------------------------------------
@@ -310,5 +309,3 @@ def _ts(seconds: float) -> str:
     return f"{seconds:.6f}"
 
 
-_CHANNEL_SCHEMA = {"channel_id": pl.String, "platform": pl.String, "community": pl.String, "name": pl.String,
-                   "kind": pl.String}

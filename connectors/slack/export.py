@@ -20,7 +20,7 @@ import polars as pl
 
 from connectors.files import ExportTree, UnreadableExport
 from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
-                                       channel_record, read_messages, seen_times)
+                                       channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
 
 _DAY_FILE = re.compile(r"^([^/]+)/(\d{4}-\d{2}-\d{2})\.json$")
@@ -100,7 +100,7 @@ class ExportReader:
             records += [channel_record(community, c, channel_kind(c)) for c in channels.values()
                         if f"{PLATFORM}:{community}:{c['id']}" not in known]
             self.summary.channels = len(records)
-            yield Batch.conform("channels", pl.DataFrame(records, schema=_CHANNEL_SCHEMA).to_arrow())
+            yield channels_batch(records)
 
             columns = MessageFrames(names)
             position = 1
@@ -192,8 +192,6 @@ def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
     return by_folder
 
 
-_CHANNEL_SCHEMA = {"channel_id": pl.String, "platform": pl.String, "community": pl.String, "name": pl.String,
-                   "kind": pl.String}
 _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
 
 

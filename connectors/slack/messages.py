@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
-from hub.model import Batch
+from hub.model import Batch, Channel
 
 PLATFORM = "slack"
 
@@ -124,6 +124,11 @@ _ACCOUNT_SCHEMA = {
 def channel_record(community: str, conversation: dict, kind: str) -> dict:
     return {"channel_id": f"{PLATFORM}:{community}:{conversation['id']}", "platform": PLATFORM,
             "community": community, "name": conversation.get("name") or conversation["id"], "kind": kind}
+
+
+def channels_batch(records: list[dict]) -> Batch:
+    """The `channels` batch of some `channel_record`s."""
+    return Batch.of("channels", [Channel(**r) for r in records])
 
 
 def channel_kind(conversation: dict) -> str:

@@ -10,12 +10,10 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-
-slack_sdk = pytest.importorskip("slack_sdk")
-from slack_sdk.errors import SlackApiError  # noqa: E402
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler  # noqa: E402
-
-from fakes.slack_api import DEFAULT_TOKEN, serve, sample_workspace  # noqa: E402
+import slack_sdk
+from fakes.slack_api import DEFAULT_TOKEN, sample_workspace, serve
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 GENERAL, CORE, ANNOUNCE = "C01GENERAL", "G01CORE", "C03ANNOUNCE"
 

@@ -113,3 +113,17 @@ def test_a_configured_slack_workspace_gets_a_partition_a_schedule_and_syncs(tmp_
         metadata = event.materialization.metadata
         assert metadata["new messages"].value == 26 and metadata["skipped channels"].value == "C03ANNOUNCE (not_in_channel)"
         assert fake.token not in str(metadata)
+
+
+def test_any_file_name_is_a_partition_key(tmp_path: Path) -> None:
+    """Dynamic partition keys take any path, dots and brackets included: no export is left out."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    odd = inbox / "WhatsApp Chat with A...B [old].txt"
+    odd.write_text("27/03/2022, 21:41 - Ana: hi\n")
+    instance = dg.DagsterInstance.ephemeral()
+    result = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={
+        "hub": HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"))}))
+    assert [r.partition_key for r in result.run_requests] == [str(odd.resolve())]
+    instance.add_dynamic_partitions(export_files.name, [str(odd.resolve())])
+    assert instance.get_dynamic_partitions(export_files.name) == [str(odd.resolve())]

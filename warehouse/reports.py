@@ -67,3 +67,10 @@ def quarantined(con: duckdb.DuckDBPyConnection, community: str) -> int:
     return con.execute(
         """SELECT count(*) FROM quarantine q JOIN sources s USING (source_id) WHERE s.community = $c""",
         {"c": community}).fetchone()[0]
+
+
+def latest_weekly_leaders(con: duckdb.DuckDBPyConnection, limit: int) -> list[tuple]:
+    """The most active members of the latest weeks: community, platform, week, name, messages."""
+    return con.execute(
+        """SELECT community, platform, week, display_name, messages FROM member_weekly_activity
+           ORDER BY week DESC, messages DESC LIMIT ?""", [limit]).fetchall()

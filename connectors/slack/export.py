@@ -133,7 +133,7 @@ class ExportReader:
         except ValueError as e:
             reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
             quarantine.append(_bad(name, reason, raw.decode("utf-8", "backslashreplace")))
-            return pl.DataFrame(schema=messages_schema())
+            return pl.DataFrame(schema=RAW)
         missing = messages["ts"].is_null()
         if missing.any():
             items = orjson.loads(raw)
@@ -193,10 +193,6 @@ def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
 
 
 _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
-
-
-def messages_schema() -> dict:
-    return dict(RAW)
 
 
 def _bad(location: str, reason: str, raw: object) -> dict:

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.exports.assets import core_tables
 from pipelines.resources import warehouse
-from warehouse import marts
+from warehouse import marts, reports
 
 
 def build(loads: list) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSensorDefinition]:
@@ -20,9 +20,7 @@ def build(loads: list) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSenso
     def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             counts = marts.refresh(con)
-            top = con.execute(
-                """SELECT community, platform, week, display_name, messages FROM member_weekly_activity
-                   ORDER BY week DESC, messages DESC LIMIT 10""").fetchall()
+            top = reports.latest_weekly_leaders(con, 10)
         table = "| community | platform | week | member | messages |\n|---|---|---|---|---|\n" + "\n".join(
             f"| {c} | {p} | {w} | {n} | {m} |" for c, p, w, n, m in top)
         return dg.MaterializeResult(metadata={

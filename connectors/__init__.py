@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 import connectors.slack.export
+import connectors.telegram.export
 import connectors.whatsapp.parse
 import connectors.whatsapp.source
 from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
@@ -19,14 +20,18 @@ from connectors.files import UnreadableExport, check_not_empty_or_binary, open_z
 FILE_CONNECTORS = {
     "whatsapp": (connectors.whatsapp.source.sniff, connectors.whatsapp.parse),
     "slack": (connectors.slack.export.sniff, connectors.slack.export),
+    "telegram": (connectors.telegram.export.sniff, connectors.telegram.export),
 }
+# Exports that are a folder as a whole (not a folder of exports), by platform.
+_FOLDER_EXPORTS = {"slack": connectors.slack.export.sniff, "telegram": connectors.telegram.export.sniff}
 
 
 def detect_platform(path: Path) -> str:
     """The platform whose export this file is, from its content; UnreadableExport if none."""
     if path.is_dir():
-        if connectors.slack.export.sniff(path):
-            return "slack"
+        for platform, sniff in _FOLDER_EXPORTS.items():
+            if sniff(path):
+                return platform
         raise UnreadableExport(path, "a folder that is not a known export", "pass the export files inside it")
     if not path.is_file():
         raise UnreadableExport(path, "no such file", "check the path")
@@ -40,7 +45,7 @@ def detect_platform(path: Path) -> str:
     for platform, (sniff, _) in FILE_CONNECTORS.items():
         if sniff(path):
             return platform
-    raise UnreadableExport(path, "not a chat export this hub can read (no WhatsApp message lines, no Slack export)",
+    raise UnreadableExport(path, "not a chat export this hub can read (no WhatsApp message lines, no Slack or Telegram export)",
                            "check that it is the file the platform exported, or name it with --platform")
 
 

@@ -167,6 +167,11 @@ class ExportTree:
             return self._zip.read(member)
         return member.read_bytes()
 
+    def open(self, name: str) -> BinaryIO:
+        """A member as a stream, for files too big to read at once."""
+        member = self._members[name]
+        return self._zip.open(member) if self._zip is not None else open(member, "rb")
+
     def size(self) -> int:
         if self._zip is not None:
             return sum(m.file_size for m in self._members.values())

@@ -130,8 +130,8 @@ def sync(
     community: Annotated[Optional[str], typer.Option(help="Only this community's live sources")] = None,
     lookback_days: Annotated[float, typer.Option(help="Re-read threads started this many days back")] = 60,
 ) -> None:
-    """Pull what is new from every live source in hub.yaml (Slack workspaces with token_env)."""
-    from hub.sync import SyncError, sync_slack
+    """Pull what is new from every live source in hub.yaml (Slack workspaces, Telegram bots: token_env)."""
+    from hub.sync import SyncError, sync_slack, sync_telegram
     from warehouse.db import connect
     from warehouse.marts import refresh
 
@@ -140,26 +140,33 @@ def sync(
     except ConfigError as e:
         raise _fail(str(e)) from None
     live = [(c, s) for c in cfg.communities if community in (None, c.slug)
-            for s in c.sources if s.token_env and s.platform == "slack"]
+            for s in c.sources if s.token_env and s.platform in ("slack", "telegram")]
     if not live:
-        raise _fail("no live source to sync: add a source with platform: slack and token_env to hub.yaml")
-    table = Table("community", "source", "new messages", "channels", "skipped", "threads re-read", "rate limited",
-                  title="Synced")
+        raise _fail("no live source to sync: add a source with platform: slack or telegram and token_env to hub.yaml")
+    slack = Table("community", "source", "new messages", "channels", "skipped", "threads re-read", "rate limited",
+                  title="Synced Slack")
+    telegram = Table("community", "source", "updates", "new messages", "reaction changes", "chats", "rate limited",
+                     title="Synced Telegram")
     failed = False
     with connect(db) as con:
         for com, source in live:
             try:
-                r = sync_slack(con, com, source, lookback_days=lookback_days)
+                if source.platform == "slack":
+                    r = sync_slack(con, com, source, lookback_days=lookback_days)
+                    skipped = ", ".join(f"{k} ({v})" for k, v in r.skipped.items()) or "-"
+                    slack.add_row(r.community, r.source, f"{r.messages_new:,}", str(r.channels), skipped,
+                                  str(r.threads_reread), str(r.rate_limited))
+                else:
+                    t = sync_telegram(con, com, source)
+                    telegram.add_row(t.community, t.source, f"{t.updates:,}", f"{t.messages_new:,}",
+                                     f"{t.reaction_changes:,}", str(t.chats), str(t.rate_limited))
             except SyncError as e:
                 failed = True
                 err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
-                continue
-            skipped = ", ".join(f"{k} ({v})" for k, v in r.skipped.items()) or "-"
-            table.add_row(r.community, r.source, f"{r.messages_new:,}", str(r.channels), skipped,
-                          str(r.threads_reread), str(r.rate_limited))
         refresh(con, [c.slug for c, _ in live])
-    if table.row_count:
-        out.print(table)
+    for table in (slack, telegram):
+        if table.row_count:
+            out.print(table)
     if failed:
         raise typer.Exit(1)
 

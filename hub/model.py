@@ -67,6 +67,7 @@ class Message(Record):
     has_media: bool = False
     edited_at: dt.datetime | None = None
     position: int | None = None
+    forwarded_from: str | None = None  # a forward: who wrote it first (not the forwarder's own words)
 
 
 class Reaction(Record):
@@ -82,6 +83,42 @@ class Mention(Record):
 
     message_id: str
     account_id: str
+
+
+class Link(Record):
+    """A URL in a message's text or entities."""
+
+    message_id: str
+    url: str
+
+
+class ReactionChange(Record):
+    """One account's reactions to a message changed (Telegram's `message_reaction`): for each emoji
+    in the old or new set, whether the account had it before (`was`) and has it now (`now`)."""
+
+    message_id: str
+    reactor_id: str
+    emoji: str
+    was: bool
+    now: bool
+    at: dt.datetime | None = None
+
+
+class ReactionTotal(Record):
+    """The anonymous reactions to a message, as a total per emoji (Telegram's `message_reaction_count`)."""
+
+    message_id: str
+    emoji: str
+    total: int
+    at: dt.datetime | None = None
+
+
+class MessageEdit(Record):
+    """A message's new text, from a live edit: applied to the stored message if it is older."""
+
+    message_id: str
+    text: str | None
+    edited_at: dt.datetime
 
 
 class Membership(Record):
@@ -141,6 +178,10 @@ STREAMS: dict[str, type[Record]] = {
     "messages": Message,
     "reactions": Reaction,
     "mentions": Mention,
+    "links": Link,
+    "reaction_changes": ReactionChange,
+    "reaction_totals": ReactionTotal,
+    "message_edits": MessageEdit,
     "membership_events": Membership,
     "quarantine": Quarantined,
     "sync_state": Checkpoint,
@@ -163,7 +204,11 @@ class Batch:
     @classmethod
     def conform(cls, stream: str, table: pa.Table) -> "Batch":
         """A batch from a table with the stream's columns, cast to the canonical types and order."""
-        schema = arrow_schema(STREAMS[stream])
+        model = STREAMS[stream]
+        schema = arrow_schema(model)
+        for name in schema.names:  # optional fields a connector has nothing for (e.g. forwards on WhatsApp)
+            if name not in table.column_names and model.model_fields[name].default is None:
+                table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
         table = table.select(schema.names)
         return cls(stream, table if table.schema.equals(schema) else table.cast(schema))
 

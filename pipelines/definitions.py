@@ -10,18 +10,21 @@ from pipelines.exports.sensors import export_inbox_sensor, ingest_export_job
 from pipelines.marts import assets as marts
 from pipelines.resources import hub_settings, warehouse_resource
 from pipelines.slack import assets as slack
+from pipelines.telegram import assets as telegram
 
 
 def build_definitions(database: str | None = None, settings=None) -> dg.Definitions:
     settings = settings or hub_settings()
     slack_assets, slack_jobs, slack_schedules = slack.build(settings.config())
-    member_weekly_activity, marts_automation = marts.build([core_tables, *slack_assets])
+    telegram_assets, telegram_jobs, telegram_schedules = telegram.build(settings.config())
+    live_assets = [*slack_assets, *telegram_assets]
+    member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets])
     refresh_marts_job = dg.define_asset_job("refresh_marts", selection=dg.AssetSelection.assets(member_weekly_activity))
     return dg.Definitions(
-        assets=[raw_export_file, core_tables, member_weekly_activity, *slack_assets],
+        assets=[raw_export_file, core_tables, member_weekly_activity, *live_assets],
         asset_checks=[unique_message_ids, no_orphan_authors, timestamps_within_export_range],
-        jobs=[ingest_export_job, refresh_marts_job, *slack_jobs],
-        schedules=slack_schedules,
+        jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs],
+        schedules=[*slack_schedules, *telegram_schedules],
         sensors=[export_inbox_sensor, marts_automation],
         resources={"duckdb": warehouse_resource(database), "hub": settings},
     )

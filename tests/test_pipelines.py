@@ -115,6 +115,28 @@ def test_a_configured_slack_workspace_gets_a_partition_a_schedule_and_syncs(tmp_
         assert fake.token not in str(metadata)
 
 
+def test_a_configured_telegram_bot_is_polled_on_a_schedule(tmp_path: Path, monkeypatch) -> None:
+    from fakes.telegram_api import sample_updates, serve
+
+    with serve(sample_updates()) as fake:
+        config = tmp_path / "hub.yaml"
+        config.write_text("communities:\n  - slug: makers\n    sources:\n      - platform: telegram\n"
+                          f"        token_env: MAKERS_TELEGRAM_TOKEN\n        base_url: {fake.url}/bot\n")
+        monkeypatch.setenv("MAKERS_TELEGRAM_TOKEN", fake.token)
+        settings = HubSettings(config_path=str(config), inbox=str(tmp_path / "inbox"), raw_store=str(tmp_path / "raw"))
+        built = build_definitions(str(tmp_path / "w.duckdb"), settings)
+        dg.Definitions.validate_loadable(built)
+        assert [s.name for s in built.schedules] == ["poll_telegram_makers"]
+        bot = built.resolve_assets_def("telegram_bot")
+        result = dg.materialize([bot], partition_key="makers", instance=dg.DagsterInstance.ephemeral())
+        assert result.success
+        (event,) = result.get_asset_materialization_events()
+        metadata = event.materialization.metadata
+        assert (metadata["updates"].value, metadata["new messages"].value) == (6, 2)
+        assert fake.pending() == []  # confirmed by the poll after the committed page
+        assert fake.token not in str(metadata)
+
+
 def test_any_file_name_is_a_partition_key(tmp_path: Path) -> None:
     """Dynamic partition keys take any path, dots and brackets included: no export is left out."""
     inbox = tmp_path / "inbox"

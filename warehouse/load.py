@@ -182,6 +182,65 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
     )
 
 
+def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """INSERT INTO links BY NAME
+           SELECT DISTINCT b.message_id, b.url, $platform AS platform, $source_id AS source_id
+           FROM rows b ANTI JOIN links l ON l.message_id = b.message_id AND l.url = b.url""",
+        {"platform": source.platform, "source_id": source.source_id},
+    )
+
+
+def _reaction_changes(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    """Apply one account's reaction changes: its rows follow its new set. Taking back a reaction
+    the warehouse only knew anonymously (an export lists some reactors only) lowers the anonymous count."""
+    params = {"platform": source.platform, "source_id": source.source_id}
+    con.execute(
+        """UPDATE reactions r SET count = r.count - g.n
+           FROM (SELECT message_id, emoji, count(*) AS n FROM rows b
+                 WHERE b.was AND NOT b.now AND NOT EXISTS (
+                   SELECT 1 FROM reactions k WHERE k.message_id = b.message_id AND k.emoji = b.emoji
+                                              AND k.reactor_id = b.reactor_id)
+                 GROUP BY ALL) g
+           WHERE r.message_id = g.message_id AND r.emoji = g.emoji AND r.reactor_id IS NULL""")
+    con.execute("DELETE FROM reactions WHERE reactor_id IS NULL AND count <= 0 "
+                "AND message_id IN (SELECT message_id FROM rows)")
+    con.execute(
+        """DELETE FROM reactions r USING rows b
+           WHERE r.message_id = b.message_id AND r.reactor_id = b.reactor_id AND r.emoji = b.emoji AND NOT b.now""")
+    con.execute(
+        """INSERT INTO reactions BY NAME
+           SELECT b.message_id, b.reactor_id, b.emoji, b.at AS reacted_at, 1 AS count,
+                  $platform AS platform, $source_id AS source_id
+           FROM rows b ANTI JOIN reactions r
+             ON r.message_id = b.message_id AND r.reactor_id = b.reactor_id AND r.emoji = b.emoji
+           WHERE b.now""", params)
+    result.reactions += batch.table.num_rows
+
+
+def _reaction_totals(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    """A message's anonymous totals replace its anonymous rows (less what named rows account for)."""
+    con.execute("DELETE FROM reactions WHERE reactor_id IS NULL AND message_id IN (SELECT message_id FROM rows)")
+    con.execute(
+        """INSERT INTO reactions BY NAME
+           SELECT b.message_id, NULL AS reactor_id, b.emoji, b.at AS reacted_at,
+                  b.total - coalesce(n.named, 0) AS count, $platform AS platform, $source_id AS source_id
+           FROM rows b LEFT JOIN (SELECT message_id, emoji, count(*) AS named FROM reactions
+                                  WHERE reactor_id IS NOT NULL AND message_id IN (SELECT message_id FROM rows)
+                                  GROUP BY ALL) n
+             ON n.message_id = b.message_id AND n.emoji = b.emoji
+           WHERE b.total - coalesce(n.named, 0) > 0""",
+        {"platform": source.platform, "source_id": source.source_id})
+    result.reactions += batch.table.num_rows
+
+
+def _message_edits(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    con.execute(
+        """UPDATE messages m SET text = b.text, edited_at = b.edited_at
+           FROM rows b
+           WHERE m.message_id = b.message_id AND (m.edited_at IS NULL OR m.edited_at < b.edited_at)""")
+
+
 def _sync_state(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
     con.execute(
         """INSERT INTO sync_state (source_id, key, value) SELECT $source_id, key, value FROM rows
@@ -254,6 +313,10 @@ _LOADERS = {
     "membership_events": _membership,
     "reactions": _reactions,
     "mentions": _mentions,
+    "links": _links,
+    "reaction_changes": _reaction_changes,
+    "reaction_totals": _reaction_totals,
+    "message_edits": _message_edits,
     "quarantine": _quarantine,
     "sync_state": _sync_state,
 }

@@ -5,6 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from hub.config import Community, HubConfig, Source
 from hub.sync import SyncError, sync_slack
+from pipelines.live import live_sources, schedule_for
 from pipelines.resources import HubSettings, warehouse
 
 SYNC_EVERY = "*/15 * * * *"
@@ -12,12 +13,7 @@ SYNC_EVERY = "*/15 * * * *"
 
 def workspaces(config: HubConfig) -> dict[str, tuple[Community, Source]]:
     """Partition key -> (community, source) for every Slack source with a token."""
-    found: dict[str, tuple[Community, Source]] = {}
-    for community in config.communities:
-        live = [s for s in community.sources if s.platform == "slack" and s.token_env]
-        for i, source in enumerate(live):
-            found[community.slug if len(live) == 1 else f"{community.slug}-{i + 1}"] = (community, source)
-    return found
+    return live_sources(config, "slack")
 
 
 def build(config: HubConfig) -> tuple[list, list, list]:
@@ -46,15 +42,7 @@ def build(config: HubConfig) -> tuple[list, list, list]:
         })
 
     job = dg.define_asset_job("sync_slack", selection=dg.AssetSelection.assets(slack_workspace))
-    schedules = [_schedule(job, key) for key in sorted(found)]
+    schedules = [schedule_for(job, "sync_slack", key, SYNC_EVERY,
+                              f"Pulls what is new in the Slack workspace of {key} every 15 minutes.")
+                 for key in sorted(found)]
     return [slack_workspace], [job], schedules
-
-
-def _schedule(job, key: str) -> dg.ScheduleDefinition:
-    @dg.schedule(name=f"sync_slack_{key.replace('-', '_')}", cron_schedule=SYNC_EVERY, job=job,
-                 default_status=dg.DefaultScheduleStatus.RUNNING,
-                 description=f"Pulls what is new in the Slack workspace of {key} every 15 minutes.")
-    def _pull(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        return dg.RunRequest(partition_key=key, run_key=None)
-
-    return _pull

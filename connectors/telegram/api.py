@@ -1,0 +1,370 @@
+"""The Telegram Bot API, live: what a bot that is an administrator of the group receives.
+
+A bot cannot read history (that comes from the Desktop export); it reads updates with
+`getUpdates`. An update is confirmed, and gone for good, once the bot asks with a higher
+`offset`, so the offset to ask with next is a checkpoint that the caller commits with the data
+of the page: a crash before the commit asks for the same page again, nothing is lost, and the
+loader's ids keep anything from being stored twice. Updates not read within 24 hours expire:
+poll at least daily.
+
+Messages are put in the shape of a Desktop export message and go through the same columns as
+exports (`messages.frames`), so a message read live and from an export is the same row.
+`message_reaction` is a change of one person's reactions (old set → new set) and
+`message_reaction_count` the anonymous totals of a message: both are applied by the warehouse
+to what it has (`reaction_changes`, `reaction_totals`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import polars as pl
+
+# PTB 22 warns on every rate limit that `retry_after` will become a timedelta; we read both.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+import telegram  # noqa: E402
+import telegram.error  # noqa: E402
+from telegram.request import HTTPXRequest  # noqa: E402
+
+from connectors.telegram.messages import (PLATFORM, Chat, bare_chat_id, frame_of, frames, repair_names, People,
+                                          _CHAT_KINDS)
+from hub.model import Batch, Channel
+
+ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "message_reaction",
+                   "message_reaction_count", "chat_member"]
+PAGE = 100  # the most getUpdates returns at once
+_ARROW = pl.CompatLevel.oldest()
+_MEMBER = {"member", "administrator", "creator", "restricted"}
+
+
+class TelegramSyncError(Exception):
+    """A sync that cannot go on; the message says what to do and never holds the token."""
+
+
+@dataclass
+class Unit:
+    """One page of updates as canonical batches, and the offset that confirms it once committed."""
+
+    batches: list[Batch]
+    checkpoints: dict[str, str]
+    updates: int
+
+
+@dataclass
+class Summary:
+    updates: int = 0
+    messages: int = 0
+    reaction_changes: int = 0
+    rate_limited: int = 0
+    chats: set[str] = field(default_factory=set)
+
+
+def bot_for(token: str, base_url: str | None = None) -> telegram.Bot:
+    """The real python-telegram-bot client; `base_url` points it elsewhere (a local fake in tests)."""
+    request = HTTPXRequest(connection_pool_size=2, read_timeout=60)
+    return telegram.Bot(token, base_url=base_url or "https://api.telegram.org/bot", request=request,
+                        get_updates_request=HTTPXRequest(read_timeout=60))
+
+
+class LiveReader:
+    """Pages of updates from `offset` on, until the bot has nothing more (or `max_pages`)."""
+
+    def __init__(self, bot: telegram.Bot, community: str, offset: int | None, *, limit: int = PAGE,
+                 timeout: int = 0, max_pages: int | None = None, retries: int = 5,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.bot, self.community, self.offset = bot, community, offset
+        self.limit, self.timeout, self.max_pages, self.retries = limit, timeout, max_pages, retries
+        self.sleep = sleep
+        self.summary = Summary()
+
+    def units(self) -> Iterator[Unit]:
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(self._call(self.bot.initialize))
+            pages = 0
+            while self.max_pages is None or pages < self.max_pages:
+                updates = loop.run_until_complete(self._call(
+                    self.bot.get_updates, offset=self.offset, limit=self.limit, timeout=self.timeout,
+                    allowed_updates=ALLOWED_UPDATES))
+                if not updates:
+                    return
+                pages += 1
+                raw = [u.to_dict() for u in updates]
+                self.offset = max(u["update_id"] for u in raw) + 1
+                self.summary.updates += len(raw)
+                yield Unit(self.page(raw), {"offset": str(self.offset)}, len(raw))
+        finally:
+            try:
+                loop.run_until_complete(self.bot.shutdown())
+            finally:
+                loop.close()
+
+    async def _call(self, method, **kwargs):
+        for attempt in range(self.retries + 1):
+            try:
+                return await method(**kwargs)
+            except telegram.error.RetryAfter as e:
+                self.summary.rate_limited += 1
+                if attempt == self.retries:
+                    raise TelegramSyncError(f"still rate limited after {self.retries} waits: try again later") from None
+                self.sleep(_seconds(e))
+            except telegram.error.InvalidToken:
+                raise TelegramSyncError("the bot token was rejected (401): check the token in the environment "
+                                        "variable the source names") from None
+            except telegram.error.Conflict as e:
+                raise TelegramSyncError(f"Telegram refused getUpdates ({e.message}): another process polls this "
+                                        "bot, or a webhook is set (delete it with deleteWebhook)") from None
+            except (telegram.error.TimedOut, telegram.error.NetworkError) as e:
+                if attempt == self.retries:
+                    raise TelegramSyncError(f"the Bot API cannot be reached: {e.message}") from None
+                self.sleep(min(30, 2 ** attempt))
+
+    # -- one page of updates into canonical batches -----------------------------------------
+
+    def page(self, updates: list[dict]) -> list[Batch]:
+        prefix = f"{PLATFORM}:{self.community}:"
+        people: dict[str, dict] = {}
+        chats: dict[str, Chat] = {}
+        by_chat: dict[str, dict[int, dict]] = {}  # a page may hold a message and its edit: the last wins
+        edits, changes, totals, events = [], {}, {}, []
+        for update in updates:
+            message = next((update[k] for k in ("message", "channel_post", "edited_message", "edited_channel_post")
+                            if k in update), None)
+            if message is not None:
+                chat = self._chat(message["chat"], chats)
+                desktop = desktop_message(message, people)
+                by_chat.setdefault(chat.native_id, {})[desktop["id"]] = desktop
+                if "edited_message" in update or "edited_channel_post" in update:
+                    edits.append({"message_id": f"{prefix}{chat.native_id}/{message['message_id']}",
+                                  "text": desktop["_plain"], "edited_at": _time(message.get("edit_date")
+                                                                                 or message["date"])})
+            elif "message_reaction" in update:
+                r = update["message_reaction"]
+                chat = self._chat(r["chat"], chats)
+                reactor = _person(r.get("user"), people) or _sender_chat(r.get("actor_chat"), people)
+                key = (f"{prefix}{chat.native_id}/{r['message_id']}", f"{prefix}{reactor}")
+                old = {_emoji(t) for t in r.get("old_reaction") or []}
+                was = changes[key][0] if key in changes else old  # a page's first old set, its last new set
+                changes[key] = (was, {_emoji(t) for t in r.get("new_reaction") or []}, _time(r["date"]))
+            elif "message_reaction_count" in update:
+                r = update["message_reaction_count"]
+                chat = self._chat(r["chat"], chats)
+                totals[f"{prefix}{chat.native_id}/{r['message_id']}"] = (
+                    [(_emoji(c["type"]), c["total_count"]) for c in r.get("reactions") or []], _time(r["date"]))
+            elif "chat_member" in update:
+                event = self._membership(update["chat_member"], chats, people, prefix)
+                if event:
+                    events.append(event)
+        return self._batches(chats, by_chat, people, edits, changes, totals, events)
+
+    def _batches(self, chats, by_chat, people, edits, changes, totals, events) -> list[Batch]:
+        prefix = f"{PLATFORM}:{self.community}:"
+        out = [Batch.of("channels", [Channel(channel_id=f"{prefix}{c.native_id}", platform=PLATFORM,
+                                             community=self.community, name=c.name, kind=c.kind)
+                                     for c in chats.values()])] if chats else []
+        seen = []
+        for native, messages in by_chat.items():
+            f = frames(frame_of(messages.values()), chats[native], self.community, "UTC", 0)
+            f.messages = f.messages.with_columns(position=pl.lit(None, pl.Int64))
+            self.summary.messages += f.messages.height
+            seen.append(f.messages.select("author_id", "sent_at"))
+            # Membership comes from chat_member updates, which Telegram sends for the same joins.
+            for stream, frame in (("messages", repair_names(f.messages, People(self.community))),
+                                  ("mentions", f.mentions), ("links", f.links)):
+                if stream == "messages" or not frame.is_empty():
+                    out.append(Batch.conform(stream, frame.to_arrow(compat_level=_ARROW)))
+        if edits:
+            out.append(Batch.conform("message_edits", pl.DataFrame(edits, schema=_EDITS).to_arrow(compat_level=_ARROW)))
+        rows = [{"message_id": m, "reactor_id": r, "emoji": e, "was": e in was, "now": e in now, "at": at}
+                for (m, r), (was, now, at) in changes.items() for e in sorted(was | now)]
+        if rows:
+            self.summary.reaction_changes += len(rows)
+            out.append(Batch.conform("reaction_changes", pl.DataFrame(rows, schema=_CHANGES).to_arrow()))
+        # An empty list of totals still clears the message's anonymous reactions: a row of total 0 says so.
+        rows = [{"message_id": m, "emoji": e, "total": n, "at": at}
+                for m, (counts, at) in totals.items() for e, n in (counts or [("", 0)])]
+        if rows:
+            out.append(Batch.conform("reaction_totals", pl.DataFrame(rows, schema=_TOTALS).to_arrow()))
+        if events:
+            out.append(Batch.conform("membership_events", pl.DataFrame(events, schema=_EVENTS).to_arrow()))
+        if people:
+            out.append(self._accounts(people, seen))
+        return out
+
+    def _chat(self, chat: dict, chats: dict[str, Chat]) -> Chat:
+        native = bare_chat_id(chat["id"])
+        if native not in chats:
+            name = chat.get("title") or " ".join(filter(None, [chat.get("first_name"), chat.get("last_name")]))
+            chats[native] = Chat(native, name or native, _CHAT_KINDS.get(chat.get("type", ""), "group"))
+            self.summary.chats.add(native)
+        return chats[native]
+
+    def _membership(self, update: dict, chats, people, prefix: str) -> dict | None:
+        chat = self._chat(update["chat"], chats)
+        member = update["new_chat_member"]["user"]
+        account = _person(member, people)
+        actor = _person(update.get("from"), people)
+        before = _is_member(update["old_chat_member"])
+        after = _is_member(update["new_chat_member"])
+        if before == after:
+            return None
+        by_other = actor is not None and actor != account
+        event = ("add" if by_other else "join") if after else ("remove" if by_other else "leave")
+        at = _time(update["date"])
+        return {"event_id": f"{prefix}{chat.native_id}/member/{account}/{update['date']}",
+                "channel_id": f"{prefix}{chat.native_id}", "account_id": f"{prefix}{account}", "event": event,
+                "at": at, "actor_id": f"{prefix}{actor}" if by_other else None, "message_id": None}
+
+    def _accounts(self, people: dict[str, dict], seen: list[pl.DataFrame]) -> Batch:
+        prefix = f"{PLATFORM}:{self.community}:"
+        rows = pl.DataFrame([{"native_id": k, **v} for k, v in people.items()], schema=_PEOPLE)
+        times = pl.concat(seen).drop_nulls("author_id").group_by("author_id").agg(
+            first_seen_at=pl.col("sent_at").min(), last_seen_at=pl.col("sent_at").max()) if seen else None
+        rows = rows.with_columns(account_id=pl.lit(prefix) + pl.col("native_id"), platform=pl.lit(PLATFORM),
+                                 community=pl.lit(self.community))
+        if times is not None:
+            rows = rows.join(times, left_on="account_id", right_on="author_id", how="left")
+        return Batch.conform("accounts", rows.to_arrow(compat_level=_ARROW))
+
+
+def desktop_message(message: dict, people: dict[str, dict]) -> dict:
+    """A Bot API Message in the shape of a Telegram Desktop export message."""
+    sender = _person(message.get("from"), people) if not message.get("sender_chat") else None
+    sender = sender or _sender_chat(message.get("sender_chat") or (message["chat"] if message["chat"].get("type") ==
+                                                                   "channel" else None), people)
+    text = message.get("text") or message.get("caption") or ""
+    m = {"id": message["message_id"], "type": "message", "date_unixtime": str(message["date"]),
+         "from": (people.get(sender) or {}).get("display_name"), "from_id": sender,
+         "text_entities": entities(text, message.get("entities") or message.get("caption_entities") or [], people),
+         "_plain": text}
+    if message.get("reply_to_message"):
+        m["reply_to_message_id"] = message["reply_to_message"]["message_id"]
+    if message.get("edit_date"):
+        m["edited_unixtime"] = str(message["edit_date"])
+    origin = message.get("forward_origin")
+    if origin:
+        m["forwarded_from"] = _origin_name(origin)
+    for key, media in (("photo", "photo"), ("document", "file"), ("sticker", "media_type"),
+                       ("voice", "media_type"), ("video", "media_type"), ("animation", "media_type"),
+                       ("audio", "media_type"), ("video_note", "media_type"), ("poll", "poll"),
+                       ("location", "location_information"), ("contact", "contact_information")):
+        if message.get(key):
+            m[media] = {"poll": {"question": message[key].get("question") if key == "poll" else None},
+                        "location_information": {"latitude": 0.0},
+                        "contact_information": {"first_name": ""}}.get(media, key)
+    service = _service(message, people, sender)
+    if service:
+        m.update(service, type="service", text_entities=[])
+    return m
+
+
+def _service(message: dict, people: dict[str, dict], sender: str | None) -> dict | None:
+    actor = (people.get(sender) or {}).get("display_name")
+    base = {"actor": actor, "actor_id": sender}
+    if message.get("new_chat_members"):
+        names = [_full_name(u) for u in message["new_chat_members"]]
+        for u in message["new_chat_members"]:
+            _person(u, people)
+        return {**base, "action": "invite_members", "members": names}
+    if message.get("left_chat_member"):
+        _person(message["left_chat_member"], people)
+        return {**base, "action": "remove_members", "members": [_full_name(message["left_chat_member"])]}
+    if message.get("new_chat_title"):
+        return {**base, "action": "edit_group_title", "title": message["new_chat_title"]}
+    if message.get("pinned_message"):
+        return {**base, "action": "pin_message"}
+    for key in ("group_chat_created", "supergroup_chat_created", "migrate_to_chat_id", "new_chat_photo",
+                "delete_chat_photo", "forum_topic_created", "video_chat_started", "video_chat_ended"):
+        if message.get(key):
+            return {**base, "action": key}
+    return None
+
+
+def entities(text: str, found: list[dict], people: dict[str, dict]) -> list[dict]:
+    """Bot API entities (UTF-16 offsets over the text) as Desktop text entities (consecutive parts)."""
+    units = text.encode("utf-16-le")
+    parts, at = [], 0
+    for e in sorted(found, key=lambda x: x["offset"]):
+        start, end = e["offset"] * 2, (e["offset"] + e["length"]) * 2
+        if start < at:
+            continue  # nested formatting inside an entity already taken
+        if start > at:
+            parts.append({"type": "plain", "text": units[at:start].decode("utf-16-le")})
+        part = {"type": e["type"], "text": units[start:end].decode("utf-16-le")}
+        if e["type"] == "text_link":
+            part["href"] = e.get("url")
+        elif e["type"] == "text_mention" and e.get("user"):
+            part = {"type": "mention_name", "text": part["text"], "user_id": e["user"]["id"]}
+            _person(e["user"], people)
+        parts.append(part)
+        at = end
+    if at < len(units):
+        parts.append({"type": "plain", "text": units[at:].decode("utf-16-le")})
+    return parts
+
+
+def _person(user: dict | None, people: dict[str, dict]) -> str | None:
+    if not user:
+        return None
+    native = f"user{user['id']}"
+    people[native] = {"display_name": _full_name(user), "handle": user.get("username"),
+                      "is_bot": bool(user.get("is_bot"))}
+    return native
+
+
+def _sender_chat(chat: dict | None, people: dict[str, dict]) -> str | None:
+    if not chat:
+        return None
+    native = f"channel{bare_chat_id(chat['id'])}"
+    people[native] = {"display_name": chat.get("title"), "handle": chat.get("username"), "is_bot": False}
+    return native
+
+
+def _full_name(user: dict) -> str:
+    return " ".join(filter(None, [user.get("first_name"), user.get("last_name")]))
+
+
+def _origin_name(origin: dict) -> str:
+    if origin.get("sender_user"):
+        return _full_name(origin["sender_user"])
+    chat = origin.get("sender_chat") or origin.get("chat") or {}
+    return origin.get("sender_user_name") or chat.get("title") or "hidden"
+
+
+def _emoji(reaction: dict) -> str:
+    kind = reaction.get("type")
+    if kind == "custom_emoji":
+        return f"custom:{reaction.get('custom_emoji_id')}"
+    return "paid" if kind == "paid" else reaction.get("emoji", "?")
+
+
+def _is_member(member: dict) -> bool:
+    status = member.get("status")
+    return status in _MEMBER and (status != "restricted" or bool(member.get("is_member")))
+
+
+def _time(epoch: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc)
+
+
+def _seconds(error: telegram.error.RetryAfter) -> float:
+    with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
+        warnings.simplefilter("ignore")
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+_UTC = pl.Datetime("us", "UTC")
+_EDITS = {"message_id": pl.String, "text": pl.String, "edited_at": _UTC}
+_CHANGES = {"message_id": pl.String, "reactor_id": pl.String, "emoji": pl.String, "was": pl.Boolean,
+            "now": pl.Boolean, "at": _UTC}
+_TOTALS = {"message_id": pl.String, "emoji": pl.String, "total": pl.Int64, "at": _UTC}
+_EVENTS = {"event_id": pl.String, "channel_id": pl.String, "account_id": pl.String, "event": pl.String,
+           "at": _UTC, "actor_id": pl.String, "message_id": pl.String}
+_PEOPLE = {"native_id": pl.String, "display_name": pl.String, "handle": pl.String, "is_bot": pl.Boolean}

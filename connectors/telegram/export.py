@@ -1,0 +1,464 @@
+"""A Telegram Desktop export (one chat's `result.json`, a whole account's, or the HTML pages), read
+into canonical batches; memory stays bounded whatever the file's size.
+
+Input: `result.json` (a chat: `{name, type, id, messages}`; an account: `{chats: {list: [...]},
+left_chats: {list: [...]}}`), a Telethon-style list of messages, `messages*.html`, or a folder or
+zip holding one of them (the folder Telegram Desktop writes).
+
+A big `result.json` is streamed. Telegram Desktop always writes it pretty-printed, one message
+object per block at a fixed indentation; a JSON string cannot hold a raw newline, so the text
+`\\n<indent>},` only ever ends a message. Blocks of a few MB of messages are cut there and parsed
+by Polars, in two threads, a few blocks ahead at most. A file laid out otherwise is streamed by
+ijson (slower, same result). Small files are simply parsed whole.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import ijson
+import orjson
+import polars as pl
+
+from connectors.files import CHUNK_BYTES, ExportTree, UnreadableExport
+from connectors.telegram import html
+from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
+                                          frame_of, frames)
+from hub.model import Batch
+
+SMALL_FILE = 32 << 20  # parsed whole; bigger files are streamed
+_MESSAGES = re.compile(rb'"messages"\s*:\s*\[')
+_OBJECT_START = re.compile(rb"(?:^|\n)[ \t]*\{")
+_META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+|null)')
+         for key in ("name", "type", "id")}
+_HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
+
+
+@dataclass
+class Options:
+    community: str = "default"
+    channel: str | None = None  # names a chat whose export has no name (old tools' files)
+    tz: str = "UTC"  # exports without `date_unixtime` give the exporter's wall-clock time
+
+
+@dataclass
+class Summary:
+    messages: int = 0
+    service: int = 0
+    quarantined: int = 0
+    chats: int = 0
+    layout: str = ""  # whole | pretty | ijson | html
+
+
+def sniff(path: Path) -> bool:
+    """A Telegram Desktop export, judged from the start of the file (or the file inside a folder or zip)."""
+    try:
+        with _opened(path) as (name, stream):
+            head = stream.read(65536)
+    except (UnreadableExport, OSError, KeyError):
+        return False
+    if name.endswith(".html"):
+        return html.looks_like_html_export(head)
+    return looks_like_telegram(head)
+
+
+def looks_like_telegram(head: bytes) -> bool:
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"["):
+        return b'"message.id"' in head and b'"sender_id"' in head
+    if not head.startswith(b"{"):
+        return False
+    return (b'"messages"' in head and (b'"date_unixtime"' in head or b'"from_id"' in head
+                                        or re.search(rb'"type"\s*:\s*"(message|service)"', head) is not None)) \
+        or b'"personal_information"' in head or re.search(rb'"chats"\s*:\s*\{', head) is not None
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[str, BinaryIO]]:
+    """The export's main file as a stream: the file itself, or `result.json` / `messages.html` inside."""
+    if path.is_file() and path.suffix.lower() != ".zip":
+        with open(path, "rb") as f:
+            yield path.name, f
+        return
+    with ExportTree(path) as tree:
+        name = next((n for n in tree.names() if n.rsplit("/", 1)[-1] == "result.json"), None) \
+            or next((n for n in tree.names() if _HTML_PAGE.search(n)), None)
+        if name is None:
+            raise KeyError("no result.json or messages.html")
+        with tree.open(name) as f:
+            yield name, f
+
+
+class ExportReader:
+    platform = PLATFORM
+
+    def __init__(self, path: str | Path, options: Options | None = None, *,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        self.path = Path(path)
+        self.options = options or Options()
+        if not (self.path.is_dir() or self.path.is_file()):
+            raise UnreadableExport(self.path, "no such file or folder", "check the path")
+        if not sniff(self.path):
+            raise UnreadableExport(self.path, "not a Telegram Desktop export (no result.json with messages, "
+                                   "no messages.html)", "export the chat from Telegram Desktop as JSON and pass "
+                                   "result.json, or the folder it is in")
+        self.channel_name = None  # an export may hold many chats
+        self.channel_id = None
+        self.summary = Summary()
+        self._progress = progress
+        self._quarantine: list[dict] = []
+        self._people = People(self.options.community)
+        self._events: list[pl.DataFrame] = []
+
+    # -- the batches -------------------------------------------------------------------------
+
+    def batches(self) -> Iterator[Batch]:
+        for chat, parts in self._chats():
+            self.summary.chats += 1
+            yield channel_batch(self.options.community, [chat])
+            for part in parts:
+                yield from self._emit(part)
+        events = self._people.resolve_events(pl.concat(self._events)) if self._events else None
+        yield self._people.accounts()  # after the events: members only service messages name have one too
+        if events is not None:
+            yield Batch.conform("membership_events", events.to_arrow(compat_level=pl.CompatLevel.oldest()))
+        if self._quarantine:
+            self.summary.quarantined += len(self._quarantine)
+            yield Batch.conform("quarantine", pl.DataFrame(self._quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
+
+    def _emit(self, f) -> Iterator[Batch]:
+        for position, message_id in f.bad.iter_rows():
+            self._quarantine.append(_bad(f"message #{position}", "a message without a readable id or date",
+                                         {"id": message_id}))
+        kinds = f.messages["kind"]
+        self.summary.service += int((kinds == "system").sum())
+        self.summary.messages += f.messages.height
+        if not f.events.is_empty():
+            self._events.append(f.events)
+        yield from batches_of(f, self._people)
+
+    # -- reading the file's chats ------------------------------------------------------------------
+
+    def _chats(self) -> Iterator[tuple[Chat, Iterator]]:
+        if self.path.is_dir() or self.path.suffix.lower() == ".zip":
+            with ExportTree(self.path) as tree:
+                pages = sorted((int(m.group(1) or 1), n) for n in tree.names() if (m := _HTML_PAGE.search(n)))
+                if not any(n.rsplit("/", 1)[-1] == "result.json" for n in tree.names()) and pages:
+                    yield from self._html_pages([tree.read(n) for _, n in pages])
+                    return
+        with _opened(self.path) as (name, stream):
+            if name.endswith(".html"):
+                yield from self._html_pages([stream.read()])
+                return
+            size = self.path.stat().st_size if self.path.is_file() else None
+            if size is not None and size <= SMALL_FILE and self.path.suffix.lower() != ".zip":
+                self.summary.layout = "whole"
+                yield from self._whole(stream.read())
+            else:
+                yield from self._streamed(stream)
+
+    def _whole(self, raw: bytes) -> Iterator[tuple[Chat, Iterator]]:
+        try:
+            data = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
+        except orjson.JSONDecodeError as e:
+            raise UnreadableExport(self.path, f"not valid JSON ({e})",
+                                   "export the chat again from Telegram Desktop (Export chat history, JSON)") from None
+        for meta, messages in _chats_in(data, self._fallback_name()):
+            chat = Chat.of(meta, self._fallback_name())
+            yield chat, self._from_dicts(chat, messages)
+
+    def _from_dicts(self, chat: Chat, messages: list) -> Iterator:
+        good = []
+        for i, m in enumerate(messages, 1):
+            if isinstance(m, dict):
+                good.append(m)
+            else:
+                self._quarantine.append(_bad(f"{chat.name} message #{i}", "not a JSON object", m))
+        derive_ids(good, chat)
+        yield self._frames(frame_of(good), chat, 1)
+
+    def _html_pages(self, pages: list[bytes]) -> Iterator[tuple[Chat, Iterator]]:
+        self.summary.layout = "html"
+        read = [html.read_html(page) for page in pages]
+        meta = {"name": self.options.channel or next((p.get("name") for p in read if p.get("name")), None)}
+        chat = Chat.of(meta, self._fallback_name())
+        messages = [m for p in read for m in p["messages"]]
+        previous: dict = {}
+        for m in messages:  # the HTML gives service messages no time: they happened after the message before
+            if m.get("date") is None and previous:
+                m["date"], m["date_unixtime"] = previous.get("date"), previous.get("date_unixtime")
+            previous = m
+        yield chat, self._from_dicts(chat, messages)
+
+    def _streamed(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
+        head = stream.read(CHUNK_BYTES)
+        if b'"messages"' in head and not _pretty(head):
+            self.summary.layout = "ijson"
+            yield from self._ijson(_Prepend(head, stream))
+            return
+        self.summary.layout = "pretty"
+        blocks = _pretty_blocks(_Prepend(head, stream))
+        for meta, parts in _grouped(blocks):
+            chat = Chat.of(meta, self._fallback_name())
+            yield chat, self._parsed_blocks(chat, parts)
+
+    def _parsed_blocks(self, chat: Chat, parts: Iterator[bytes]) -> Iterator:
+        """Blocks parsed into frames in two threads (Polars releases the GIL), a few blocks ahead."""
+        positions = _Positions()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending = []
+            for part in parts:
+                first = positions.take(part)
+                pending.append(pool.submit(self._block, chat, part, first))
+                if len(pending) > 2:
+                    yield pending.pop(0).result()
+            for future in pending:
+                yield future.result()
+
+    def _block(self, chat: Chat, block: tuple[bytes, bytes], first: int):
+        part, between = block
+        data = b"[" + part + b"]"
+        try:
+            raw = pl.read_json(io.BytesIO(data), schema=RAW)
+            if raw["text_entities"].is_null().any():
+                raise ValueError("messages without text_entities: an older export, read one by one")
+        except Exception:
+            messages = self._one_by_one(chat, part, between, first)
+            derive_ids(messages, chat)
+            raw = frame_of(messages)
+        return self._frames(raw, chat, first)
+
+    def _one_by_one(self, chat: Chat, part: bytes, between: bytes, first: int) -> list:
+        """The block's messages parsed one at a time: a broken one is set aside, its neighbours kept."""
+        unfinished = part.startswith(b"!")  # what the file held after its last whole message
+        pieces = part.removeprefix(b"!").split(between)
+        messages = []
+        for i, piece in enumerate(pieces):
+            text = piece + b"}" if i < len(pieces) - 1 else piece
+            try:
+                if unfinished and i == len(pieces) - 1:
+                    raise ValueError("the file ends inside a message (an unfinished export?)")
+                messages.append(orjson.loads(text))
+            except ValueError as e:
+                reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
+                self._quarantine.append(_bad(f"{chat.name} message #{first + i}", reason,
+                                             text[:4000].decode("utf-8", "backslashreplace")))
+        return messages
+
+    def _frames(self, raw: pl.DataFrame, chat: Chat, first: int):
+        return frames(raw, chat, self.options.community, self.options.tz, first)
+
+    def _ijson(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
+        """Any layout, one message at a time: for files Telegram Desktop did not lay out itself."""
+        events = ijson.parse(stream, use_float=True)
+        meta: dict = {}
+        for prefix, event, value in events:
+            if prefix.endswith("messages") and event == "start_array":
+                chat = Chat.of(meta, self._fallback_name())
+                meta = {}
+                yield chat, self._ijson_messages(chat, events, prefix + ".item")
+            elif event in ("string", "number") and prefix.rsplit(".", 1)[-1] in ("name", "type", "id") \
+                    and "messages" not in prefix:
+                meta[prefix.rsplit(".", 1)[-1]] = value
+
+    def _ijson_messages(self, chat: Chat, events, item_prefix: str) -> Iterator:
+        batch, first = [], 1
+        builder, depth = None, 0
+        for prefix, event, value in events:
+            if builder is None:
+                if event == "end_array" and prefix == item_prefix[:-5]:
+                    break
+                builder, depth = ijson.ObjectBuilder(), 0
+            builder.event(event, value)
+            depth += event in ("start_map", "start_array")
+            depth -= event in ("end_map", "end_array")
+            if depth == 0:
+                batch.append(builder.value)
+                builder = None
+                if len(batch) >= 50_000:
+                    derive_ids(batch, chat)
+                    yield self._frames(frame_of(batch), chat, first)
+                    first += len(batch)
+                    batch = []
+        if batch:
+            derive_ids(batch, chat)
+            yield self._frames(frame_of(batch), chat, first)
+
+    def _fallback_name(self) -> str:
+        return self.options.channel or self.path.stem
+
+
+def _chats_in(data: object, fallback: str) -> Iterator[tuple[dict, list]]:
+    """(chat metadata, messages) of each chat in a parsed export, whatever its shape."""
+    if isinstance(data, list):  # Telethon-style dump: [{"message.id", "sender_id", "date", ...}]
+        yield {"name": fallback}, [_from_telethon(m) if isinstance(m, dict) else m for m in data]
+        return
+    if not isinstance(data, dict):
+        return
+    if isinstance(data.get("messages"), list):
+        yield data, data["messages"]
+    for key in ("chats", "left_chats"):
+        for chat in (data.get(key) or {}).get("list") or []:
+            if isinstance(chat, dict) and isinstance(chat.get("messages"), list):
+                yield chat, chat["messages"]
+
+
+def _from_telethon(m: dict) -> dict:
+    sender = m.get("sender_id")
+    peer = None if sender is None else (f"channel{str(sender).removeprefix('-100').lstrip('-')}"
+                                        if int(sender) < 0 else f"user{sender}")
+    date = m.get("date")
+    unix = None
+    if isinstance(date, str):
+        try:
+            import datetime as dt
+            unix = str(int(dt.datetime.fromisoformat(date).timestamp()))
+        except ValueError:
+            pass
+    return {"id": m.get("message.id"), "type": "message", "date": date, "date_unixtime": unix, "from_id": peer,
+            "text": m.get("text"), "reply_to_message_id": m.get("reply_to_id") if m.get("is_reply") else None}
+
+
+def _pretty(head: bytes) -> bool:
+    """Laid out as Telegram Desktop does: the first message starts on a line of its own."""
+    found = _MESSAGES.search(head)
+    return found is None or re.match(rb"[ \t]*(\]|\r?\n[ \t]*[{\]])", head[found.end():]) is not None
+
+
+def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
+    """("chat", metadata) then ("block", bytes of whole messages) for each messages array.
+
+    A block is the text of consecutive message objects, commas included, without the brackets.
+    A final block starting with "!" is what followed the last whole message of an unfinished file.
+    """
+    buf, done = b"", False
+
+    def more() -> None:
+        nonlocal buf, done
+        data = stream.read(CHUNK_BYTES)
+        done = not data
+        buf += data
+
+    outside = b""
+    while True:
+        found = _MESSAGES.search(buf)
+        if found is None:
+            if done:
+                return
+            keep = max(0, len(buf) - 64)  # "messages": [ may straddle two reads
+            outside, buf = (outside + buf[:keep])[-(1 << 20):], buf[keep:]
+            more()
+            continue
+        yield "chat", _chat_meta(outside + buf[:found.start()])
+        outside, buf = b"", buf[found.end():]
+        while not done and len(buf.lstrip()) == 0:
+            more()
+        rest = buf.lstrip(b" \t\r\n")
+        if rest.startswith(b"]"):
+            buf = rest[1:]
+            continue
+        newline = buf.rfind(b"\n", 0, len(buf) - len(rest))
+        indent = buf[newline + 1:len(buf) - len(rest)]
+        end = re.compile(rb"\n" + re.escape(indent) + rb"\}\s*\]")
+        between = b"\n" + indent + b"},"
+        buf = rest
+        while True:
+            closing = end.search(buf)
+            if closing is not None:
+                yield "block", (buf[:closing.start() + len(indent) + 2], between)
+                buf = buf[closing.end():]
+                break
+            cut = buf.rfind(between)
+            if cut > 0:
+                yield "block", (buf[:cut + len(indent) + 2], between)
+                buf = buf[cut + len(between):].lstrip(b" \t\r\n")
+            if done:
+                if buf.strip():
+                    yield "block", (b"!" + buf, between)
+                return
+            more()
+
+
+def _grouped(blocks: Iterator[tuple[str, object]]) -> Iterator[tuple[dict, Iterator[bytes]]]:
+    """The flat ("chat" | "block") sequence as (metadata, blocks of that chat)."""
+    pending: list = []
+
+    def chat_blocks() -> Iterator[bytes]:
+        for kind, value in blocks:
+            if kind == "chat":
+                pending.append(value)
+                return
+            yield value
+
+    meta = None
+    for kind, value in blocks:
+        if kind == "chat":
+            meta = value
+            break
+    while meta is not None:
+        parts = chat_blocks()
+        yield meta, parts
+        for _ in parts:  # a consumer that stopped early: skip to the next chat
+            pass
+        meta = pending.pop() if pending else None
+
+
+def _chat_meta(outside: bytes) -> dict:
+    """name, type and id of the chat whose messages start after `outside` (written before them)."""
+    starts = list(_OBJECT_START.finditer(outside))
+    own = outside[starts[-1].end():] if starts else outside
+    meta = {}
+    for key, pattern in _META.items():
+        found = list(pattern.finditer(own))
+        if found:
+            meta[key] = orjson.loads(found[-1].group(1))
+    return meta
+
+
+class _Positions:
+    """Message numbers of consecutive blocks (counted from their separators, before parsing)."""
+
+    def __init__(self) -> None:
+        self.next = 1
+
+    def take(self, block: tuple[bytes, bytes]) -> int:
+        first = self.next
+        self.next += block[0].count(block[1]) + 1
+        return first
+
+
+class _Prepend(io.RawIOBase):
+    """A stream with some bytes already read put back in front."""
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self.head, self.stream = head, stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.head:
+            data, self.head = (self.head, b"") if size < 0 or size >= len(self.head) else \
+                (self.head[:size], self.head[size:])
+            return data
+        return self.stream.read(size)
+
+    def readinto(self, b) -> int:
+        data = self.read(len(b))
+        b[:len(data)] = data
+        return len(data)
+
+
+_QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
+
+
+def _bad(location: str, reason: str, raw: object) -> dict:
+    text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
+    return {"location": location, "reason": reason, "raw": text[:4000]}

@@ -1,0 +1,341 @@
+"""Telegram messages in canonical form, whether they come from a Desktop export or the Bot API.
+
+Everything is first put in the shape of a Telegram Desktop export message (the Bot API reader
+translates its updates to it), read into a frame of the fields the hub uses (`RAW`), and every
+step after that is column-wise.
+
+Ids, scoped by community: a chat is its bare id (`1700000001`; the Bot API's `-1001700000001`
+is the same supergroup), an account is Telegram's peer id as the export writes it (`user42`,
+`channel7`), a message is `<chat>/<message id>`. Messages of supergroups and channels have the
+same ids for everyone, so a message read from an export and from a bot is one row. Exports of
+old tools without ids get ids derived from the message's content (`h<hash>`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import ftfy
+import orjson
+import polars as pl
+
+from hub.model import Batch, Channel
+
+PLATFORM = "telegram"
+_ARROW = pl.CompatLevel.oldest()
+
+_ENTITY = pl.Struct({"type": pl.String, "text": pl.String, "href": pl.String, "user_id": pl.Int64})
+_RECENT = pl.Struct({"from": pl.String, "from_id": pl.String, "date": pl.String})
+# The fields of a Desktop export message that the hub reads; everything else is skipped.
+RAW = {
+    "id": pl.String, "type": pl.String, "date": pl.String, "date_unixtime": pl.String,
+    "from": pl.String, "from_id": pl.String, "actor": pl.String, "actor_id": pl.String,
+    "action": pl.String, "members": pl.List(pl.String), "title": pl.String,
+    "text_entities": pl.List(_ENTITY), "reply_to_message_id": pl.Int64,
+    "edited": pl.String, "edited_unixtime": pl.String,
+    "forwarded_from": pl.String, "forwarded_from_id": pl.String, "saved_from": pl.String,
+    "photo": pl.String, "file": pl.String, "media_type": pl.String, "sticker_emoji": pl.String,
+    "poll": pl.Struct({"question": pl.String}), "location_information": pl.Struct({"latitude": pl.Float64}),
+    "contact_information": pl.Struct({"first_name": pl.String}),
+    "reactions": pl.List(pl.Struct({"type": pl.String, "count": pl.Int64, "emoji": pl.String,
+                                    "document_id": pl.String, "recent": pl.List(_RECENT)})),
+}
+_MEDIA = ["photo", "file", "media_type", "poll", "location_information", "contact_information"]
+_JOINS = {"join_group_by_link": "join", "join_group_by_request": "join"}
+_MEMBER_LISTS = {"invite_members": ("join", "add"), "create_group": ("join", "add"),
+                 "remove_members": ("leave", "remove")}
+_CHAT_KINDS = {"personal_chat": "direct", "bot_chat": "direct", "saved_messages": "direct",
+               "private_group": "group", "private_supergroup": "group", "public_supergroup": "group",
+               "private_channel": "channel", "public_channel": "channel",
+               "private": "direct", "group": "group", "supergroup": "group", "channel": "channel"}
+
+
+@dataclass(frozen=True)
+class Chat:
+    native_id: str
+    name: str
+    kind: str
+
+    @classmethod
+    def of(cls, meta: dict, fallback_name: str) -> "Chat":
+        """A chat from an export's `{name, type, id}` (any of them may be missing in old tools' files)."""
+        name = fix_text(meta.get("name") or "") or fallback_name
+        native = str(meta["id"]) if meta.get("id") is not None else f"name:{name}"
+        return cls(native, name, _CHAT_KINDS.get(meta.get("type") or "", "group"))
+
+
+def fix_text(text: str | None) -> str | None:
+    """Undo mojibake (UTF-8 read as cp1252: "Grace ðŸ§¤" → "Grace 🧤"), as old exports have it."""
+    return ftfy.fix_text(text) if text else text
+
+
+def bare_chat_id(bot_api_id: int) -> str:
+    """The Bot API's chat id as exports write it: -100… (supergroups, channels) and -… (groups) lose their sign."""
+    text = str(bot_api_id)
+    return text[4:] if text.startswith("-100") else text.lstrip("-")
+
+
+def peer_id(value: object) -> str | None:
+    """`user42` / `channel7` as exports write them; old exports' bare integers are users."""
+    if value is None:
+        return None
+    text = str(value)
+    return f"user{text}" if text.lstrip("-").isdigit() else text
+
+
+def normalise(message: dict) -> dict:
+    """A message of an odd shape (old exports, other tools) as a RAW-shaped dict, in Python."""
+    m = dict(message)
+    if "text_entities" not in m or not isinstance(m.get("text_entities"), list):
+        m["text_entities"] = _entities(m.get("text"))
+    for key in ("from_id", "actor_id", "forwarded_from_id"):
+        if m.get(key) is not None:
+            m[key] = peer_id(m[key])
+    if m.get("id") is not None:
+        m["id"] = str(m["id"])
+    if m.get("members") is not None:
+        m["members"] = [str(x) for x in m["members"] if x is not None]
+    for key in ("date_unixtime", "edited_unixtime"):
+        if m.get(key) is not None:
+            m[key] = str(m[key])
+    return {k: m.get(k) for k in RAW}
+
+
+def _entities(text: object) -> list[dict]:
+    if isinstance(text, str):
+        return [{"type": "plain", "text": text}] if text else []
+    if isinstance(text, list):
+        return [{"type": "plain", "text": part} if isinstance(part, str) else
+                {"type": part.get("type"), "text": part.get("text"), "href": part.get("href"),
+                 "user_id": part.get("user_id")}
+                for part in text if isinstance(part, (str, dict))]
+    return []
+
+
+def frame_of(messages: Iterable[dict]) -> pl.DataFrame:
+    return pl.DataFrame([normalise(m) for m in messages], schema=RAW, strict=False)
+
+
+def derive_ids(messages: list[dict], chat: Chat) -> None:
+    """Ids for messages an old tool wrote without one: a hash of what they say, and their rank
+    among identical messages, so that the same export read twice gives the same ids."""
+    seen: dict[str, int] = {}
+    for m in messages:
+        if m.get("id") is None:
+            key = orjson.dumps([chat.native_id, m.get("date_unixtime") or m.get("date"), m.get("from"),
+                                m.get("text")], option=orjson.OPT_NON_STR_KEYS)
+            digest = hashlib.sha256(key).hexdigest()[:16]
+            seen[digest] = seen.get(digest, 0) + 1
+            m["id"] = f"h{digest}" + (f".{seen[digest]}" if seen[digest] > 1 else "")
+
+
+@dataclass
+class Frames:
+    """One chunk's canonical frames, and what the chunk taught about people (for accounts)."""
+
+    messages: pl.DataFrame
+    reactions: pl.DataFrame
+    mentions: pl.DataFrame
+    links: pl.DataFrame
+    events: pl.DataFrame  # membership, members still named: resolved by `People.resolve_events`
+    people: pl.DataFrame  # native_id, name, first, last
+    bad: pl.DataFrame  # rows without a readable date: position, id
+
+
+def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_position: int) -> Frames:
+    """Canonical frames of one chat's RAW messages (positions count on from `first_position`)."""
+    prefix = f"{PLATFORM}:{community}:"
+    chat_id = f"{prefix}{chat.native_id}"
+    raw = raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + first_position,
+                           from_id=_peer("from_id"), actor_id=_peer("actor_id"))
+    m = raw.with_columns(
+        sent_at=pl.coalesce(_unix("date_unixtime"), _local("date", tz)),
+        edited_at=pl.coalesce(_unix("edited_unixtime"), _local("edited", tz)),
+        system=(pl.col("type") == "service").fill_null(False),
+        message_id=pl.lit(chat_id + "/") + pl.col("id"),
+    )
+    bad = m.filter(pl.col("sent_at").is_null() | pl.col("id").is_null()).select("position", "id")
+    m = m.filter(pl.col("sent_at").is_not_null() & pl.col("id").is_not_null())
+    author = pl.coalesce("from_id", pl.lit("name:") + pl.col("from"))
+    text = pl.col("text_entities").list.eval(pl.element().struct.field("text").fill_null("")).list.join("")
+    messages = m.select(
+        "message_id", channel_id=pl.lit(chat_id),
+        author_id=pl.when(~pl.col("system") & author.is_not_null()).then(pl.lit(prefix) + author),
+        author_name=pl.when(~pl.col("system")).then("from"),
+        sent_at="sent_at", kind=pl.when("system").then(pl.lit("system")).otherwise(pl.lit("message")),
+        text=pl.when("system").then(_service_text()).otherwise(text.fill_null("")),
+        reply_to_id=pl.when(pl.col("reply_to_message_id").is_not_null())
+        .then(pl.lit(chat_id + "/") + pl.col("reply_to_message_id").cast(pl.String)),
+        thread_id=pl.lit(None, pl.String),
+        has_media=pl.any_horizontal([pl.col(c).is_not_null() for c in _MEDIA]),
+        edited_at="edited_at", position="position",
+        forwarded_from=pl.coalesce("forwarded_from", "forwarded_from_id", "saved_from"),
+    )
+    entities = m.filter(~pl.col("system")).select("message_id", "from_id", e="text_entities").explode("e") \
+        .drop_nulls("e").unnest("e")
+    mentions = entities.filter(pl.col("type").is_in(["mention", "mention_name"])).select(
+        "message_id", native=pl.when(pl.col("type") == "mention_name")
+        .then(pl.lit("user") + pl.col("user_id").cast(pl.String))
+        .otherwise(pl.col("text").str.to_lowercase()),
+        name=pl.when(pl.col("type") == "mention_name").then("text"), author="from_id",
+    ).filter(pl.col("native") != pl.col("author").fill_null("")).unique(["message_id", "native"], maintain_order=True)
+    links = entities.filter(pl.col("type").is_in(["link", "text_link"])).select(
+        "message_id", url=pl.coalesce("href", "text")).drop_nulls("url").unique(maintain_order=True)
+    people = pl.concat([
+        m.filter(~pl.col("system") & author.is_not_null()).select(native=author, name="from", at="sent_at"),
+        m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at"),
+        mentions.filter(pl.col("name").is_not_null()).select(
+            "native", "name", at=pl.lit(None, pl.Datetime("us", "UTC"))),
+    ]).group_by("native").agg(
+        name=pl.col("name").drop_nulls().last(), first=pl.col("at").min(), last=pl.col("at").max())
+    reactions, reactors = _reactions(m, prefix, tz)
+    return Frames(
+        messages=messages,
+        reactions=reactions,
+        mentions=mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("native")),
+        links=links,
+        events=_events(m, chat_id),
+        people=pl.concat([people, reactors.select("native", "name", first=pl.lit(None, pl.Datetime("us", "UTC")),
+                                                  last=pl.lit(None, pl.Datetime("us", "UTC")))]),
+        bad=bad,
+    )
+
+
+def _reactions(m: pl.DataFrame, prefix: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row per listed reactor, one anonymous row for the rest of the count."""
+    r = m.select("message_id", r="reactions").explode("r").drop_nulls("r").unnest("r").with_columns(
+        emoji=pl.when(pl.col("type") == "custom_emoji").then(pl.lit("custom:") + pl.col("document_id"))
+        .when(pl.col("type") == "paid").then(pl.lit("paid"))
+        .otherwise(pl.col("emoji")),
+        recent=pl.col("recent").fill_null([]),
+    ).drop_nulls("emoji")
+    named = r.select("message_id", "emoji", x="recent").explode("x").drop_nulls("x").unnest("x").with_columns(
+        reactor=_peer("from_id")).drop_nulls("reactor").unique(["message_id", "emoji", "reactor"], maintain_order=True)
+    listed = named.group_by("message_id", "emoji").agg(listed=pl.len())
+    rest = r.join(listed, on=["message_id", "emoji"], how="left").with_columns(
+        rest=pl.col("count").fill_null(0) - pl.col("listed").fill_null(0)).filter(pl.col("rest") > 0)
+    reactions = pl.concat([
+        named.select("message_id", reactor_id=pl.lit(prefix) + pl.col("reactor"), emoji="emoji",
+                     reacted_at=_local("date", tz), count=pl.lit(1, pl.Int64)),
+        rest.select("message_id", reactor_id=pl.lit(None, pl.String), emoji="emoji",
+                    reacted_at=pl.lit(None, pl.Datetime("us", "UTC")), count="rest"),
+    ])
+    return reactions, named.select(native="reactor", name="from")
+
+
+def _events(m: pl.DataFrame, chat_id: str) -> pl.DataFrame:
+    """Joins, adds, leaves and removes from service messages; members listed by name are resolved later."""
+    service = m.filter(pl.col("system") & pl.col("action").is_not_null())
+    joins = service.filter(pl.col("action").is_in(list(_JOINS)) & pl.col("actor_id").is_not_null()).select(
+        event_id=pl.col("message_id") + pl.lit("#0"), native="actor_id", name="actor", event=pl.lit("join"),
+        at="sent_at", actor_id=pl.lit(None, pl.String), message_id="message_id")
+    listed = service.filter(pl.col("action").is_in(list(_MEMBER_LISTS))).with_columns(
+        member=pl.col("members").fill_null([])).with_columns(k=pl.int_ranges(pl.col("member").list.len())) \
+        .explode("member", "k").drop_nulls("member")
+    self_event = pl.col("member") == pl.col("actor").fill_null("")
+    listed = listed.select(
+        event_id=pl.col("message_id") + pl.lit("#") + pl.col("k").cast(pl.String),
+        native=pl.when(self_event).then("actor_id"), name="member",
+        event=pl.when(self_event).then(pl.col("action").replace_strict({k: v[0] for k, v in _MEMBER_LISTS.items()}))
+        .otherwise(pl.col("action").replace_strict({k: v[1] for k, v in _MEMBER_LISTS.items()})),
+        at="sent_at", actor_id=pl.when(~self_event).then("actor_id"), message_id="message_id")
+    return pl.concat([joins, listed]).with_columns(channel_id=pl.lit(chat_id))
+
+
+def _service_text() -> pl.Expr:
+    details = pl.coalesce(pl.col("members").list.join(", "), "title", pl.lit(""))
+    return pl.concat_str([pl.coalesce("actor", pl.lit("")), pl.lit(": "), pl.col("action").fill_null("service"),
+                          pl.when(details != "").then(pl.lit(" ") + details).otherwise(pl.lit(""))])
+
+
+def _peer(column: str) -> pl.Expr:
+    c = pl.col(column)
+    return pl.when(c.str.contains(r"^-?\d+$")).then(pl.lit("user") + c).otherwise(c)
+
+
+def _unix(column: str) -> pl.Expr:
+    return (pl.col(column).cast(pl.Int64, strict=False) * 1_000_000).cast(pl.Datetime("us")) \
+        .dt.replace_time_zone("UTC")
+
+
+def _local(column: str, tz: str) -> pl.Expr:
+    """The exporter's wall-clock time (old exports have no zone): read in the community's zone."""
+    local = pl.col(column).str.slice(0, 19).str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
+    return local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+
+
+@dataclass
+class People:
+    """Who the export shows, gathered over its chunks: accounts at the end, and names resolved."""
+
+    community: str
+    seen: list[pl.DataFrame] = field(default_factory=list)
+    repaired: bool = False  # some names were mojibake: the texts of this export are repaired too
+
+    def add(self, people: pl.DataFrame) -> None:
+        self.seen.append(people)
+
+    def _all(self) -> pl.DataFrame:
+        if not self.seen:
+            return pl.DataFrame(schema={"native": pl.String, "name": pl.String, "first": pl.Datetime("us", "UTC"),
+                                        "last": pl.Datetime("us", "UTC")})
+        merged = pl.concat(self.seen).group_by("native").agg(
+            name=pl.col("name").drop_nulls().last(), first=pl.col("first").min(), last=pl.col("last").max())
+        self.seen = [merged]
+        return merged
+
+    def accounts(self) -> Batch:
+        people = self._all()
+        prefix = f"{PLATFORM}:{self.community}:"
+        return Batch.conform("accounts", people.select(
+            account_id=pl.lit(prefix) + pl.col("native"), platform=pl.lit(PLATFORM),
+            community=pl.lit(self.community), native_id="native",
+            display_name=pl.col("name").map_elements(fix_text, return_dtype=pl.String),
+            handle=pl.when(pl.col("native").str.starts_with("@")).then(pl.col("native").str.slice(1)),
+            is_bot=pl.col("native").str.ends_with("bot") & pl.col("native").str.starts_with("@"),
+            first_seen_at="first", last_seen_at="last",
+        ).to_arrow(compat_level=_ARROW))
+
+    def resolve_events(self, events: pl.DataFrame) -> pl.DataFrame:
+        """Members named in service messages get the account of the person of that name, if seen."""
+        prefix = f"{PLATFORM}:{self.community}:"
+        by_name = self._all().drop_nulls("name").sort("last", nulls_last=False).unique("name", keep="last") \
+            .select(name="name", known="native")
+        resolved = events.join(by_name, on="name", how="left").with_columns(
+            native=pl.coalesce("native", "known", pl.lit("name:") + pl.col("name")))
+        unknown = resolved.filter(pl.col("known").is_null() & pl.col("native").str.starts_with("name:"))
+        if not unknown.is_empty():
+            self.add(unknown.select("native", "name", first=pl.lit(None, pl.Datetime("us", "UTC")),
+                                    last=pl.lit(None, pl.Datetime("us", "UTC"))))
+        return resolved.select("event_id", "channel_id", account_id=pl.lit(prefix) + pl.col("native"), event="event",
+                               at="at", actor_id=pl.when(pl.col("actor_id").is_not_null())
+                               .then(pl.lit(prefix) + pl.col("actor_id")), message_id="message_id")
+
+
+def repair_names(messages: pl.DataFrame, people: People) -> pl.DataFrame:
+    """Author names through ftfy (few distinct values); texts too once an export shows mojibake."""
+    names = messages["author_name"].drop_nulls().unique().to_list()
+    fixed = {n: f for n in names if (f := fix_text(n)) != n}
+    if fixed:
+        people.repaired = True
+        messages = messages.with_columns(author_name=pl.col("author_name").replace(fixed))
+    if people.repaired:
+        messages = messages.with_columns(text=pl.col("text").map_elements(fix_text, return_dtype=pl.String))
+    return messages
+
+
+def channel_batch(community: str, chats: Iterable[Chat]) -> Batch:
+    return Batch.of("channels", [Channel(channel_id=f"{PLATFORM}:{community}:{c.native_id}", platform=PLATFORM,
+                                         community=community, name=c.name, kind=c.kind) for c in chats])
+
+
+def batches_of(f: Frames, people: People) -> list[Batch]:
+    """The canonical batches of one chunk (accounts and membership come once, at the end)."""
+    people.add(f.people)
+    out = [Batch.conform("messages", repair_names(f.messages, people).to_arrow(compat_level=_ARROW))]
+    for stream, frame in (("reactions", f.reactions), ("mentions", f.mentions), ("links", f.links)):
+        if not frame.is_empty():
+            out.append(Batch.conform(stream, frame.to_arrow(compat_level=_ARROW)))
+    return out

@@ -1,0 +1,1 @@
+"""Each configured Telegram bot, polled for its updates."""

@@ -1,0 +1,245 @@
+"""Telegram Desktop exports: every file of ../shared/corpus/telegram reads right, and the shapes the
+samples don't show (reactions, service messages, forwards, entities, huge files) too.
+
+Expected values were read off the JSON and HTML files themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from connectors.files import UnreadableExport
+from connectors.telegram import export
+from hub.config import HubConfig
+from hub.ingest import ingest_file
+
+T = "telegram"
+# file -> (messages, service, authors, first UTC, last UTC, chat name)
+EXPECTED = {
+    "joweich__chat-miner/test_single_export.json":
+        (2, 0, {"Author 1", "Author 2"}, "2018-12-05 10:39:10", "2018-12-05 10:49:24", "test_single_export"),
+    "joweich__chat-miner/test_batch_export.json":
+        (2, 0, {"Author 1", "Author 2"}, "2018-12-05 10:39:10", "2018-12-05 10:49:24", "Chatname"),
+    "langchain-ai__langchain-community/chat_loaders/data/telegram_chat_json/result.json":
+        (4, 0, {"Jimmeny Marvelton", "Batman & Robin"}, "2023-08-23 20:11:23", "2023-08-23 20:15:53", "Jimmeny"),
+    # The HTML says UTC-08:00 where result.json was written at UTC-07:00: its own times are kept.
+    "langchain-ai__langchain-community/chat_loaders/data/telegram_chat_html/messages.html":
+        (4, 0, {"Jimmeny Marvelton", "Batman & Robin"}, "2023-08-23 21:11:23", "2023-08-23 21:15:53",
+         "Jimmeny Marvelton"),
+    # Old format: integer from_id, no date_unixtime (times read in the community's zone, UTC here),
+    # and mojibake names ("Grace ðŸ§¤" is "Grace 🧤").
+    "langchain-ai__langchain-community/document_loaders/test_docs/telegram.json":
+        (3, 0, {"Henry", "Grace 🧤 🍒"}, "2020-01-01 00:00:02", "2020-01-01 00:00:05", "Grace 🧤"),
+    # A Telethon dump of a channel (not a Desktop export): the channel is the author.
+    "langchain-ai__langchain-community/document_loaders/test_docs/telegram_channel.json":
+        (4, 0, set(), "2023-05-03 15:32:25", "2023-05-15 19:30:49", "telegram_channel"),
+}
+
+
+def _files(corpus: Path) -> list[Path]:
+    return sorted(p for p in (corpus / T).rglob("*") if p.is_file())
+
+
+def test_every_corpus_file_is_known(corpus: Path) -> None:
+    assert {p.relative_to(corpus / T).as_posix() for p in _files(corpus)} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_corpus_file(corpus: Path, con, name: str) -> None:
+    messages, service, authors, first, last, chat = EXPECTED[name]
+    report = ingest_file(con, corpus / T / name, config=HubConfig())
+    assert report.error is None and report.platform == T
+    assert (report.result.records, report.result.new, report.result.quarantined) == (messages, messages, 0)
+    assert con.execute("SELECT count(*) FROM messages WHERE kind = 'system'").fetchone() == (service,)
+    found = {a for (a,) in con.execute("SELECT DISTINCT author_name FROM messages WHERE author_name IS NOT NULL")
+             .fetchall()}
+    assert found == authors
+    span = con.execute("""SELECT strftime(min(sent_at) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S'),
+                                 strftime(max(sent_at) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S') FROM messages""")
+    assert span.fetchone() == (first, last)
+    assert con.execute("SELECT name FROM channels").fetchall() == [(chat,)]
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+    assert con.execute("""SELECT count(*) FROM messages m ANTI JOIN accounts a ON a.account_id = m.author_id
+                          WHERE m.author_id IS NOT NULL""").fetchone() == (0,)
+
+
+def test_corpus_details(corpus: Path, con) -> None:
+    base = corpus / T / "langchain-ai__langchain-community"
+    ingest_file(con, base / "document_loaders/test_docs/telegram.json", config=HubConfig())
+    assert con.execute("SELECT native_id, display_name FROM accounts ORDER BY 1").fetchall() == [
+        ("user4325636679", "Henry"), ("user4720225552", "Grace 🧤 🍒")]
+    ingest_file(con, base / "document_loaders/test_docs/telegram_channel.json", config=HubConfig())
+    replies = con.execute("""SELECT split_part(message_id, '/', -1), split_part(reply_to_id, '/', -1) FROM messages
+                             WHERE reply_to_id IS NOT NULL AND message_id LIKE '%telegram_channel%' ORDER BY 1""")
+    assert replies.fetchall() == [("1783", "1782"), ("1784", "1783")]
+    ingest_file(con, corpus / T / "joweich__chat-miner/test_single_export.json", config=HubConfig())
+    # A text given as a list of entities: plain text kept, the link extracted.
+    assert con.execute("SELECT text FROM messages WHERE text LIKE 'Link:%'").fetchone() == ("Link:https://telegram.org/",)
+    assert con.execute("SELECT url FROM links").fetchall() == [("https://telegram.org/",)]
+
+
+def test_same_corpus_file_twice_adds_nothing(corpus: Path, con) -> None:
+    path = corpus / T / "joweich__chat-miner/test_batch_export.json"
+    first = ingest_file(con, path, config=HubConfig())
+    again = ingest_file(con, path, config=HubConfig(), force=True)
+    assert (first.result.new, again.result.new, again.result.records) == (2, 0, 2)
+    assert con.execute("SELECT count(*) FROM messages").fetchone() == (2,)
+
+
+# -- shapes the corpus does not show ----------------------------------------------------------------
+
+def _message(i: int, **extra) -> dict:
+    return {"id": i, "type": "message", "date": "2024-05-01T12:00:00", "date_unixtime": str(1714564800 + i),
+            "from": "Ann Lee", "from_id": "user1001", "text": f"message {i}",
+            "text_entities": [{"type": "plain", "text": f"message {i}"}], **extra}
+
+
+def _chat(messages: list[dict], **extra) -> dict:
+    return {"name": "Makers", "type": "private_supergroup", "id": 1700000001, "messages": messages, **extra}
+
+
+def _write(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_reactions_service_forwards_entities(tmp_path: Path, con) -> None:
+    messages = [
+        _message(1, reactions=[
+            {"type": "emoji", "count": 3, "emoji": "👍",
+             "recent": [{"from": "Bob", "from_id": "user1002", "date": "2024-05-01T12:01:00"}]},
+            {"type": "custom_emoji", "count": 1, "document_id": "5368324170671202286",
+             "recent": [{"from": "Bob", "from_id": "user1002", "date": "2024-05-01T12:02:00"}]},
+            {"type": "paid", "count": 2}]),
+        _message(2, **{"from": "Bob", "from_id": "user1002", "reply_to_message_id": 1, "forwarded_from": "News",
+                       "text": ["hi ", {"type": "mention_name", "text": "Ann Lee", "user_id": 1001}, " see ",
+                                {"type": "text_link", "text": "this", "href": "https://example.org/a"}],
+                       "text_entities": [{"type": "plain", "text": "hi "},
+                                         {"type": "mention_name", "text": "Ann Lee", "user_id": 1001},
+                                         {"type": "plain", "text": " see "},
+                                         {"type": "text_link", "text": "this", "href": "https://example.org/a"}]}),
+        _message(3, photo="(File not included. Change data exporting settings to download.)",
+                 edited="2024-05-01T12:10:00", edited_unixtime="1714565400"),
+        {"id": 4, "type": "service", "date": "2024-05-01T12:20:00", "date_unixtime": "1714566000",
+         "actor": "Ann Lee", "actor_id": "user1001", "action": "invite_members", "members": ["Bob", "Cleo"],
+         "text": "", "text_entities": []},
+        {"id": 5, "type": "service", "date": "2024-05-01T12:21:00", "date_unixtime": "1714566060",
+         "actor": "Dan", "actor_id": "user1004", "action": "join_group_by_link", "inviter": "Group",
+         "text": "", "text_entities": []},
+        {"id": 6, "type": "service", "date": "2024-05-01T12:22:00", "date_unixtime": "1714566120",
+         "actor": "Bob", "actor_id": "user1002", "action": "remove_members", "members": ["Bob"],
+         "text": "", "text_entities": []},
+        {"id": 7, "type": "service", "date": "2024-05-01T12:23:00", "date_unixtime": "1714566180",
+         "actor": "Ann Lee", "actor_id": "user1001", "action": "edit_group_title", "title": "Makers!",
+         "text": "", "text_entities": []},
+    ]
+    report = ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
+    assert report.result.quarantined == 0 and report.result.new == 7
+    p = "telegram:default:"
+    assert con.execute("SELECT reactor_id, emoji, count FROM reactions ORDER BY emoji, reactor_id NULLS LAST").fetchall() \
+        == [(f"{p}user1002", "custom:5368324170671202286", 1), (None, "paid", 2),
+            (f"{p}user1002", "👍", 1), (None, "👍", 2)]
+    row = con.execute("SELECT text, reply_to_id, forwarded_from FROM messages WHERE message_id = ?",
+                      [f"{p}1700000001/2"]).fetchone()
+    assert row == ("hi Ann Lee see this", f"{p}1700000001/1", "News")
+    assert con.execute("SELECT account_id FROM mentions").fetchall() == [(f"{p}user1001",)]
+    assert con.execute("SELECT url FROM links").fetchall() == [("https://example.org/a",)]
+    assert con.execute("SELECT has_media, edited_at IS NOT NULL FROM messages WHERE message_id = ?",
+                       [f"{p}1700000001/3"]).fetchone() == (True, True)
+    events = con.execute("""SELECT replace(account_id, 'telegram:default:', ''), event,
+                                   replace(actor_id, 'telegram:default:', '')
+                            FROM membership_events ORDER BY event_id""").fetchall()
+    assert events == [("user1002", "add", "user1001"), ("name:Cleo", "add", "user1001"),
+                      ("user1004", "join", None), ("user1002", "leave", None)]
+    assert con.execute("SELECT count(*) FROM messages WHERE kind = 'system' AND author_id IS NULL").fetchone() == (4,)
+    assert con.execute("SELECT text FROM messages WHERE message_id = ?", [f"{p}1700000001/7"]).fetchone() \
+        == ("Ann Lee: edit_group_title Makers!",)
+
+
+def test_full_account_export_and_left_chats(tmp_path: Path, con) -> None:
+    data = {"about": "export", "personal_information": {"user_id": 1001, "first_name": "Ann", "phone_number": "+1"},
+            "chats": {"about": "chats", "list": [_chat([_message(1), _message(2)]),
+                                                 {"name": "Saved", "type": "saved_messages", "id": 1001,
+                                                  "messages": [_message(9)]}]},
+            "left_chats": {"about": "left", "list": [{"name": "Old group", "type": "private_group", "id": 42,
+                                                      "messages": [_message(5)]}]}}
+    report = ingest_file(con, _write(tmp_path / "result.json", data), config=HubConfig())
+    assert report.result.new == 4
+    assert con.execute("SELECT name, kind FROM channels ORDER BY name").fetchall() == [
+        ("Makers", "group"), ("Old group", "group"), ("Saved", "direct")]
+
+
+def _big(path: Path, n: int, *, bad_at: int | None = None, cut: bool = False) -> Path:
+    """A pretty-printed export of n messages laid out as Telegram Desktop writes it."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('{\n "name": "Makers",\n "type": "private_supergroup",\n "id": 1700000001,\n "messages": [\n')
+        for i in range(1, n + 1):
+            text = json.dumps(_message(i), indent=1, ensure_ascii=False).replace("\n", "\n  ")
+            if i == bad_at:
+                text = text.replace('"type": "message"', '"type": "message" "oops"')
+            f.write("  " + text + (",\n" if i < n else "\n"))
+        f.write(" ]\n}\n")
+    if cut:
+        path.write_bytes(path.read_bytes()[:-200])
+    return path
+
+
+def test_big_file_is_streamed_in_blocks(tmp_path: Path, con, monkeypatch) -> None:
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "CHUNK_BYTES", 4096)
+    report = ingest_file(con, _big(tmp_path / "result.json", 500), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (500, 0)
+    assert con.execute("SELECT min(position), max(position), count(DISTINCT position) FROM messages").fetchone() \
+        == (1, 500, 500)
+    reader = export.ExportReader(tmp_path / "result.json")
+    list(reader.batches())
+    assert reader.summary.layout == "pretty"
+
+
+def test_bad_block_is_quarantined_and_the_rest_loads(tmp_path: Path, con, monkeypatch) -> None:
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "CHUNK_BYTES", 1 << 20)
+    report = ingest_file(con, _big(tmp_path / "result.json", 300, bad_at=150), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (299, 1)
+    location, reason = con.execute("SELECT location, reason FROM quarantine").fetchone()
+    assert location == "Makers message #150" and "JSON" in reason
+
+
+def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypatch) -> None:
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    report = ingest_file(con, _big(tmp_path / "result.json", 50, cut=True), config=HubConfig())
+    assert report.result.new == 49 and report.result.quarantined == 1
+    assert "ends inside a message" in con.execute("SELECT reason FROM quarantine").fetchone()[0]
+
+
+def test_minified_big_file_streams_through_ijson(tmp_path: Path, con, monkeypatch) -> None:
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(_chat([_message(i) for i in range(1, 101)])), encoding="utf-8")
+    report = ingest_file(con, path, config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (100, 0)
+
+
+def test_folder_and_zip_exports(tmp_path: Path, con) -> None:
+    folder = tmp_path / "ChatExport_2024-05-01"
+    (folder / "photos").mkdir(parents=True)
+    (folder / "photos" / "photo_1.jpg").write_bytes(b"\xff\xd8\xff")
+    _write(folder / "result.json", _chat([_message(1), _message(2)]))
+    report = ingest_file(con, folder, config=HubConfig())
+    assert (report.platform, report.result.new) == (T, 2)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(folder / "result.json", "ChatExport_2024-05-01/result.json")
+        z.writestr("ChatExport_2024-05-01/more.json", json.dumps(_chat([_message(3)])))
+    report = ingest_file(con, archive, config=HubConfig())
+    assert (report.platform, report.result.new, report.result.records) == (T, 0, 2)
+
+
+def test_not_a_telegram_export(tmp_path: Path) -> None:
+    path = _write(tmp_path / "data.json", {"hello": "world"})
+    with pytest.raises(UnreadableExport, match="data.json: not a Telegram Desktop export"):
+        export.ExportReader(path)

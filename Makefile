@@ -34,6 +34,7 @@ $(WHATSTK):
 bench: install $(WHATSTK)
 	$(BIN)/python bench/whatsapp.py --whatstk-python $(WHATSTK)
 	$(BIN)/python bench/slack.py
+	$(BIN)/python bench/telegram.py
 
 clean:
 	rm -rf $(VENV) data .dagster_home build *.egg-info

@@ -243,3 +243,32 @@ def test_not_a_telegram_export(tmp_path: Path) -> None:
     path = _write(tmp_path / "data.json", {"hello": "world"})
     with pytest.raises(UnreadableExport, match="data.json: not a Telegram Desktop export"):
         export.ExportReader(path)
+
+
+def test_simulated_group_round_trips(tmp_path: Path, con) -> None:
+    """A simulated group written as a Desktop export ingests to exactly what was simulated."""
+    from hub.simulate import simulate
+    from hub.simulate import telegram as tg
+
+    chat = tg.chat(simulate(members=40, days=60, seed=11), seed=11, tz="Europe/Paris")
+    truth = tg.truth(chat)
+    report = ingest_file(con, tg.write_export(chat, tmp_path / "result.json"), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (truth["messages"] + truth["service"], 0)
+    count = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    assert count("SELECT count(*) FROM messages WHERE kind = 'message'") == truth["messages"]
+    assert count("SELECT count(*) FROM messages WHERE kind = 'system'") == truth["service"]
+    assert dict(con.execute("SELECT emoji, sum(count) FROM reactions GROUP BY 1").fetchall()) \
+        == truth["reactions_by_emoji"]
+    assert count("SELECT count(*) FROM messages WHERE forwarded_from IS NOT NULL") == truth["forwards"]
+    assert count("SELECT count(*) FROM messages WHERE reply_to_id IS NOT NULL") == truth["replies"]
+    assert count("SELECT count(*) FROM messages WHERE edited_at IS NOT NULL") == truth["edited"]
+    assert count("SELECT count(*) FROM messages WHERE has_media") == truth["media"]
+    assert count("SELECT count(DISTINCT author_id) FROM messages WHERE kind = 'message'") == truth["authors"]
+    assert count("SELECT count(*) FROM links") == truth["links"]
+    assert count("SELECT count(*) FROM membership_events WHERE event IN ('join', 'add')") == truth["joins"]
+    assert count("SELECT count(*) FROM membership_events WHERE event IN ('leave', 'remove')") == truth["leaves"]
+    first, last = con.execute("""SELECT min(sent_at), max(sent_at) FROM messages WHERE kind = 'message'""").fetchone()
+    assert (first.isoformat(), last.isoformat()) == (truth["first"], truth["last"])
+    # Replies point at messages of the same chat, all of which are there.
+    assert count("SELECT count(*) FROM messages m ANTI JOIN messages p ON p.message_id = m.reply_to_id "
+                 "WHERE m.reply_to_id IS NOT NULL") == 0

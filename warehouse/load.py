@@ -151,10 +151,17 @@ def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
 
 
 def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    # One change of membership can reach the hub twice (a Telegram service message and a chat_member
+    # update; an export and a live sync): the same person entering or leaving the same channel
+    # within a minute is one event.
     (new,) = con.execute(
         """INSERT INTO membership_events BY NAME
            SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
-           FROM rows b ANTI JOIN membership_events e ON e.event_id = b.event_id""",
+           FROM rows b ANTI JOIN membership_events e
+             ON e.event_id = b.event_id
+             OR (e.channel_id = b.channel_id AND e.account_id = b.account_id
+                 AND (e.event IN ('join', 'add')) = (b.event IN ('join', 'add'))
+                 AND e."at" BETWEEN b."at" - INTERVAL 1 MINUTE AND b."at" + INTERVAL 1 MINUTE)""",
         {"platform": source.platform, "community": source.community, "source_id": source.source_id},
     ).fetchone()
     result.events_new += new
@@ -174,20 +181,36 @@ def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch,
 
 
 def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    params = {"platform": source.platform, "source_id": source.source_id}
+    if _all_new(result):
+        con.execute("INSERT INTO mentions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
+                    "FROM rows b", params)
+        return
     con.execute(
         """INSERT INTO mentions BY NAME
            SELECT b.*, $platform AS platform, $source_id AS source_id
            FROM rows b ANTI JOIN mentions m ON m.message_id = b.message_id AND m.account_id = b.account_id""",
-        {"platform": source.platform, "source_id": source.source_id},
+        params,
     )
 
 
+def _all_new(result: LoadResult) -> bool:
+    """Every channel this load has brought messages of is new to the warehouse: what hangs off
+    those messages (mentions, links) cannot be there yet, and connectors never repeat it."""
+    return bool(result.seen_channels) and not result.known_channels
+
+
 def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+    params = {"platform": source.platform, "source_id": source.source_id}
+    if _all_new(result):
+        con.execute("INSERT INTO links BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
+                    "FROM rows b", params)
+        return
     con.execute(
         """INSERT INTO links BY NAME
            SELECT DISTINCT b.message_id, b.url, $platform AS platform, $source_id AS source_id
            FROM rows b ANTI JOIN links l ON l.message_id = b.message_id AND l.url = b.url""",
-        {"platform": source.platform, "source_id": source.source_id},
+        params,
     )
 
 

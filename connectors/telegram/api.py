@@ -132,13 +132,14 @@ class LiveReader:
         people: dict[str, dict] = {}
         chats: dict[str, Chat] = {}
         by_chat: dict[str, dict[int, dict]] = {}  # a page may hold a message and its edit: the last wins
-        edits, changes, totals, events = [], {}, {}, []
+        edits, changes, totals, events, members = [], {}, {}, [], []
         for update in updates:
             message = next((update[k] for k in ("message", "channel_post", "edited_message", "edited_channel_post")
                             if k in update), None)
             if message is not None:
                 chat = self._chat(message["chat"], chats)
                 desktop = desktop_message(message, people)
+                events.extend(_service_events(message, f"{prefix}{chat.native_id}", prefix))
                 by_chat.setdefault(chat.native_id, {})[desktop["id"]] = desktop
                 if "edited_message" in update or "edited_channel_post" in update:
                     edits.append({"message_id": f"{prefix}{chat.native_id}/{message['message_id']}",
@@ -160,7 +161,11 @@ class LiveReader:
             elif "chat_member" in update:
                 event = self._membership(update["chat_member"], chats, people, prefix)
                 if event:
-                    events.append(event)
+                    members.append(event)
+        # A join shown by a service message also comes as a chat_member update: the first is kept,
+        # with the id an export of the chat gives it (the warehouse also matches them across pages).
+        shown = {(e["channel_id"], e["account_id"], _direction(e["event"])) for e in events}
+        events += [e for e in members if (e["channel_id"], e["account_id"], _direction(e["event"])) not in shown]
         return self._batches(chats, by_chat, people, edits, changes, totals, events)
 
     def _batches(self, chats, by_chat, people, edits, changes, totals, events) -> list[Batch]:
@@ -262,6 +267,24 @@ def desktop_message(message: dict, people: dict[str, dict]) -> dict:
     if service:
         m.update(service, type="service", text_entities=[])
     return m
+
+
+def _service_events(message: dict, channel_id: str, prefix: str) -> list[dict]:
+    """Membership events of a service message, with the ids the same message has in an export."""
+    message_id = f"{channel_id}/{message['message_id']}"
+    actor = (message.get("from") or {}).get("id")
+    listed = [(u, "join", "add") for u in message.get("new_chat_members") or []]
+    if message.get("left_chat_member"):
+        listed.append((message["left_chat_member"], "leave", "remove"))
+    return [{"event_id": f"{message_id}#{k}", "channel_id": channel_id, "account_id": f"{prefix}user{u['id']}",
+             "event": own if u["id"] == actor else by_other, "at": _time(message["date"]),
+             "actor_id": None if u["id"] == actor or actor is None else f"{prefix}user{actor}",
+             "message_id": message_id}
+            for k, (u, own, by_other) in enumerate(listed)]
+
+
+def _direction(event: str) -> str:
+    return "in" if event in ("join", "add") else "out"
 
 
 def _service(message: dict, people: dict[str, dict], sender: str | None) -> dict | None:

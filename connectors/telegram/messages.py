@@ -151,8 +151,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
     raw = raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + first_position,
                            from_id=_peer("from_id"), actor_id=_peer("actor_id"))
     m = raw.with_columns(
-        sent_at=pl.coalesce(_unix("date_unixtime"), _local("date", tz)),
-        edited_at=pl.coalesce(_unix("edited_unixtime"), _local("edited", tz)),
+        sent_at=_time(raw, "date_unixtime", "date", tz),
+        edited_at=_time(raw, "edited_unixtime", "edited", tz),
         system=(pl.col("type") == "service").fill_null(False),
         message_id=pl.lit(chat_id + "/") + pl.col("id"),
     )
@@ -260,6 +260,13 @@ def _unix(column: str) -> pl.Expr:
         .dt.replace_time_zone("UTC")
 
 
+def _time(raw: pl.DataFrame, unix: str, local: str, tz: str) -> pl.Expr:
+    """Epoch seconds where the export has them (since 2021), else its wall-clock time."""
+    if not (raw[unix].is_null() & raw[local].is_not_null()).any():
+        return _unix(unix)  # no wall-clock time to parse (the costly part)
+    return pl.coalesce(_unix(unix), _local(local, tz))
+
+
 def _local(column: str, tz: str) -> pl.Expr:
     """The exporter's wall-clock time (old exports have no zone): read in the community's zone."""
     local = pl.col(column).str.slice(0, 19).str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
@@ -273,6 +280,7 @@ class People:
     community: str
     seen: list[pl.DataFrame] = field(default_factory=list)
     repaired: bool = False  # some names were mojibake: the texts of this export are repaired too
+    fixed: dict[str, str] = field(default_factory=dict)  # name -> repaired name, for names seen so far
 
     def add(self, people: pl.DataFrame) -> None:
         self.seen.append(people)
@@ -317,7 +325,10 @@ class People:
 def repair_names(messages: pl.DataFrame, people: People) -> pl.DataFrame:
     """Author names through ftfy (few distinct values); texts too once an export shows mojibake."""
     names = messages["author_name"].drop_nulls().unique().to_list()
-    fixed = {n: f for n in names if (f := fix_text(n)) != n}
+    for name in names:
+        if name not in people.fixed:
+            people.fixed[name] = fix_text(name)
+    fixed = {n: f for n in names if (f := people.fixed[n]) != n}
     if fixed:
         people.repaired = True
         messages = messages.with_columns(author_name=pl.col("author_name").replace(fixed))

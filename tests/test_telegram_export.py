@@ -190,7 +190,7 @@ def _big(path: Path, n: int, *, bad_at: int | None = None, cut: bool = False) ->
 
 def test_big_file_is_streamed_in_blocks(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
-    monkeypatch.setattr(export, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 4096)
     report = ingest_file(con, _big(tmp_path / "result.json", 500), config=HubConfig())
     assert (report.result.new, report.result.quarantined) == (500, 0)
     assert con.execute("SELECT min(position), max(position), count(DISTINCT position) FROM messages").fetchone() \
@@ -202,7 +202,7 @@ def test_big_file_is_streamed_in_blocks(tmp_path: Path, con, monkeypatch) -> Non
 
 def test_bad_block_is_quarantined_and_the_rest_loads(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
-    monkeypatch.setattr(export, "CHUNK_BYTES", 1 << 20)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 1 << 20)
     report = ingest_file(con, _big(tmp_path / "result.json", 300, bad_at=150), config=HubConfig())
     assert (report.result.new, report.result.quarantined) == (299, 1)
     location, reason = con.execute("SELECT location, reason FROM quarantine").fetchone()

@@ -15,10 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 
 from hub.model import Batch
 
@@ -61,37 +65,106 @@ class LoadResult:
         return self.records - self.new
 
 
+# Message-sized streams of a file are staged as Parquet while the connector reads, then merged in
+# one transaction. DuckDB keeps a transaction's appended rows in memory until it commits, so
+# appending a big export batch by batch grew memory with the file; an INSERT … SELECT from
+# Parquet stays near DuckDB's memory limit, runs on every core once reading is done, and a
+# failure while reading never opens a transaction at all.
+STAGED = ("messages", "membership_events", "reactions", "mentions", "links", "quarantine")
+# Merge order: reactions, mentions and links follow the messages they belong to.
+_ORDER = ("channels", "accounts", "messages", "membership_events", "reactions", "mentions", "links",
+          "message_edits", "reaction_changes", "reaction_totals", "quarantine", "sync_state")
+
+
 def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[Batch]) -> LoadResult:
-    """Load one source's batches in one transaction; the warehouse is unchanged if anything fails."""
+    """Load one source's batches in one transaction; the warehouse is unchanged if anything fails.
+
+    A live sync's small units are loaded as they come, in order; a file's batches are staged first."""
+    if source.live:
+        return _transaction(con, source, lambda result: _load_each(con, source, batches, result))
+    with _Stage() as stage:
+        for batch in batches:
+            stage.add(batch)
+        stage.close()
+        return _transaction(con, source, lambda result: _merge(con, source, stage, result))
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> LoadResult:
     result = LoadResult(source.source_id)
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    # The connector parses in another thread while this one loads: one DuckDB thread each way
-    # beats two threads fighting for two cores. Committing (compressing the last rows) gets them all.
-    con.execute("SET threads = 1")
     con.execute("BEGIN TRANSACTION")
     try:
         if source.community_name is not None:
             upsert_community(con, source.community, source.community_name, source.community_timezone)
         if not source.live:  # a file's quarantine is replaced; a live source's only grows
             con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
-        for batch in batches:
-            con.register("rows", batch.table)
-            try:
-                _LOADERS[batch.stream](con, source, batch, result)
-            finally:
-                con.unregister("rows")
+        work(result)
         _upsert_source(con, source, result)
-        con.execute(f"SET threads = {int(threads)}")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    finally:
-        con.execute(f"SET threads = {int(threads)}")
     return result
 
 
-def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _load_each(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[Batch],
+               result: LoadResult) -> None:
+    for batch in batches:
+        con.register("rows", batch.table)
+        try:
+            _LOADERS[batch.stream](con, source, batch.table.num_rows, result)
+        finally:
+            con.unregister("rows")
+
+
+def _merge(con: duckdb.DuckDBPyConnection, source: SourceFile, stage: "_Stage", result: LoadResult) -> None:
+    for stream in _ORDER:
+        if stream in stage.files:
+            path = str(stage.files[stream]).replace("'", "''")
+            con.execute(f"CREATE OR REPLACE TEMP VIEW rows AS SELECT * FROM read_parquet('{path}')")
+            try:
+                _LOADERS[stream](con, source, stage.rows[stream], result)
+            finally:
+                con.execute("DROP VIEW rows")
+        _load_each(con, source, stage.small.get(stream, []), result)
+
+
+class _Stage:
+    """Parquet files of a source's big streams (one per stream), and its small batches in memory."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="hub-stage-"))
+        self.files: dict[str, Path] = {}
+        self.rows: dict[str, int] = {}
+        self.small: dict[str, list[Batch]] = {}
+        self._writers: dict[str, pq.ParquetWriter] = {}
+
+    def add(self, batch: Batch) -> None:
+        if batch.stream not in STAGED:
+            self.small.setdefault(batch.stream, []).append(batch)
+            return
+        if batch.stream not in self._writers:
+            self.files[batch.stream] = self.folder / f"{batch.stream}.parquet"
+            # Uncompressed: the file lives for seconds, and DuckDB reads it back at once.
+            self._writers[batch.stream] = pq.ParquetWriter(self.files[batch.stream], batch.table.schema,
+                                                           compression="none")
+            self.rows[batch.stream] = 0
+        self._writers[batch.stream].write_table(batch.table)
+        self.rows[batch.stream] += batch.table.num_rows
+
+    def close(self) -> None:
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
+
+    def __enter__(self) -> "_Stage":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     params = {"platform": source.platform, "community": source.community, "source_id": source.source_id}
     channels = {c for (c,) in con.execute("SELECT DISTINCT channel_id FROM rows").fetchall()}
     for channel in channels - result.seen_channels:
@@ -113,13 +186,13 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
                SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
                FROM rows b""", params).fetchone()
     span = con.execute("SELECT min(sent_at), max(sent_at) FROM rows").fetchone()
-    result.records += batch.table.num_rows
+    result.records += rows
     result.new += new
     result.first_at = min(filter(None, [result.first_at, span[0]]), default=None)
     result.last_at = max(filter(None, [result.last_at, span[1]]), default=None)
 
 
-def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     (known,) = con.execute("SELECT count(*) FROM accounts WHERE account_id IN (SELECT account_id FROM rows)").fetchone()
     con.execute(
         """INSERT INTO accounts BY NAME SELECT * FROM rows
@@ -139,10 +212,10 @@ def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
               OR excluded.first_seen_at < first_seen_at OR first_seen_at IS NULL AND excluded.first_seen_at IS NOT NULL
               OR excluded.last_seen_at > last_seen_at OR last_seen_at IS NULL AND excluded.last_seen_at IS NOT NULL"""
     )
-    result.accounts_new += batch.table.num_rows - known
+    result.accounts_new += rows - known
 
 
-def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute(
         """INSERT INTO channels BY NAME SELECT * FROM rows
            ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, kind = excluded.kind
@@ -150,7 +223,7 @@ def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, 
     )
 
 
-def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     # One change of membership can reach the hub twice (a Telegram service message and a chat_member
     # update; an export and a live sync): the same person entering or leaving the same channel
     # within a minute is one event.
@@ -167,7 +240,7 @@ def _membership(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch
     result.events_new += new
 
 
-def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     # A source lists all the reactions a message has at the time it was read: it replaces what an
     # earlier source said of that message, so counts that grew are not added twice. (When every
     # channel of this load is new to the warehouse there is nothing earlier to replace.)
@@ -177,10 +250,10 @@ def _reactions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch,
         """INSERT INTO reactions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id FROM rows b""",
         {"platform": source.platform, "source_id": source.source_id},
     )
-    result.reactions += batch.table.num_rows
+    result.reactions += rows
 
 
-def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     params = {"platform": source.platform, "source_id": source.source_id}
     if _all_new(result):
         con.execute("INSERT INTO mentions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
@@ -200,7 +273,7 @@ def _all_new(result: LoadResult) -> bool:
     return bool(result.seen_channels) and not result.known_channels
 
 
-def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     params = {"platform": source.platform, "source_id": source.source_id}
     if _all_new(result):
         con.execute("INSERT INTO links BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
@@ -214,7 +287,7 @@ def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, res
     )
 
 
-def _reaction_changes(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _reaction_changes(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     """Apply one account's reaction changes: its rows follow its new set. Taking back a reaction
     the warehouse only knew anonymously (an export lists some reactors only) lowers the anonymous count."""
     params = {"platform": source.platform, "source_id": source.source_id}
@@ -238,10 +311,10 @@ def _reaction_changes(con: duckdb.DuckDBPyConnection, source: SourceFile, batch:
            FROM rows b ANTI JOIN reactions r
              ON r.message_id = b.message_id AND r.reactor_id = b.reactor_id AND r.emoji = b.emoji
            WHERE b.now""", params)
-    result.reactions += batch.table.num_rows
+    result.reactions += rows
 
 
-def _reaction_totals(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _reaction_totals(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     """A message's anonymous totals replace its anonymous rows (less what named rows account for)."""
     con.execute("DELETE FROM reactions WHERE reactor_id IS NULL AND message_id IN (SELECT message_id FROM rows)")
     con.execute(
@@ -254,27 +327,27 @@ def _reaction_totals(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: 
              ON n.message_id = b.message_id AND n.emoji = b.emoji
            WHERE b.total - coalesce(n.named, 0) > 0""",
         {"platform": source.platform, "source_id": source.source_id})
-    result.reactions += batch.table.num_rows
+    result.reactions += rows
 
 
-def _message_edits(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _message_edits(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute(
         """UPDATE messages m SET text = b.text, edited_at = b.edited_at
            FROM rows b
            WHERE m.message_id = b.message_id AND (m.edited_at IS NULL OR m.edited_at < b.edited_at)""")
 
 
-def _sync_state(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _sync_state(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute(
         """INSERT INTO sync_state (source_id, key, value) SELECT $source_id, key, value FROM rows
            ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value, updated_at = now()""",
         {"source_id": source.source_id})
 
 
-def _quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, batch: Batch, result: LoadResult) -> None:
+def _quarantine(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute("INSERT INTO quarantine BY NAME SELECT b.*, $source_id AS source_id FROM rows b",
                 {"source_id": source.source_id})
-    result.quarantined += batch.table.num_rows
+    result.quarantined += rows
 
 
 def _upsert_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:

@@ -27,13 +27,14 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import CHUNK_BYTES, ExportTree, UnreadableExport
+from connectors.files import ExportTree, UnreadableExport
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
 from hub.model import Batch
 
 SMALL_FILE = 32 << 20  # parsed whole; bigger files are streamed
+BLOCK_BYTES = 16 << 20  # messages parsed at once: big blocks make the column work cheaper per message
 _MESSAGES = re.compile(rb'"messages"\s*:\s*\[')
 _OBJECT_START = re.compile(rb"(?:^|\n)[ \t]*\{")
 _META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+|null)')
@@ -198,7 +199,7 @@ class ExportReader:
         yield chat, self._from_dicts(chat, messages)
 
     def _streamed(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
-        head = stream.read(CHUNK_BYTES)
+        head = stream.read(BLOCK_BYTES)
         if b'"messages"' in head and not _pretty(head):
             self.summary.layout = "ijson"
             yield from self._ijson(_Prepend(head, stream))
@@ -217,7 +218,7 @@ class ExportReader:
             for part in parts:
                 first = positions.take(part)
                 pending.append(pool.submit(self._block, chat, part, first))
-                if len(pending) > 2:
+                if len(pending) > 1:
                     yield pending.pop(0).result()
             for future in pending:
                 yield future.result()
@@ -342,7 +343,7 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
 
     def more() -> None:
         nonlocal buf, done
-        data = stream.read(CHUNK_BYTES)
+        data = stream.read(BLOCK_BYTES)
         done = not data
         buf += data
 
@@ -370,12 +371,13 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
         between = b"\n" + indent + b"},"
         buf = rest
         while True:
-            closing = end.search(buf)
+            cut = buf.rfind(between)
+            # The array can only end after its last separator: search there, not through megabytes.
+            closing = end.search(buf, max(0, cut))
             if closing is not None:
                 yield "block", (buf[:closing.start() + len(indent) + 2], between)
                 buf = buf[closing.end():]
                 break
-            cut = buf.rfind(between)
             if cut > 0:
                 yield "block", (buf[:cut + len(indent) + 2], between)
                 buf = buf[cut + len(between):].lstrip(b" \t\r\n")

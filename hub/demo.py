@@ -1,4 +1,4 @@
-"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack), through
+"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack, Telegram), through
 the whole pipeline.
 
 The sample exports are generated (seeded, so always the same) into an inbox; the Dagster sensor
@@ -25,6 +25,8 @@ communities:
         inbox: inbox/whatsapp
       - platform: slack
         inbox: inbox/slack
+      - platform: telegram
+        inbox: inbox/telegram
 """
 
 # (chat name, seed, members, days, export variant): the community's WhatsApp chats.
@@ -34,12 +36,15 @@ DEMO_CHATS = [
 ]
 # (workspace name, seed, members, days): its Slack workspace, exported as a folder.
 DEMO_SLACK = ("Riverside Makers", 9, 45, 180)
+# (group name, seed, members, days): its Telegram supergroup, as the folder Telegram Desktop writes.
+DEMO_TELEGRAM = ("Riverside Makers", 10, 40, 150)
 
 
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
     from hub.simulate import slack
+    from hub.simulate import telegram
     from hub.simulate.whatsapp import write_export
 
     if workdir.exists():
@@ -52,6 +57,11 @@ def write_samples(workdir: Path) -> Path:
     name, seed, members, days = DEMO_SLACK
     sim = simulate(members=members, days=days, seed=seed, name=name)
     slack.write_export(slack.workspace(sim), workdir / "inbox" / "slack" / "Riverside Makers Slack export")
+    name, seed, members, days = DEMO_TELEGRAM
+    sim = simulate(members=members, days=days, seed=seed, name=name)
+    folder = workdir / "inbox" / "telegram" / "ChatExport_Riverside_Makers"
+    folder.mkdir(parents=True)
+    telegram.write_export(telegram.chat(sim, tz="Europe/London"), folder / "result.json")
     config = workdir / "hub.yaml"
     config.write_text(DEMO_CONFIG.format(promoter=promoter))
     return config

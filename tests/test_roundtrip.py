@@ -43,3 +43,10 @@ def test_the_demo_runs_the_whole_pipeline(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "checks passed" in result.output and "FAILED" not in result.output
     assert "Riverside Makers" in result.output and "Most active members" in result.output
+    from warehouse.db import connect
+
+    with connect(tmp_path / "demo.duckdb", read_only=True) as con:  # every platform the hub reads is in it
+        platforms = {p for (p,) in con.execute("SELECT DISTINCT platform FROM messages").fetchall()}
+    from connectors import FILE_CONNECTORS
+
+    assert platforms == set(FILE_CONNECTORS)

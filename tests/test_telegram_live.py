@@ -144,3 +144,23 @@ def test_export_and_live_overlap_without_duplicates(tmp_path: Path, con, fake) -
     assert totals == truth["reactions_by_emoji"]
     events = dict(con.execute("SELECT event IN ('join', 'add'), count(*) FROM membership_events GROUP BY 1").fetchall())
     assert (events[True], events[False]) == (truth["joins"], truth["leaves"])
+
+
+def test_hub_sync_reads_a_configured_bot(tmp_path: Path, fake) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    fake.add_updates(sample_updates())
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n    sources:\n      - platform: telegram\n"
+                      f"        token_env: TELEGRAM_BOT_TOKEN\n        base_url: {fake.url}/bot\n")
+    db = tmp_path / "hub.duckdb"
+    result = CliRunner().invoke(app, ["sync", "--db", str(db), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Synced Telegram" in result.output and fake.token not in result.output
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM messages").fetchone() == (2,)
+        assert con.execute("SELECT count(*) FROM member_weekly_activity").fetchone()[0] > 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import connectors.discord.export
+import connectors.facebook.export
 import connectors.slack.export
 import connectors.telegram.export
 import connectors.whatsapp.parse
@@ -21,9 +23,12 @@ FILE_CONNECTORS = {
     "whatsapp": (connectors.whatsapp.source.sniff, connectors.whatsapp.parse),
     "slack": (connectors.slack.export.sniff, connectors.slack.export),
     "telegram": (connectors.telegram.export.sniff, connectors.telegram.export),
+    "discord": (connectors.discord.export.sniff, connectors.discord.export),
+    "facebook": (connectors.facebook.export.sniff, connectors.facebook.export),
 }
 # Exports that are a folder as a whole (not a folder of exports), by platform.
-_FOLDER_EXPORTS = {"slack": connectors.slack.export.sniff, "telegram": connectors.telegram.export.sniff}
+_FOLDER_EXPORTS = {"slack": connectors.slack.export.sniff, "telegram": connectors.telegram.export.sniff,
+                   "facebook": connectors.facebook.export.sniff}
 
 
 def detect_platform(path: Path) -> str:

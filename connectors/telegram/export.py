@@ -14,6 +14,7 @@ ijson (slower, same result). Small files are simply parsed whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Callable, Iterator
@@ -319,7 +320,6 @@ def _from_telethon(m: dict) -> dict:
     unix = None
     if isinstance(date, str):
         try:
-            import datetime as dt
             unix = str(int(dt.datetime.fromisoformat(date).timestamp()))
         except ValueError:
             pass

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -200,3 +201,40 @@ def content_digest(path: Path) -> tuple[str, int]:
         digest.update(data)
         size += len(data)
     return digest.hexdigest(), size
+
+
+def pretty_array_blocks(buf: bytes, stream: BinaryIO, indent: bytes,
+                        block_bytes: int) -> Generator[bytes, None, tuple[bytes, bool]]:
+    """Blocks of whole objects of a pretty-printed JSON array, read from `stream` a few MB at a time.
+
+    `buf` starts at the array's first `{`, which sits at `indent` on its own line, as every object
+    of the array does (Telegram Desktop and DiscordChatExporter write this way). A JSON string
+    cannot hold a raw newline, so the text `\\n<indent>},` only ever ends one of these objects: a
+    block is the text of consecutive objects cut there, commas between them included, brackets
+    not. Returns what follows the array and True, or, for a stream that ends inside the array,
+    what follows the last whole object and False.
+    """
+    between = b"\n" + indent + b"},"
+    end = re.compile(rb"\n" + re.escape(indent) + rb"\}\s*\]")
+    done = False
+    while True:
+        cut = buf.rfind(between)
+        closing = end.search(buf, max(0, cut))  # the array can only end after its last separator
+        if closing is not None:
+            yield buf[:closing.start() + len(indent) + 2]
+            return buf[closing.end():], True
+        if cut > 0:
+            yield buf[:cut + len(indent) + 2]
+            buf = buf[cut + len(between):].lstrip(b" \t\r\n")
+        if done:
+            return buf, False
+        data = stream.read(block_bytes)
+        done = not data
+        buf += data
+
+
+def split_objects(block: bytes, indent: bytes) -> list[bytes]:
+    """The objects of a `pretty_array_blocks` block, one by one (for a block a parser refused)."""
+    between = b"\n" + indent + b"},"
+    pieces = block.split(between)
+    return [p + b"}" for p in pieces[:-1]] + pieces[-1:]

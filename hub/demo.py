@@ -1,4 +1,5 @@
-"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack, Telegram), through
+"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack, Telegram, Discord,
+Facebook), through
 the whole pipeline.
 
 The sample exports are generated (seeded, so always the same) into an inbox; the Dagster sensor
@@ -27,6 +28,8 @@ communities:
         inbox: inbox/slack
       - platform: telegram
         inbox: inbox/telegram
+      - platform: discord
+        inbox: inbox/discord
 """
 
 # (chat name, seed, members, days, export variant): the community's WhatsApp chats.
@@ -38,13 +41,15 @@ DEMO_CHATS = [
 DEMO_SLACK = ("Riverside Makers", 9, 45, 180)
 # (group name, seed, members, days): its Telegram supergroup, as the folder Telegram Desktop writes.
 DEMO_TELEGRAM = ("Riverside Makers", 10, 40, 150)
+# (guild name, seed, members, days): the Discord server some moved to, as DiscordChatExporter writes it.
+DEMO_DISCORD = ("Riverside Makers", 11, 35, 120)
 
 
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
     from hub.simulate import slack
-    from hub.simulate import telegram
+    from hub.simulate import discord, telegram
     from hub.simulate.whatsapp import write_export
 
     if workdir.exists():
@@ -62,6 +67,10 @@ def write_samples(workdir: Path) -> Path:
     folder = workdir / "inbox" / "telegram" / "ChatExport_Riverside_Makers"
     folder.mkdir(parents=True)
     telegram.write_export(telegram.chat(sim, tz="Europe/London"), folder / "result.json")
+    name, seed, members, days = DEMO_DISCORD
+    sim = simulate(members=members, days=days, seed=seed, name=name)
+    (workdir / "inbox" / "discord").mkdir(parents=True)
+    discord.write_export(discord.channel(sim, guild=name, tz="Europe/London"), workdir / "inbox" / "discord")
     config = workdir / "hub.yaml"
     config.write_text(DEMO_CONFIG.format(promoter=promoter))
     return config

@@ -28,7 +28,7 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport
+from connectors.files import ExportTree, UnreadableExport, pretty_array_blocks, split_objects
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
@@ -225,25 +225,24 @@ class ExportReader:
                 yield future.result()
 
     def _block(self, chat: Chat, block: tuple[bytes, bytes], first: int):
-        part, between = block
+        part, indent = block
         data = b"[" + part + b"]"
         try:
             raw = pl.read_json(io.BytesIO(data), schema=RAW)
             if raw["text_entities"].is_null().any():
                 raise ValueError("messages without text_entities: an older export, read one by one")
         except Exception:
-            messages = self._one_by_one(chat, part, between, first)
+            messages = self._one_by_one(chat, part, indent, first)
             derive_ids(messages, chat)
             raw = frame_of(messages)
         return self._frames(raw, chat, first)
 
-    def _one_by_one(self, chat: Chat, part: bytes, between: bytes, first: int) -> list:
+    def _one_by_one(self, chat: Chat, part: bytes, indent: bytes, first: int) -> list:
         """The block's messages parsed one at a time: a broken one is set aside, its neighbours kept."""
         unfinished = part.startswith(b"!")  # what the file held after its last whole message
-        pieces = part.removeprefix(b"!").split(between)
+        pieces = split_objects(part.removeprefix(b"!"), indent)
         messages = []
-        for i, piece in enumerate(pieces):
-            text = piece + b"}" if i < len(pieces) - 1 else piece
+        for i, text in enumerate(pieces):
             try:
                 if unfinished and i == len(pieces) - 1:
                     raise ValueError("the file ends inside a message (an unfinished export?)")
@@ -367,25 +366,17 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
             continue
         newline = buf.rfind(b"\n", 0, len(buf) - len(rest))
         indent = buf[newline + 1:len(buf) - len(rest)]
-        end = re.compile(rb"\n" + re.escape(indent) + rb"\}\s*\]")
-        between = b"\n" + indent + b"},"
-        buf = rest
+        blocks = pretty_array_blocks(rest, stream, indent, BLOCK_BYTES)
         while True:
-            cut = buf.rfind(between)
-            # The array can only end after its last separator: search there, not through megabytes.
-            closing = end.search(buf, max(0, cut))
-            if closing is not None:
-                yield "block", (buf[:closing.start() + len(indent) + 2], between)
-                buf = buf[closing.end():]
+            try:
+                yield "block", (next(blocks), indent)
+            except StopIteration as stop:
+                buf, finished = stop.value
                 break
-            if cut > 0:
-                yield "block", (buf[:cut + len(indent) + 2], between)
-                buf = buf[cut + len(between):].lstrip(b" \t\r\n")
-            if done:
-                if buf.strip():
-                    yield "block", (b"!" + buf, between)
-                return
-            more()
+        if not finished:
+            if buf.strip():
+                yield "block", (b"!" + buf, indent)
+            return
 
 
 def _grouped(blocks: Iterator[tuple[str, object]]) -> Iterator[tuple[dict, Iterator[bytes]]]:
@@ -432,7 +423,8 @@ class _Positions:
 
     def take(self, block: tuple[bytes, bytes]) -> int:
         first = self.next
-        self.next += block[0].count(block[1]) + 1
+        text, indent = block
+        self.next += text.count(b"\n" + indent + b"},") + 1
         return first
 
 

@@ -135,18 +135,28 @@ def _split(buf: bytes) -> tuple[pl.Series, dict[int, tuple[str, str]]]:
     return pl.Series("line", lines, dtype=pl.String), bad
 
 
+def unsafe_name(name: str) -> bool:
+    """A zip entry name that would lead out of the archive if it were extracted (`../x`, `/etc/x`, `C:x`)."""
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or ".." in parts or re.match(r"^[A-Za-z]:", name) is not None
+
+
 class ExportTree:
     """An export that is a set of files: a folder, or a zip (read in place, never extracted).
 
     Names are relative paths with `/`. A zip whose files all sit in one top folder (as when a
-    folder is zipped) is read from inside that folder.
+    folder is zipped) is read from inside that folder. Entries whose names lead out of the archive
+    are left out and listed in `unsafe`, for the connector to report.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._zip = open_zip(path) if path.is_file() else None
+        self.unsafe: list[str] = []  # zip entries whose names lead out of the archive: never read
         if self._zip is not None:
             members = {m.filename: m for m in zip_members(self._zip)}
+            self.unsafe = sorted(n for n in members if unsafe_name(n))
+            members = {n: m for n, m in members.items() if n not in self.unsafe}
             top = {n.split("/", 1)[0] for n in members}
             self._root = next(iter(top)) + "/" if len(top) == 1 and all("/" in n for n in members) else ""
             self._members = {n[len(self._root):]: m for n, m in members.items()}

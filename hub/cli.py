@@ -38,7 +38,7 @@ def ingest(
     config: ConfigOption = None,
     community: Annotated[Optional[str], typer.Option(help="Community slug [default: the configured one]")] = None,
     channel: Annotated[Optional[str], typer.Option(help="Channel name, instead of the one in the file name")] = None,
-    platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp")] = "auto",
+    platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp, slack, telegram, facebook, discord")] = "auto",
     tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one [default: the community's, else UTC]")] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if already loaded unchanged")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON (for scripts)")] = False,

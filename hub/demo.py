@@ -30,6 +30,8 @@ communities:
         inbox: inbox/telegram
       - platform: discord
         inbox: inbox/discord
+      - platform: facebook
+        inbox: inbox/facebook
 """
 
 # (chat name, seed, members, days, export variant): the community's WhatsApp chats.
@@ -43,13 +45,16 @@ DEMO_SLACK = ("Riverside Makers", 9, 45, 180)
 DEMO_TELEGRAM = ("Riverside Makers", 10, 40, 150)
 # (guild name, seed, members, days): the Discord server some moved to, as DiscordChatExporter writes it.
 DEMO_DISCORD = ("Riverside Makers", 11, 35, 120)
+# (group name, seed, members, days): where the community began, a Facebook group, as the Graph API
+# feed an older tool saved, and its Messenger group chat from "Download Your Information".
+DEMO_FACEBOOK = ("Riverside Makers", 12, 50, 200)
 
 
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
     from hub.simulate import slack
-    from hub.simulate import discord, telegram
+    from hub.simulate import discord, facebook, telegram
     from hub.simulate.whatsapp import write_export
 
     if workdir.exists():
@@ -71,6 +76,11 @@ def write_samples(workdir: Path) -> Path:
     sim = simulate(members=members, days=days, seed=seed, name=name)
     (workdir / "inbox" / "discord").mkdir(parents=True)
     discord.write_export(discord.channel(sim, guild=name, tz="Europe/London"), workdir / "inbox" / "discord")
+    name, seed, members, days = DEMO_FACEBOOK
+    sim = simulate(members=members, days=days, seed=seed, name=name)
+    facebook.write_feed(facebook.group_feed(sim, per_page=500, tz="Europe/London"), workdir / "inbox" / "facebook" / "group feed")
+    facebook.write_messenger(facebook.messenger_thread(sim, seed=seed + 1, tz="Europe/London"),
+                             workdir / "inbox" / "facebook" / "riversidemakers_8fa3k2")
     config = workdir / "hub.yaml"
     config.write_text(DEMO_CONFIG.format(promoter=promoter))
     return config

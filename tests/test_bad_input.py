@@ -117,3 +117,59 @@ def test_unknown_time_zone_is_refused_before_reading(tmp_path: Path, db_path: Pa
     result = runner.invoke(app, ["ingest", str(good), "--db", str(db_path), "--tz", "Mars/Olympus"])
     assert result.exit_code == 2
     assert "unknown time zone 'Mars/Olympus'" in result.output
+
+
+# -- JSON exports (Telegram, Discord, Facebook): truncated, of another platform, hostile zips -------
+
+def _json_exports(tmp_path: Path) -> dict[str, Path]:
+    """A small valid export of each JSON platform, written by the simulator."""
+    from hub.simulate import discord, facebook, simulate, telegram
+
+    sim = simulate(members=12, days=20, seed=5)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "discord").mkdir()
+    thread = folder / "facebook" / "makers_abc123"
+    facebook.write_messenger(facebook.messenger_thread(sim), thread)
+    return {"telegram": telegram.write_export(telegram.chat(sim), folder / "result.json"),
+            "discord": discord.write_export(discord.channel(sim), folder / "discord"),
+            "facebook": next(thread.glob("message_1.json"))}
+
+
+@pytest.mark.parametrize("platform", ["telegram", "discord", "facebook"])
+def test_a_truncated_json_export_keeps_what_is_whole_or_fails_clearly(tmp_path: Path, con, platform: str) -> None:
+    path = _json_exports(tmp_path)[platform]
+    cut = tmp_path / f"cut-{path.name}"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size * 2 // 3])
+    report = ingest_file(con, cut, config=HubConfig(), platform=platform)
+    if report.error is not None:  # nothing loaded, and the message names the file and what to do
+        assert str(cut) in report.error and "—" in report.error
+        assert con.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    else:  # what was whole is loaded, the rest is quarantined with a reason
+        assert report.result.new > 0 and report.result.quarantined > 0
+        assert con.execute("SELECT count(*) FROM quarantine WHERE reason <> ''").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("platform", ["telegram", "discord", "facebook"])
+def test_another_platforms_json_is_refused_by_name(tmp_path: Path, con, platform: str) -> None:
+    exports = _json_exports(tmp_path)
+    other = next(p for name, p in exports.items() if name != platform)
+    report = ingest_file(con, other, config=HubConfig(), platform=platform)
+    assert report.error is not None and str(other) in report.error
+    assert con.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+
+
+def test_a_zip_with_path_traversal_writes_nothing_outside(tmp_path: Path, db_path: Path) -> None:
+    exports = _json_exports(tmp_path)
+    archive = tmp_path / "work" / "export.zip"
+    archive.parent.mkdir()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.write(exports["telegram"], "ChatExport/result.json")
+        z.writestr("../evil.json", '{"pwned": true}')
+        z.writestr("../../evil.sh", "echo pwned")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    result = runner.invoke(app, ["ingest", str(archive), "--db", str(db_path)])
+    assert "Traceback" not in result.output
+    after = sorted(p.name for p in tmp_path.rglob("*") if p != db_path and not p.name.startswith(db_path.name))
+    assert [n for n in after if "evil" in n] == [] and set(before) <= set(after)
+    assert not (tmp_path.parent / "evil.sh").exists() and not (tmp_path / "evil.json").exists()

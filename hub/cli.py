@@ -172,6 +172,26 @@ def sync(
 
 
 @app.command()
+def build(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Recompute every derived table (marts, persons, interactions) through the Dagster assets."""
+    from hub.build import build_derived
+    from warehouse.db import connect
+
+    try:
+        load_config(config)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+    with connect(db):  # migrated before Dagster opens it
+        pass
+    built = build_derived(db, config)
+    table = Table("derived table", "rows", title="Built")
+    for name, metadata in sorted(built.items()):
+        rows = metadata.get("dagster/row_count")
+        table.add_row(name, "" if rows is None else f"{rows:,}")
+    out.print(table)
+
+
+@app.command()
 def query(
     sql: Annotated[str, typer.Argument(help="SQL to run (read-only)")],
     db: DbOption = None,
@@ -254,6 +274,10 @@ def demo(
     from hub.demo import run_demo
 
     run_demo(db=db, workdir=workdir, console=out)
+
+
+from hub.persons_cli import persons_app  # noqa: E402  (a sub-app: `hub persons …`)
+app.add_typer(persons_app, name="persons")
 
 
 def main() -> None:  # pragma: no cover

@@ -13,8 +13,16 @@
             inbox: inbox/makers                            # new files dropped here are picked up by Dagster
           - platform: slack
             token_env: SLACK_BOT_TOKEN                     # credentials by environment-variable name, never inline
+        identities: makers.identities.yaml  # optional: reviewed identity decisions (the default name shown)
 
 Relative paths are relative to the file. Errors name the file, the line and the key.
+
+The identities file holds the decisions a person took about who is who (see hub/persons.py):
+
+    merge:                      # these accounts are one person, evidence or not
+      - [whatsapp:makers:Alice Martin, slack:makers:U0456]
+    never_merge:                # these two are different people, whatever the evidence
+      - [slack:makers:U0789, discord:makers:112233]
 """
 
 from __future__ import annotations
@@ -23,9 +31,9 @@ import re
 import typing
 import zoneinfo
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.model import Platform
 
@@ -98,6 +106,7 @@ class Community(_Strict):
     timezone: str = "UTC"
     promoters: list[Promoter] = []
     sources: list[Source] = []
+    identities: Path | None = None  # reviewed identity decisions [default: <slug>.identities.yaml beside hub.yaml]
 
     @field_validator("timezone")
     @classmethod
@@ -143,6 +152,14 @@ class HubConfig(_Strict):
         """A path from the file, made absolute relative to the file's folder."""
         base = self.path.parent if self.path else Path.cwd()
         return path if path.is_absolute() else (base / path)
+
+    def identities_file(self, slug: str) -> Path:
+        """Where a community's reviewed identity decisions are kept: its `identities`, else
+        `<slug>.identities.yaml` beside the configuration file (or in the working folder without one)."""
+        for c in self.communities:
+            if c.slug == slug and c.identities is not None:
+                return self.resolve(c.identities)
+        return self.resolve(Path(f"{slug}.identities.yaml"))
 
     def source_for(self, file: Path) -> tuple[Community, Source] | None:
         """The configured source a file belongs to (its path, or inside its folder or inbox)."""
@@ -192,6 +209,66 @@ def load_config(path: str | Path | None = None, *, required: bool | None = None)
         return HubConfig.model_validate({**data, "path": path})
     except ValidationError as e:
         raise ConfigError("\n".join(_describe(path, data, err) for err in e.errors())) from None
+
+
+def _merge_group(group: list[str]) -> list[str]:
+    if len(set(group)) < 2:
+        raise ValueError(f"a merge is a list of at least two different account ids, got {group}")
+    return group
+
+
+def _never_pair(pair: list[str]) -> list[str]:
+    if len(pair) != 2 or pair[0] == pair[1]:
+        raise ValueError(f"a never_merge is a pair of two different account ids, got {pair}")
+    return pair
+
+
+class IdentityDecisions(_Strict):
+    """A community's reviewed identity decisions: groups of account ids that are one person, and
+    pairs that are never one person. `lines` keeps, per decision, the line it is on in the file."""
+
+    merge: list[Annotated[list[str], AfterValidator(_merge_group)]] = []
+    never_merge: list[Annotated[list[str], AfterValidator(_never_pair)]] = []
+    path: Path | None = Field(default=None, exclude=True)
+    lines: dict[tuple[str, int], int] = Field(default={}, exclude=True)
+
+    def where(self, key: str, index: int) -> str:
+        """`file:line: key[index]` of one decision, for messages about it."""
+        return f"{self.path}:{self.lines.get((key, index), 1)}: {key}[{index}]"
+
+
+def load_identities(path: str | Path) -> IdentityDecisions:
+    """Read and validate an identities file; a file that does not exist holds no decisions yet."""
+    path = Path(path)
+    if not path.exists():
+        return IdentityDecisions(path=path)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the file must be a mapping with 'merge' and 'never_merge' keys")
+    try:
+        decisions = IdentityDecisions.model_validate({**data, "path": path})
+    except ValidationError as e:
+        raise ConfigError("\n".join(_describe(path, data, err) for err in e.errors())) from None
+    lines = {(key, i): _locate(data, [key, i])[1]
+             for key in ("merge", "never_merge") for i in range(len(getattr(decisions, key)))}
+    decisions = decisions.model_copy(update={"lines": lines})
+    # The same two accounts merged and kept apart is a contradiction only the reviewer can settle.
+    merged = {frozenset((a, b)): i for i, group in enumerate(decisions.merge) for a in group for b in group if a != b}
+    for i, pair in enumerate(decisions.never_merge):
+        if frozenset(pair) in merged:
+            raise ConfigError(f"{decisions.where('never_merge', i)}: {pair[0]} and {pair[1]} are also merged "
+                              f"by merge[{merged[frozenset(pair)]}]: keep one of the two decisions")
+    return decisions
 
 
 def _describe(path: Path, data: object, error: dict) -> str:

@@ -94,6 +94,7 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
     from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
     from pipelines.exports.sensors import export_inbox_sensor
     from pipelines.marts.assets import member_weekly_activity
+    from pipelines.people.assets import build as people_assets
     from pipelines.resources import HubSettings, warehouse_resource
     from warehouse.db import connect
 
@@ -118,7 +119,8 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
         failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
         console.print(f"[cyan]demo[/cyan] {Path(run.partition_key).name}: {meta['new'].value:,} messages loaded, "
                       f"{meta['quarantined'].value} quarantined, checks {'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
-    dg.materialize([member_weekly_activity], instance=instance, resources=resources, run_config=quiet)
+    dg.materialize([member_weekly_activity, *people_assets([core_tables])], instance=instance, resources=resources,
+                   run_config=quiet)
     console.print()
     with connect(db, read_only=True) as con:
         print_report(con, console)

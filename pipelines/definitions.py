@@ -8,9 +8,13 @@ from pipelines.exports.assets import core_tables, raw_export_file
 from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
 from pipelines.exports.sensors import export_inbox_sensor, ingest_export_job
 from pipelines.marts import assets as marts
+from pipelines.people import assets as people
 from pipelines.resources import hub_settings, warehouse_resource
 from pipelines.slack import assets as slack
 from pipelines.telegram import assets as telegram
+
+
+DERIVED_GROUPS = ("marts", "people")  # what `hub build` and the refresh_marts job recompute
 
 
 def build_definitions(database: str | None = None, settings=None) -> dg.Definitions:
@@ -18,10 +22,11 @@ def build_definitions(database: str | None = None, settings=None) -> dg.Definiti
     slack_assets, slack_jobs, slack_schedules = slack.build(settings.config())
     telegram_assets, telegram_jobs, telegram_schedules = telegram.build(settings.config())
     live_assets = [*slack_assets, *telegram_assets]
-    member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets])
-    refresh_marts_job = dg.define_asset_job("refresh_marts", selection=dg.AssetSelection.assets(member_weekly_activity))
+    people_assets = people.build([core_tables, *live_assets])
+    member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets], people_assets)
+    refresh_marts_job = dg.define_asset_job("refresh_marts", selection=dg.AssetSelection.groups(*DERIVED_GROUPS))
     return dg.Definitions(
-        assets=[raw_export_file, core_tables, member_weekly_activity, *live_assets],
+        assets=[raw_export_file, core_tables, member_weekly_activity, *people_assets, *live_assets],
         asset_checks=[unique_message_ids, no_orphan_authors, timestamps_within_export_range],
         jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs],
         schedules=[*slack_schedules, *telegram_schedules],

@@ -24,7 +24,8 @@ CHECKS = [unique_message_ids, no_orphan_authors, timestamps_within_export_range]
 def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {"raw_export_file", "core_tables", "member_weekly_activity"}
+    assert keys == {"raw_export_file", "core_tables", "member_weekly_activity", "persons", "interactions",
+                    "community_health", "member_scores"}
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from pipelines.resources import warehouse
 from warehouse import marts, reports
 
 
-def build(loads: list) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSensorDefinition]:
-    """The weekly mart, rebuilt after any of `loads` (the assets that load core tables)."""
+def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSensorDefinition]:
+    """The weekly mart, rebuilt after any of `loads` (the assets that load core tables), and the
+    sensor that rebuilds it and the other `derived` assets once loads settle."""
 
     @dg.asset(
         deps=loads, group_name="marts", kinds={"duckdb"}, pool="duckdb",
@@ -29,9 +30,9 @@ def build(loads: list) -> tuple[dg.AssetsDefinition, dg.AutomationConditionSenso
         })
 
     automation = dg.AutomationConditionSensorDefinition(
-        "marts_automation", target=dg.AssetSelection.assets(member_weekly_activity),
+        "marts_automation", target=dg.AssetSelection.assets(member_weekly_activity, *derived),
         default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
-        description="Rebuilds the marts after exports or live sources have been loaded.",
+        description="Rebuilds the marts and the people assets after exports or live sources have been loaded.",
     )
     return member_weekly_activity, automation
 

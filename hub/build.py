@@ -1,0 +1,26 @@
+"""`hub build`: recompute every derived table by materializing the Dagster assets in-process, the
+same code path as the UI and the automation sensor (not a second implementation of it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+
+def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
+    """Materialize the derived assets (marts, people) against the warehouse `db`; asset -> metadata."""
+    from pipelines.definitions import DERIVED_GROUPS, build_definitions
+    from pipelines.resources import HubSettings
+    from warehouse.db import default_path
+
+    settings = HubSettings(config_path=str(config) if config else os.environ.get("HUB_CONFIG"))
+    defs = build_definitions(str(db or default_path()), settings)
+    keys = [spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name in DERIVED_GROUPS]
+    assets = {defs.resolve_assets_def(key) for key in keys}  # they carry the resources they were built with
+    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
+                            raise_on_error=True)
+    return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
+            for event in result.get_asset_materialization_events()}

@@ -1,0 +1,1 @@
+"""One person across platforms, and the interaction graph between persons."""

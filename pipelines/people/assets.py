@@ -1,0 +1,80 @@
+"""Derived assets about people: who is one person across platforms, and who interacts with whom."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from pipelines.resources import HubSettings, warehouse
+from warehouse import health
+from warehouse import scores as people_report
+from warehouse import interactions as interaction_graph
+
+# Recomputed once loads settle, like the marts; a file that failed to load must not hold them back.
+_AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+
+
+def build(loads: list) -> list[dg.AssetsDefinition]:
+    """`persons` after any of `loads`, then `interactions`, then `community_health`."""
+
+    @dg.asset(deps=loads, group_name="people", kinds={"duckdb"}, pool="duckdb", automation_condition=_AFTER_LOADS,
+              description="One person across platforms: accounts merged on the same e-mail, phone or handle, "
+                          "and by reviewed decisions; likely matches proposed in identity_suggestions.")
+    def persons(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        from hub.config import ConfigError
+        from hub.persons import refresh_persons
+
+        with warehouse(duckdb) as con:
+            try:
+                done = refresh_persons(con, hub.config())
+            except ConfigError as e:  # a decisions file that cannot be read: say which and where
+                raise dg.Failure(description=str(e)) from None
+        table = ("| community | accounts | persons | with several accounts | suggestions | kept apart |\n"
+                 "|---|---|---|---|---|---|\n" + "\n".join(
+                     f"| {r.community} | {r.accounts:,} | {r.persons:,} | {r.merged:,} | {r.suggestions:,} | "
+                     f"{r.kept_apart:,} |" for r in done.values()))
+        return dg.MaterializeResult(metadata={
+            "dagster/row_count": dg.MetadataValue.int(sum(r.persons for r in done.values())),
+            "by community": dg.MetadataValue.md(table),
+            "warnings": "\n".join(w for r in done.values() for w in r.warnings) or "none",
+        })
+
+    @dg.asset(deps=[persons], group_name="people", kinds={"duckdb"}, pool="duckdb",
+              automation_condition=_AFTER_LOADS,
+              description="Replies, thread participation, reactions and mentions between persons, across platforms.")
+    def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with warehouse(duckdb) as con:
+            rows = interaction_graph.refresh(con)
+            by_kind = interaction_graph.summary(con)
+        table = "| community | kind | interactions | pairs of persons |\n|---|---|---|---|\n" + "\n".join(
+            f"| {c} | {k} | {n:,} | {p:,} |" for c, k, n, p in by_kind)
+        return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
+                                              "by kind": dg.MetadataValue.md(table)})
+
+    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
+              automation_condition=_AFTER_LOADS,
+              description="Week by week, per platform and overall: members, active members, contributors, "
+                          "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
+    def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        with warehouse(duckdb) as con:
+            rows = health.refresh(con)
+            last = health.latest(con)
+        table = ("| community | week | members | active | contributors | new | questions | answered |\n"
+                 "|---|---|---|---|---|---|---|---|\n" + "\n".join("| " + " | ".join(map(str, r)) + " |" for r in last))
+        return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
+                                              "latest week, all platforms": dg.MetadataValue.md(table)})
+
+    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
+              automation_condition=_AFTER_LOADS,
+              description="Each member's reputation week by week: decayed contributions and recognition from "
+                          "distinct others, each part stored beside the score; levels with hysteresis.")
+    def member_scores(duckdb: DuckDBResource) -> dg.MaterializeResult:
+        from hub.scoring import refresh_scores
+
+        with warehouse(duckdb) as con:
+            rows = refresh_scores(con)
+            levels = people_report.latest_levels(con)
+        table = "| community | level | members |\n|---|---|---|\n" + "\n".join(
+            f"| {c} | {lvl} | {n:,} |" for c, lvl, n in levels)
+        return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
+                                              "levels in the latest week": dg.MetadataValue.md(table)})
+
+    return [persons, interactions, community_health, member_scores]

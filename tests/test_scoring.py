@@ -1,0 +1,71 @@
+"""Member reputation: decayed parts, a score rebuilt from its stored parts, levels without flicker."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.scoring import PARTS, Scoring, explain, score
+
+
+def _weeks(n: int) -> list[dt.date]:
+    return [dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in range(n)]
+
+
+def _parts(rows: dict[str, list[dict]]) -> pl.DataFrame:
+    """person -> weekly parts (missing parts are 0), every week from the first."""
+    records = []
+    for person, weeks in rows.items():
+        for week, values in zip(_weeks(len(weeks)), weeks):
+            records.append({"person_id": person, "week": week, **{p: float(values.get(p, 0)) for p in PARTS}})
+    return pl.DataFrame(records)
+
+
+def test_a_contribution_counts_half_after_one_half_life() -> None:
+    scoring = Scoring(half_life_weeks=4)
+    scored = score(_parts({"ann": [{"answers": 1}] + [{}] * 8}), scoring)
+    assert scored["answers"].to_list() == pytest.approx([1, 0.5 ** 0.25, 0.5 ** 0.5, 0.5 ** 0.75, 0.5,
+                                                         0.5 ** 1.25, 0.5 ** 1.5, 0.5 ** 1.75, 0.25])
+    assert scored["reputation"][4] == pytest.approx(scoring.weights["answers"] * 0.5)
+
+
+def test_levels_climb_at_a_threshold_and_do_not_flicker() -> None:
+    # Ten members; "bo" sits right at the top, then dips just below the ambassador rank for a week.
+    quiet = [{"messages": 1}] * 6
+    members = {f"m{i}": [{"messages": i}] * 6 for i in range(1, 9)}
+    members["bo"] = [{"reach": 30}, {"reach": 30}, {"reach": 0}, {"reach": 30}, {"reach": 30}, {"reach": 30}]
+    members["zed"] = [{}] * 6
+    members["al"] = quiet
+    scored = score(_parts(members), Scoring(half_life_weeks=1))
+    bo = scored.filter(pl.col("person_id") == "bo")["level"].to_list()
+    assert bo == ["ambassador"] * 6  # the dip stays within the hysteresis
+    assert set(scored.filter(pl.col("person_id") == "zed")["level"]) == {"observer"}  # no reputation at all
+
+
+def test_every_stored_score_is_rebuilt_from_its_parts(tmp_path: Path) -> None:
+    from hub.simulate import simulate
+    from hub.simulate import telegram as tg
+
+    db = tmp_path / "hub.duckdb"
+    chat = tg.chat(simulate(members=30, days=60, seed=4), seed=4)
+    export = tg.write_export(chat, tmp_path / "result.json")
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(export), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["build", "--db", str(db)]).exit_code == 0
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        rows = con.execute("SELECT * FROM member_scores").to_arrow_table().to_pylist()
+        persons = con.execute("SELECT count(*) FROM persons").fetchone()[0]
+    assert rows
+    top = max(rows, key=lambda r: r["reputation"])
+    assert sum(explain(top).values()) == pytest.approx(top["reputation"])
+    assert all(sum(explain(r).values()) == pytest.approx(r["reputation"]) for r in rows)
+    latest = max(r["week"] for r in rows)
+    levels = [r["level"] for r in rows if r["week"] == latest]
+    assert len(levels) <= persons and "ambassador" in levels and "observer" in levels

@@ -1,0 +1,121 @@
+"""The weekly raw parts of members' reputation, and storing the scores `hub.scoring` makes of them.
+
+`weekly_parts` returns, for every person of a community and every week since they arrived (weeks
+without activity included, so that decay and drifting show), the undecayed count of each part.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
+         "reactions_received", "reach")
+
+_PARTS_SQL = """
+WITH pa AS (
+    SELECT pa.person_id, a.account_id FROM person_accounts pa JOIN accounts a USING (account_id)
+    WHERE a.community = $community
+),
+own AS (
+    SELECT m.message_id, p.person_id, m.sent_at, m.reply_to_id, m.has_media,
+           date_trunc('week', timezone($timezone, m.sent_at))::DATE AS week,
+           contains(coalesce(m.text, ''), '?') AS question
+    FROM messages m JOIN pa p ON p.account_id = m.author_id
+    WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
+),
+arrivals AS (
+    SELECT person_id, min(t) AS first_at FROM (
+        SELECT person_id, sent_at AS t FROM own
+        UNION ALL
+        SELECT p.person_id, e."at" FROM membership_events e JOIN pa p ON p.account_id = e.account_id
+        WHERE e.community = $community AND e.event IN ('join', 'add')
+    ) GROUP BY ALL
+),
+edges AS (
+    SELECT *, date_trunc('week', timezone($timezone, "at"))::DATE AS week FROM interactions WHERE community = $community
+),
+span AS (SELECT min(week) AS first, max(week) AS last FROM own),
+grid AS (
+    SELECT a.person_id, w.week FROM arrivals a, span,
+    LATERAL (SELECT unnest(generate_series(span.first, span.last, INTERVAL 7 DAY))::DATE AS week) w
+    WHERE w.week >= date_trunc('week', timezone($timezone, a.first_at))::DATE
+),
+written AS (
+    SELECT person_id, week, count(*) AS messages,
+           count(*) FILTER (WHERE has_media OR message_id IN (SELECT message_id FROM links)) AS media_and_links
+    FROM own GROUP BY ALL
+),
+started AS (
+    SELECT o.person_id, o.week, count(DISTINCT o.message_id) AS n FROM own o
+    JOIN edges e ON e.message_id = o.message_id AND e.to_person = o.person_id AND e.kind IN ('reply', 'thread')
+    WHERE o.reply_to_id IS NULL GROUP BY ALL
+),
+answered AS (
+    SELECT a.person_id, a.week, count(*) AS n FROM own a
+    JOIN own q ON q.message_id = a.reply_to_id AND q.question AND q.person_id <> a.person_id GROUP BY ALL
+),
+welcomed AS (
+    SELECT e.from_person AS person_id, e.week, count(*) AS n FROM edges e
+    JOIN arrivals a ON a.person_id = e.to_person AND e."at" < a.first_at + INTERVAL 30 DAY GROUP BY ALL
+),
+received AS (
+    SELECT to_person AS person_id, week,
+           count(DISTINCT from_person) FILTER (WHERE kind IN ('reply', 'thread')) AS replies,
+           count(DISTINCT from_person) FILTER (WHERE kind = 'reaction') AS reactions
+    FROM edges GROUP BY ALL
+),
+reached AS (
+    SELECT person_id, week, count(DISTINCT other) AS n FROM (
+        SELECT from_person AS person_id, to_person AS other, week FROM edges
+        UNION ALL SELECT to_person, from_person, week FROM edges
+    ) GROUP BY ALL
+)
+SELECT g.person_id, g.week,
+       coalesce(w.messages, 0)::DOUBLE AS messages, coalesce(s.n, 0)::DOUBLE AS conversations_started,
+       coalesce(q.n, 0)::DOUBLE AS answers, coalesce(w.media_and_links, 0)::DOUBLE AS media_and_links,
+       coalesce(c.n, 0)::DOUBLE AS welcomes, coalesce(r.replies, 0)::DOUBLE AS replies_received,
+       coalesce(r.reactions, 0)::DOUBLE AS reactions_received, coalesce(x.n, 0)::DOUBLE AS reach
+FROM grid g
+LEFT JOIN written w USING (person_id, week) LEFT JOIN started s USING (person_id, week)
+LEFT JOIN answered q USING (person_id, week) LEFT JOIN welcomed c USING (person_id, week)
+LEFT JOIN received r USING (person_id, week) LEFT JOIN reached x USING (person_id, week)
+ORDER BY g.person_id, g.week
+"""
+
+
+def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """community -> time zone, for communities whose persons have been resolved."""
+    return dict(con.execute("""SELECT DISTINCT p.community, coalesce(c.timezone, 'UTC') FROM persons p
+                               LEFT JOIN communities c USING (community) ORDER BY 1""").fetchall())
+
+
+def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str) -> pa.Table:
+    return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone}).to_arrow_table()
+
+
+def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table]) -> int:
+    """Replace the scores of each community (community -> table of member_scores rows) in one transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for community, table in scores.items():
+            con.execute("DELETE FROM member_scores WHERE community = ?", [community])
+            con.register("rows", table)
+            try:
+                con.execute("INSERT INTO member_scores BY NAME SELECT * FROM rows")
+            finally:
+                con.unregister("rows")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return con.execute("SELECT count(*) FROM member_scores").fetchone()[0]
+
+
+def latest_levels(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(community, level, members) in each community's latest week."""
+    return con.execute(
+        """SELECT community, level, count(*) FROM member_scores s
+           WHERE week = (SELECT max(week) FROM member_scores t WHERE t.community = s.community)
+           GROUP BY community, level
+           ORDER BY 1, list_position(['ambassador', 'contributor', 'participant', 'observer'], level)""").fetchall()

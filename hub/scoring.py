@@ -56,7 +56,7 @@ def score(parts: pl.DataFrame, scoring: Scoring = Scoring()) -> pl.DataFrame:
          .alias(p) for p in PARTS]).drop("_t")
     reputation = pl.sum_horizontal([pl.col(p) * scoring.weights.get(p, 0.0) for p in PARTS])
     scored = decayed.with_columns(reputation=reputation).with_columns(
-        rank=((pl.col("reputation").rank("max").over("week") - 1) / (pl.len().over("week") - 1).clip(1))
+        rank=((pl.col("reputation").rank("min").over("week") - 1) / (pl.len().over("week") - 1).clip(1))
         .fill_nan(0.0))
     levels = _levels(scored["person_id"].to_numpy(), scored["rank"].to_numpy(), scored["reputation"].to_numpy(),
                      scoring)
@@ -84,18 +84,75 @@ def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scorin
     return out
 
 
+@dataclass(frozen=True)
+class Flags:
+    """When a member is flagged (weeks are counted back from the flagged week, itself included)."""
+
+    window_weeks: int = 4  # ambassadors: consistently, over this many weeks…
+    consistent_weeks: int = 3  # …in at least this many of them
+    drew_replies_from: int = 2  # distinct others replying to them in such a week
+    new_weeks: int = 8  # new and promising: arrived this recently…
+    promising_level: str = "contributor"  # …and already at this level
+    drifting_quiet_weeks: int = 3  # drifting: silent this long…
+    drifting_level: str = "contributor"  # …after having been at this level…
+    drifting_lookback_weeks: int = 12  # …within this many weeks
+
+
+def flags(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags = Flags()) -> pl.DataFrame:
+    """member_flags rows (person_id, week, flag, evidence) from the raw weekly parts and the scores."""
+    if scored.is_empty():
+        return pl.DataFrame(schema={"person_id": pl.String, "week": pl.Date, "flag": pl.String, "evidence": pl.String})
+    rank = {name: i for i, name in enumerate(LEVELS)}
+    w = rules.window_weeks
+    frame = scored.select("person_id", "week", "level", "reputation").with_columns(
+        level_n=pl.col("level").replace_strict(rank, return_dtype=pl.Int64),
+        messages=parts["messages"], replies=parts["replies_received"], reach=parts["reach"],
+        arrived=pl.col("week").min().over("person_id"),
+    ).with_columns(
+        drew=(pl.col("replies") >= rules.drew_replies_from).cast(pl.Int64).rolling_sum(w, min_samples=1)
+        .over("person_id"),
+        partners=pl.col("reach").rolling_sum(w, min_samples=1).over("person_id"),
+        quiet=(pl.col("messages") == 0).cast(pl.Int64).rolling_sum(rules.drifting_quiet_weeks, min_samples=1)
+        .over("person_id"),
+        peak=pl.col("level_n").rolling_max(rules.drifting_lookback_weeks, min_samples=1).over("person_id"),
+        age=((pl.col("week") - pl.col("arrived")).dt.total_days() // 7),
+    )
+    ambassador = frame.filter((pl.col("level") == "ambassador") & (pl.col("drew") >= rules.consistent_weeks)).select(
+        "person_id", "week", flag=pl.lit("ambassador"),
+        evidence=pl.format("level ambassador; drew replies from {}+ others in {} of the last {} weeks; "
+                           "{} interactions with others over those weeks",
+                           pl.lit(rules.drew_replies_from), "drew", pl.lit(w), pl.col("partners").cast(pl.Int64)))
+    # Those who were there from the start of the data are not newcomers, whatever their age.
+    founding = pl.col("arrived") <= pl.col("week").min() + pl.duration(weeks=4)
+    promising = frame.filter((pl.col("age") < rules.new_weeks) & ~founding
+                             & (pl.col("level_n") >= rank[rules.promising_level])).select(
+        "person_id", "week", flag=pl.lit("new_promising"),
+        evidence=pl.format("arrived {} ({} weeks ago), already {}", "arrived", "age", "level"))
+    drifting = frame.filter((pl.col("quiet") >= rules.drifting_quiet_weeks)
+                            & (pl.col("peak") >= rank[rules.drifting_level])
+                            & (pl.col("age") >= rules.drifting_quiet_weeks)).select(
+        "person_id", "week", flag=pl.lit("drifting"),
+        evidence=pl.format("no message for {} weeks, after reaching {} in the last {} weeks",
+                           pl.lit(rules.drifting_quiet_weeks),
+                           pl.col("peak").replace_strict(dict(enumerate(LEVELS)), return_dtype=pl.String),
+                           pl.lit(rules.drifting_lookback_weeks)))
+    return pl.concat([ambassador, promising, drifting])
+
+
 def explain(row: dict, scoring: Scoring = Scoring()) -> dict[str, float]:
     """A stored member_scores row's reputation, part by part (weight × part)."""
     return {p: scoring.weights.get(p, 0.0) * row[p] for p in PARTS}
 
 
 def refresh_scores(con, scorings: dict[str, Scoring] | None = None) -> int:
-    """Recompute member_scores of every community whose persons are resolved; rows in all."""
+    """Recompute member_scores and member_flags of every community whose persons are resolved;
+    member_scores rows in all."""
     from warehouse import scores
 
-    tables = {}
+    tables, flagged = {}, {}
     for community, timezone in scores.communities_with_persons(con).items():
         parts = pl.from_arrow(scores.weekly_parts(con, community, timezone))
         scored = score(parts, (scorings or {}).get(community, Scoring()))
         tables[community] = scored.with_columns(community=pl.lit(community)).to_arrow()
-    return scores.replace_scores(con, tables)
+        flagged[community] = flags(parts, scored).with_columns(community=pl.lit(community)).to_arrow()
+    return scores.replace_scores(con, tables, flagged)

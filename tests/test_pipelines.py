@@ -25,7 +25,7 @@ def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw_export_file", "core_tables", "member_weekly_activity", "persons", "interactions",
-                    "community_health", "member_scores"}
+                    "community_health", "member_scores", "community_stages"}
 
 
 @pytest.fixture

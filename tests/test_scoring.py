@@ -69,3 +69,43 @@ def test_every_stored_score_is_rebuilt_from_its_parts(tmp_path: Path) -> None:
     latest = max(r["week"] for r in rows)
     levels = [r["level"] for r in rows if r["week"] == latest]
     assert len(levels) <= persons and "ambassador" in levels and "observer" in levels
+
+
+def test_flags_name_ambassadors_newcomers_and_drifters_with_evidence() -> None:
+    from hub.scoring import flags
+
+    busy = {"messages": 5, "replies_received": 3, "reach": 4}
+    members = {f"m{i}": [{"messages": 1}] * 10 for i in range(1, 15)}
+    members["amb"] = [busy] * 10
+    members["gone"] = [busy] * 6 + [{}] * 4
+    members["new"] = [{}] * 8 + [busy] * 2  # arrived late: present only from week 9
+    parts = _parts(members).filter(~((pl.col("person_id") == "new") & (pl.col("week") < dt.date(2024, 2, 26))))
+    scored = score(parts, Scoring(half_life_weeks=2))
+    found = flags(parts, scored)
+    last = found.filter(pl.col("week") == pl.col("week").max())
+    assert set(last.filter(pl.col("flag") == "ambassador")["person_id"]) == {"amb"}
+    assert set(last.filter(pl.col("flag") == "drifting")["person_id"]) == {"gone"}
+    assert set(found.filter(pl.col("flag") == "new_promising")["person_id"]) == {"new"}
+    evidence = last.filter(pl.col("person_id") == "gone")["evidence"][0]
+    assert evidence == "no message for 3 weeks, after reaching contributor in the last 12 weeks"
+
+
+def test_stage_rules_read_the_indicators() -> None:
+    from hub.stages import stage_of
+
+    rows = pl.DataFrame([
+        # promoter share of messages, of starts, contributing members, reciprocity, promoter silent weeks
+        {"promoter_message_share": 0.9, "promoter_start_share": 0.95, "contributing_share": 0.0, "reciprocity": None,
+         "promoter_silent_weeks": 0},
+        {"promoter_message_share": 0.45, "promoter_start_share": 0.8, "contributing_share": 0.4, "reciprocity": 0.1,
+         "promoter_silent_weeks": 0},
+        {"promoter_message_share": 0.15, "promoter_start_share": 0.35, "contributing_share": 0.6, "reciprocity": 0.2,
+         "promoter_silent_weeks": 0},
+        {"promoter_message_share": 0.05, "promoter_start_share": 0.1, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 2},
+    ])
+    stage, reason = stage_of()
+    out = rows.with_columns(stage=stage, reason=reason)
+    assert out["stage"].to_list() == [1, 2, 3, 4]
+    assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
+    assert "silent 2 of 4 weeks" in out["reason"][3]

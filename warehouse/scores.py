@@ -94,22 +94,31 @@ def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str) 
     return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone}).to_arrow_table()
 
 
-def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table]) -> int:
-    """Replace the scores of each community (community -> table of member_scores rows) in one transaction."""
+def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table], flags: dict[str, pa.Table]) -> int:
+    """Replace the scores and flags of each community (community -> rows) in one transaction."""
     con.execute("BEGIN TRANSACTION")
     try:
-        for community, table in scores.items():
-            con.execute("DELETE FROM member_scores WHERE community = ?", [community])
-            con.register("rows", table)
-            try:
-                con.execute("INSERT INTO member_scores BY NAME SELECT * FROM rows")
-            finally:
-                con.unregister("rows")
+        for table_name, tables in (("member_scores", scores), ("member_flags", flags)):
+            for community, table in tables.items():
+                con.execute(f"DELETE FROM {table_name} WHERE community = ?", [community])
+                con.register("rows", table)
+                try:
+                    con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM rows")
+                finally:
+                    con.unregister("rows")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return con.execute("SELECT count(*) FROM member_scores").fetchone()[0]
+
+
+def latest_flags(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(community, flag, members) in each community's latest week."""
+    return con.execute(
+        """SELECT community, flag, count(*) FROM member_flags f
+           WHERE week = (SELECT max(week) FROM member_scores s WHERE s.community = f.community)
+           GROUP BY ALL ORDER BY 1, 2""").fetchall()
 
 
 def latest_levels(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -119,3 +128,10 @@ def latest_levels(con: duckdb.DuckDBPyConnection) -> list[tuple]:
            WHERE week = (SELECT max(week) FROM member_scores t WHERE t.community = s.community)
            GROUP BY community, level
            ORDER BY 1, list_position(['ambassador', 'contributor', 'participant', 'observer'], level)""").fetchall()
+
+
+def latest_stages(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(community, week, stage, reason) of each community's latest week, all platforms together."""
+    return con.execute(
+        """SELECT community, week, stage, reason FROM community_stages WHERE platform IS NULL
+           QUALIFY row_number() OVER (PARTITION BY community ORDER BY week DESC) = 1 ORDER BY 1""").fetchall()

@@ -77,4 +77,19 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "levels in the latest week": dg.MetadataValue.md(table)})
 
-    return [persons, interactions, community_health, member_scores]
+    @dg.asset(deps=[member_scores], group_name="people", kinds={"duckdb"}, pool="duckdb",
+              automation_condition=_AFTER_LOADS,
+              description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
+                          "platform and overall, with every indicator it was read from and the reason.")
+    def community_stages(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        from hub.stages import refresh_stages
+
+        with warehouse(duckdb) as con:
+            rows = refresh_stages(con, hub.config())
+            latest = people_report.latest_stages(con)
+        table = "| community | week | stage | why |\n|---|---|---|---|\n" + "\n".join(
+            f"| {c} | {w} | {s} | {r} |" for c, w, s, r in latest)
+        return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
+                                              "latest week, all platforms": dg.MetadataValue.md(table)})
+
+    return [persons, interactions, community_health, member_scores, community_stages]

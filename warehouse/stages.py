@@ -9,7 +9,6 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-WINDOW_DAYS = 21  # the three weeks before `week`, and `week` itself
 
 _SQL = """
 WITH pa AS (
@@ -17,98 +16,96 @@ WITH pa AS (
     WHERE a.community = $community
 ),
 own AS (
-    SELECT m.message_id, m.platform, p.person_id, m.reply_to_id IS NULL AS starts,
+    SELECT m.platform, p.person_id, m.reply_to_id IS NULL AS starts,
            list_contains($promoters, p.person_id) AS by_promoter,
            date_trunc('week', timezone($timezone, m.sent_at))::DATE AS week
     FROM messages m JOIN pa p ON p.account_id = m.author_id
     WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
 ),
 msg AS (SELECT *, platform AS scope FROM own UNION ALL SELECT *, '*' FROM own),
-weeks AS (SELECT DISTINCT scope, week FROM msg),
-windowed AS (  -- every message in the windows it falls in
-    SELECT w.scope, w.week, m.* EXCLUDE (scope, week), m.week AS at_week
-    FROM weeks w JOIN msg m ON m.scope = w.scope AND m.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
+-- Counts are summed week by week, then over the window; distinct people are counted from one
+-- row per person and week (never from every message of the window).
+weekly AS (
+    SELECT scope, week, count(*) AS messages, count(*) FILTER (WHERE by_promoter) AS promoter_messages,
+           count(*) FILTER (WHERE starts) AS starts, count(*) FILTER (WHERE starts AND by_promoter) AS promoter_starts,
+           (bool_or(NOT by_promoter) AND NOT bool_or(by_promoter))::INTEGER AS promoter_silent
+    FROM msg GROUP BY ALL
 ),
-edges AS (
-    SELECT i.from_person, i.to_person, i.kind, u.scope,
-           date_trunc('week', timezone($timezone, i."at"))::DATE AS at_week
+sums AS (
+    SELECT scope, week, sum(messages) OVER w AS messages, sum(promoter_messages) OVER w AS promoter_messages,
+           sum(starts) OVER w AS starts, sum(promoter_starts) OVER w AS promoter_starts,
+           sum(promoter_silent) OVER w AS promoter_silent_weeks
+    FROM weekly
+    WINDOW w AS (PARTITION BY scope ORDER BY week RANGE BETWEEN INTERVAL 21 DAY PRECEDING AND CURRENT ROW)
+),
+present AS (SELECT DISTINCT scope, week, person_id FROM msg WHERE NOT by_promoter),
+members AS (  -- each window's members, one row each
+    SELECT DISTINCT w.scope, w.week, p.person_id FROM weekly w
+    JOIN present p ON p.scope = w.scope AND p.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
+),
+member_count AS (SELECT scope, week, count(*) AS n FROM members GROUP BY ALL),
+edge_weeks AS (
+    SELECT DISTINCT u.scope, date_trunc('week', timezone($timezone, i."at"))::DATE AS week, i.from_person,
+           i.to_person, i.kind IN ('reply', 'thread', 'mention') AS wrote
     FROM interactions i, LATERAL (SELECT unnest([i.platform, '*']) AS scope) u
     WHERE i.community = $community AND NOT list_contains($promoters, i.from_person)
       AND NOT list_contains($promoters, i.to_person)
 ),
-member_edges AS (  -- distinct member-to-member links in each window
-    SELECT DISTINCT w.scope, w.week, e.from_person, e.to_person, e.kind IN ('reply', 'thread', 'mention') AS wrote
-    FROM weeks w JOIN edges e ON e.scope = w.scope AND e.at_week BETWEEN w.week - INTERVAL 21 DAY AND w.week
+member_edges AS (  -- distinct member-to-member links of each week
+    SELECT scope, week, from_person, to_person, bool_or(wrote) AS wrote FROM edge_weeks GROUP BY ALL
 ),
-active AS (
-    SELECT scope, week, count(*) AS messages,
-           count(*) FILTER (WHERE by_promoter) AS promoter_messages,
-           count(*) FILTER (WHERE starts) AS starts,
-           count(*) FILTER (WHERE starts AND by_promoter) AS promoter_starts,
-           count(DISTINCT person_id) FILTER (WHERE NOT by_promoter) AS members,
-           count(DISTINCT at_week) FILTER (WHERE NOT by_promoter) AS member_weeks,
-           count(DISTINCT at_week) FILTER (WHERE by_promoter) AS promoter_weeks
-    FROM windowed GROUP BY ALL
-),
-contributing AS (
-    SELECT scope, week, count(DISTINCT from_person) AS n FROM member_edges WHERE wrote GROUP BY ALL
-),
-links AS (
-    SELECT a.scope, a.week, count(DISTINCT least(a.from_person, a.to_person) || '|' || greatest(a.from_person, a.to_person)) AS pairs,
-           count(DISTINCT (a.from_person, a.to_person)) AS directed,
-           count(DISTINCT (a.from_person, a.to_person)) FILTER (WHERE EXISTS (
-               SELECT 1 FROM member_edges b WHERE b.scope = a.scope AND b.week = a.week
-                 AND b.from_person = a.to_person AND b.to_person = a.from_person)) AS mutual
-    FROM member_edges a GROUP BY ALL
-),
-nodes AS (  -- persons in the member graph of each window
+weekly_members AS (SELECT scope, week, count(*) AS n FROM present GROUP BY ALL),
+nodes AS (
     SELECT scope, week, count(DISTINCT person) AS n FROM (
         SELECT scope, week, from_person AS person FROM member_edges
         UNION ALL SELECT scope, week, to_person FROM member_edges) GROUP BY ALL
 ),
-silent AS (  -- weeks of the window where members wrote and the promoters did not
-    SELECT w.scope, w.week, count(*) AS n FROM weeks w
-    JOIN (SELECT scope, week AS at_week, bool_or(by_promoter) AS promoter, bool_or(NOT by_promoter) AS members
-          FROM msg GROUP BY ALL) x
-      ON x.scope = w.scope AND x.at_week BETWEEN w.week - INTERVAL 21 DAY AND w.week
-    WHERE x.members AND NOT x.promoter GROUP BY ALL
-),
-people_in AS (SELECT DISTINCT scope, week, person_id FROM windowed WHERE NOT by_promoter),
-retained AS (
-    SELECT now.scope, now.week, count(*) FILTER (WHERE back.person_id IS NOT NULL) AS kept,
-           (SELECT count(*) FROM people_in b2 WHERE b2.scope = now.scope AND b2.week = now.week - INTERVAL 28 DAY)
-               AS before
-    FROM (SELECT DISTINCT scope, week FROM people_in) now
-    LEFT JOIN people_in cur ON cur.scope = now.scope AND cur.week = now.week
-    LEFT JOIN people_in back ON back.scope = cur.scope AND back.week = cur.week - INTERVAL 28 DAY
-                             AND back.person_id = cur.person_id
+graph_weekly AS (  -- the graph's measures week by week; the window averages them
+    SELECT a.scope, a.week,
+           count(DISTINCT a.from_person) FILTER (WHERE a.wrote) AS contributing,
+           count(DISTINCT least(a.from_person, a.to_person) || '|' || greatest(a.from_person, a.to_person)) AS pairs,
+           count(*) AS directed, count(b.from_person) AS mutual
+    FROM member_edges a LEFT JOIN member_edges b
+      ON b.scope = a.scope AND b.week = a.week AND b.from_person = a.to_person AND b.to_person = a.from_person
     GROUP BY ALL
 ),
-flagged AS (
-    SELECT week, person_id FROM member_flags WHERE community = $community AND flag = 'ambassador'
+graph AS (
+    SELECT w.scope, w.week,
+           avg(coalesce(g.contributing, 0) / nullif(wm.n, 0)) OVER win AS contributing_share,
+           avg(coalesce(g.pairs, 0) / nullif(greatest(wm.n, n.n) * (greatest(wm.n, n.n) - 1) / 2, 0)) OVER win
+               AS member_density,
+           avg(g.mutual / nullif(g.directed, 0)) OVER win AS reciprocity
+    FROM weekly w LEFT JOIN graph_weekly g USING (scope, week) LEFT JOIN weekly_members wm USING (scope, week)
+    LEFT JOIN nodes n USING (scope, week)
+    WINDOW win AS (PARTITION BY w.scope ORDER BY w.week RANGE BETWEEN INTERVAL 21 DAY PRECEDING AND CURRENT ROW)
 ),
+retained AS (  -- members of the window four weeks before who are members again
+    SELECT now.scope, now.week, count(*) AS kept FROM members now
+    JOIN members back ON back.scope = now.scope AND back.week = now.week - INTERVAL 28 DAY
+                     AND back.person_id = now.person_id
+    GROUP BY ALL
+),
+flagged AS (SELECT week, person_id FROM member_flags WHERE community = $community AND flag = 'ambassador'),
 ambassadors AS (
-    SELECT f.week, count(*) AS n,
-           count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM flagged g WHERE g.person_id = f.person_id
-                                              AND g.week = f.week - INTERVAL 84 DAY)) AS new
-    FROM flagged f GROUP BY ALL
+    SELECT f.week, count(*) AS n, count(*) FILTER (WHERE g.person_id IS NULL) AS new
+    FROM flagged f LEFT JOIN flagged g ON g.person_id = f.person_id AND g.week = f.week - INTERVAL 84 DAY
+    GROUP BY ALL
 )
-SELECT $community AS community, nullif(a.scope, '*') AS platform, a.week, a.messages,
-       a.members AS active_members,
-       a.promoter_messages / a.messages AS promoter_message_share,
-       a.promoter_starts / nullif(a.starts, 0) AS promoter_start_share,
-       coalesce(c.n, 0) / nullif(a.members, 0) AS contributing_share,
+SELECT $community AS community, nullif(s.scope, '*') AS platform, s.week, s.messages,
+       coalesce(m.n, 0) AS active_members,
+       s.promoter_messages / s.messages AS promoter_message_share,
+       s.promoter_starts / nullif(s.starts, 0) AS promoter_start_share,
+       g.contributing_share,
        -- ambassadors are flagged across platforms: the per-platform rows show the community's
        coalesce(b.n, 0) AS ambassadors, coalesce(b.new, 0) AS ambassadors_new,
-       coalesce(l.pairs, 0) / nullif(greatest(a.members, g.n) * (greatest(a.members, g.n) - 1) / 2, 0)
-           AS member_density,
-       coalesce(l.mutual, 0) / nullif(l.directed, 0) AS reciprocity,
-       r.kept / nullif(r.before, 0) AS retention,
-       coalesce(s.n, 0) AS promoter_silent_weeks
-FROM active a
-LEFT JOIN contributing c USING (scope, week) LEFT JOIN links l USING (scope, week) LEFT JOIN nodes g USING (scope, week)
-LEFT JOIN silent s USING (scope, week) LEFT JOIN retained r USING (scope, week)
-LEFT JOIN ambassadors b ON b.week = a.week
+       g.member_density, g.reciprocity,
+       r.kept / nullif(back.n, 0) AS retention,
+       s.promoter_silent_weeks
+FROM sums s
+LEFT JOIN member_count m USING (scope, week) LEFT JOIN graph g USING (scope, week)
+LEFT JOIN retained r USING (scope, week)
+LEFT JOIN member_count back ON back.scope = s.scope AND back.week = s.week - INTERVAL 28 DAY
+LEFT JOIN ambassadors b ON b.week = s.week
 ORDER BY platform NULLS FIRST, week
 """
 

@@ -22,17 +22,18 @@ from hub.persons import normalise_phone
 
 @dataclass(frozen=True)
 class StageRules:
-    # Stage 4: the promoter starts few conversations, members interact both ways and carry on alone.
-    consolidation_max_promoter_starts: float = 0.25
-    consolidation_min_reciprocity: float = 0.25
+    # Stage 4: members start nearly every conversation, most take part, and the community carries
+    # on without the promoter (a silent week, or the promoter writes almost nothing).
+    consolidation_max_promoter_starts: float = 0.3
+    consolidation_min_contributing: float = 0.85
     consolidation_min_silent_weeks: int = 1
-    consolidation_max_promoter_messages: float = 0.15  # or: the promoter writes this little
+    consolidation_max_promoter_messages: float = 0.09
     # Stage 3: conversations start without the promoter.
     mobilisation_max_promoter_starts: float = 0.5
-    mobilisation_min_contributing: float = 0.3
-    # Stage 2: members take part.
-    movement_max_promoter_messages: float = 0.6
-    movement_min_contributing: float = 0.15
+    mobilisation_min_contributing: float = 0.6
+    # Stage 2: members take part: they reply to each other, or the promoter no longer writes most.
+    movement_max_promoter_messages: float = 0.45
+    movement_min_contributing: float = 0.3
 
 
 def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
@@ -42,7 +43,7 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
     contributing = pl.col("contributing_share").fill_null(0.0)
     reciprocity = pl.col("reciprocity").fill_null(0.0)
     silent = pl.col("promoter_silent_weeks")
-    four = (starts <= rules.consolidation_max_promoter_starts) & (reciprocity >= rules.consolidation_min_reciprocity) \
+    four = (starts <= rules.consolidation_max_promoter_starts) & (contributing >= rules.consolidation_min_contributing) \
         & ((silent >= rules.consolidation_min_silent_weeks) | (share <= rules.consolidation_max_promoter_messages))
     three = (starts <= rules.mobilisation_max_promoter_starts) & (contributing >= rules.mobilisation_min_contributing)
     two = (share <= rules.movement_max_promoter_messages) | (contributing >= rules.movement_min_contributing)

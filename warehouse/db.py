@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 DEFAULT_PATH = Path("data") / "hub.duckdb"
 
@@ -68,3 +71,24 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: committed if the block ends, rolled back (and re-raised) if anything fails."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
+    """Append an Arrow table's rows to a warehouse table, by column name."""
+    con.register("new_rows", rows)
+    try:
+        con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM new_rows')
+    finally:
+        con.unregister("new_rows")

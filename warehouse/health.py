@@ -11,6 +11,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from warehouse.db import transaction
+
 _SQL = """
 INSERT INTO community_health
 WITH pa AS (
@@ -107,15 +109,10 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
     zones = dict(con.execute("""SELECT DISTINCT m.community, coalesce(c.timezone, 'UTC') FROM messages m
                                 LEFT JOIN communities c USING (community)""").fetchall())
     wanted = sorted(zones if communities is None else set(communities) & set(zones))
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for community in wanted:
             con.execute("DELETE FROM community_health WHERE community = ?", [community])
             con.execute(_SQL, {"community": community, "timezone": zones[community]})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return con.execute("SELECT count(*) FROM community_health").fetchone()[0]
 
 

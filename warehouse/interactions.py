@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+from warehouse.db import transaction
+
 _SQL = """
 INSERT INTO interactions
 WITH people AS (SELECT account_id, person_id FROM person_accounts),
@@ -45,15 +47,10 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
     """Rebuild the interactions of these communities (default: all) in one transaction; rows in all."""
     wanted = sorted(set(communities)) if communities is not None else \
         [c for (c,) in con.execute("SELECT DISTINCT community FROM messages ORDER BY 1").fetchall()]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for community in wanted:
             con.execute("DELETE FROM interactions WHERE community = ?", [community])
             con.execute(_SQL, {"community": community})
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return con.execute("SELECT count(*) FROM interactions").fetchone()[0]
 
 

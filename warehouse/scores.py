@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from warehouse.db import insert_rows, transaction
+
 PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
          "reactions_received", "reach")
 
@@ -96,20 +98,11 @@ def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str) 
 
 def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table], flags: dict[str, pa.Table]) -> int:
     """Replace the scores and flags of each community (community -> rows) in one transaction."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table_name, tables in (("member_scores", scores), ("member_flags", flags)):
             for community, table in tables.items():
                 con.execute(f"DELETE FROM {table_name} WHERE community = ?", [community])
-                con.register("rows", table)
-                try:
-                    con.execute(f"INSERT INTO {table_name} BY NAME SELECT * FROM rows")
-                finally:
-                    con.unregister("rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+                insert_rows(con, table_name, table)
     return con.execute("SELECT count(*) FROM member_scores").fetchone()[0]
 
 

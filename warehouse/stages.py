@@ -9,6 +9,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
+from warehouse.db import insert_rows, transaction
+
 
 _SQL = """
 WITH pa AS (
@@ -133,17 +135,8 @@ def busiest_at_start(con: duckdb.DuckDBPyConnection, community: str) -> str | No
 
 
 def replace_stages(con: duckdb.DuckDBPyConnection, stages: dict[str, pa.Table]) -> int:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for community, table in stages.items():
             con.execute("DELETE FROM community_stages WHERE community = ?", [community])
-            con.register("rows", table)
-            try:
-                con.execute("INSERT INTO community_stages BY NAME SELECT * FROM rows")
-            finally:
-                con.unregister("rows")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+            insert_rows(con, "community_stages", table)
     return con.execute("SELECT count(*) FROM community_stages").fetchone()[0]

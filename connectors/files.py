@@ -11,7 +11,7 @@ import hashlib
 import io
 import re
 import zipfile
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +28,14 @@ class UnreadableExport(Exception):
     def __init__(self, path: str | Path, problem: str, advice: str) -> None:
         self.path = str(path)
         super().__init__(f"{path}: {problem} — {advice}")
+
+
+def require_export(path: Path, looks_right: Callable[[Path], bool], what: str, advice: str) -> None:
+    """Fail, naming the file and what to do, unless `path` exists and is this connector's export."""
+    if not (path.is_dir() or path.is_file()):
+        raise UnreadableExport(path, "no such file or folder", "check the path")
+    if not looks_right(path):
+        raise UnreadableExport(path, f"not {what}", advice)
 
 
 def sha256_of(path: str | Path) -> str:

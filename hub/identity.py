@@ -8,7 +8,10 @@ _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-\u00a0\u202f]{7,}$")
 
 
 def phone_of(name: str | None) -> str | None:
-    """E.164 form of a name that is a phone number (WhatsApp shows unknown contacts by number)."""
+    """E.164 form of a name that is a phone number (WhatsApp shows unknown contacts by number).
+
+    WhatsApp account ids are built from it, so it keeps what it returned when ids were first
+    stored (digits of a number without "+" as they are); to compare phones, use `normalise_phone`."""
     if not name or not _PHONE_LIKE.match(name):
         return None
     digits = re.sub(r"\D", "", name)
@@ -20,4 +23,31 @@ def phone_of(name: str | None) -> str | None:
         number = phonenumbers.parse(name, None)
     except phonenumbers.NumberParseException:
         return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_phone(phone: str | None, region: str | None = None) -> str | None:
+    """E.164 form of a phone number as people write it: `+33 6 12 34 56 78`, `0033612345678`,
+    `+33612345678` are all `+33612345678`. A national number (`06 12 34 56 78`) needs the
+    community's country (`region`, from its time zone); without one it cannot be compared."""
+    text = (phone or "").strip()
+    digits = re.sub(r"\D", "", text)
+    if len(digits) < 7:
+        return None
+    if text.startswith("+"):
+        candidate, region = text, None
+    elif digits.startswith("00"):  # the international prefix of most of the world
+        candidate, region = "+" + digits[2:], None
+    elif region:
+        candidate = text
+    else:
+        return None
+    import phonenumbers  # only accounts with a phone pay for its start-up
+
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

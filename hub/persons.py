@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from hub.config import HubConfig, IdentityDecisions, load_identities
+from hub.identity import normalise_phone
 
 # How sure each kind of evidence is that two accounts are one person.
 CONFIDENCE = {"reviewed": 1.0, "single": 1.0, "email": 0.99, "phone": 0.99, "handle": 0.9}
@@ -89,33 +90,6 @@ def normalise_email(email: str | None) -> str | None:
 
 def normalise_handle(handle: str | None) -> str | None:
     return (handle or "").strip().lstrip("@").casefold() or None
-
-
-def normalise_phone(phone: str | None, region: str | None = None) -> str | None:
-    """E.164 form of a phone number as people write it: `+33 6 12 34 56 78`, `0033612345678`,
-    `+33612345678` are all `+33612345678`. A national number (`06 12 34 56 78`) needs the
-    community's country (`region`, from its time zone); without one it cannot be compared."""
-    text = (phone or "").strip()
-    digits = re.sub(r"\D", "", text)
-    if len(digits) < 7:
-        return None
-    if text.startswith("+"):
-        candidate, region = text, None
-    elif digits.startswith("00"):  # the international prefix of most of the world
-        candidate, region = "+" + digits[2:], None
-    elif region:
-        candidate = text
-    else:
-        return None
-    import phonenumbers  # only accounts with a phone pay for its start-up
-
-    try:
-        number = phonenumbers.parse(candidate, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @functools.cache

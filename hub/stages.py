@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from hub.config import HubConfig
-from hub.persons import normalise_phone
+from hub.identity import normalise_phone
 
 
 @dataclass(frozen=True)

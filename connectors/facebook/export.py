@@ -34,7 +34,7 @@ import polars as pl
 
 from connectors.facebook import activity, feed, messenger
 from connectors.facebook.common import PLATFORM, Part, Repairer, accounts_batch, bad, quarantine_batch
-from connectors.files import ExportTree, UnreadableExport, unsafe_name
+from connectors.files import ExportTree, UnreadableExport, require_export, unsafe_name
 from hub.model import Batch
 
 HEAD = 65536
@@ -127,10 +127,7 @@ class ExportReader:
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.path = Path(path)
         self.options = options or Options()
-        if not (self.path.is_dir() or self.path.is_file()):
-            raise UnreadableExport(self.path, "no such file or folder", "check the path")
-        if not sniff(self.path):
-            raise UnreadableExport(self.path, "not a Facebook export (no Messenger message_N.json, group activity "
+        require_export(self.path, sniff, "a Facebook export (no Messenger message_N.json, group activity "
                                    "or Graph API feed page)", "pass message_1.json, the thread's folder, the "
                                    "Download Your Information zip or folder, or a saved feed page")
         self.channel_name = None  # an export may hold many threads and groups

@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport
+from connectors.files import ExportTree, UnreadableExport, require_export
 from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
@@ -67,10 +67,7 @@ class ExportReader:
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.path = Path(path)
         self.options = options or Options()
-        if not (self.path.is_dir() or self.path.is_file()):
-            raise UnreadableExport(self.path, "no such file or folder", "check the path")
-        if not looks_like_slack(self.path):
-            raise UnreadableExport(self.path, "not a Slack workspace export (no users.json, channels.json or "
+        require_export(self.path, looks_like_slack, "a Slack workspace export (no users.json, channels.json or "
                                    "channel folders of day files)", "pass the folder or the zip Slack exported")
         self.channel_name = None  # many channels
         self.channel_id = None

@@ -28,7 +28,7 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport, pretty_array_blocks, split_objects
+from connectors.files import ExportTree, UnreadableExport, pretty_array_blocks, require_export, split_objects
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
@@ -105,10 +105,7 @@ class ExportReader:
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.path = Path(path)
         self.options = options or Options()
-        if not (self.path.is_dir() or self.path.is_file()):
-            raise UnreadableExport(self.path, "no such file or folder", "check the path")
-        if not sniff(self.path):
-            raise UnreadableExport(self.path, "not a Telegram Desktop export (no result.json with messages, "
+        require_export(self.path, sniff, "a Telegram Desktop export (no result.json with messages, "
                                    "no messages.html)", "export the chat from Telegram Desktop as JSON and pass "
                                    "result.json, or the folder it is in")
         self.channel_name = None  # an export may hold many chats

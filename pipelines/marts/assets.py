@@ -4,6 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.exports.assets import core_tables
+from pipelines.metadata import md_table
 from pipelines.resources import warehouse
 from warehouse import marts, reports
 
@@ -22,11 +23,9 @@ def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.Auto
         with warehouse(duckdb) as con:
             counts = marts.refresh(con)
             top = reports.latest_weekly_leaders(con, 10)
-        table = "| community | platform | week | member | messages |\n|---|---|---|---|---|\n" + "\n".join(
-            f"| {c} | {p} | {w} | {n} | {m} |" for c, p, w, n, m in top)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": dg.MetadataValue.int(counts["member_weekly_activity"]),
-            "latest weeks, most active": dg.MetadataValue.md(table),
+            "latest weeks, most active": md_table(["community", "platform", "week", "member", "messages"], top),
         })
 
     automation = dg.AutomationConditionSensorDefinition(

@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from pipelines.metadata import md_table
 from pipelines.resources import HubSettings, warehouse
 from warehouse import health
 from warehouse import scores as people_report
@@ -27,13 +28,11 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                 done = refresh_persons(con, hub.config())
             except ConfigError as e:  # a decisions file that cannot be read: say which and where
                 raise dg.Failure(description=str(e)) from None
-        table = ("| community | accounts | persons | with several accounts | suggestions | kept apart |\n"
-                 "|---|---|---|---|---|---|\n" + "\n".join(
-                     f"| {r.community} | {r.accounts:,} | {r.persons:,} | {r.merged:,} | {r.suggestions:,} | "
-                     f"{r.kept_apart:,} |" for r in done.values()))
         return dg.MaterializeResult(metadata={
             "dagster/row_count": dg.MetadataValue.int(sum(r.persons for r in done.values())),
-            "by community": dg.MetadataValue.md(table),
+            "by community": md_table(
+                ["community", "accounts", "persons", "with several accounts", "suggestions", "kept apart"],
+                [(r.community, r.accounts, r.persons, r.merged, r.suggestions, r.kept_apart) for r in done.values()]),
             "warnings": "\n".join(w for r in done.values() for w in r.warnings) or "none",
         })
 
@@ -44,10 +43,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         with warehouse(duckdb) as con:
             rows = interaction_graph.refresh(con)
             by_kind = interaction_graph.summary(con)
-        table = "| community | kind | interactions | pairs of persons |\n|---|---|---|---|\n" + "\n".join(
-            f"| {c} | {k} | {n:,} | {p:,} |" for c, k, n, p in by_kind)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
-                                              "by kind": dg.MetadataValue.md(table)})
+                                              "by kind": md_table(
+            ["community", "kind", "interactions", "pairs of persons"], by_kind)})
 
     @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
               automation_condition=_AFTER_LOADS,
@@ -57,10 +55,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         with warehouse(duckdb) as con:
             rows = health.refresh(con)
             last = health.latest(con)
-        table = ("| community | week | members | active | contributors | new | questions | answered |\n"
-                 "|---|---|---|---|---|---|---|---|\n" + "\n".join("| " + " | ".join(map(str, r)) + " |" for r in last))
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
-                                              "latest week, all platforms": dg.MetadataValue.md(table)})
+                                              "latest week, all platforms": md_table(
+            ["community", "week", "members", "active", "contributors", "new", "questions", "answered"], last)})
 
     @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
               automation_condition=_AFTER_LOADS,
@@ -72,10 +69,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         with warehouse(duckdb) as con:
             rows = refresh_scores(con)
             levels = people_report.latest_levels(con)
-        table = "| community | level | members |\n|---|---|---|\n" + "\n".join(
-            f"| {c} | {lvl} | {n:,} |" for c, lvl, n in levels)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
-                                              "levels in the latest week": dg.MetadataValue.md(table)})
+                                              "levels in the latest week": md_table(
+            ["community", "level", "members"], levels)})
 
     @dg.asset(deps=[member_scores], group_name="people", kinds={"duckdb"}, pool="duckdb",
               automation_condition=_AFTER_LOADS,
@@ -87,9 +83,8 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         with warehouse(duckdb) as con:
             rows = refresh_stages(con, hub.config())
             latest = people_report.latest_stages(con)
-        table = "| community | week | stage | why |\n|---|---|---|---|\n" + "\n".join(
-            f"| {c} | {w} | {s} | {r} |" for c, w, s, r in latest)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
-                                              "latest week, all platforms": dg.MetadataValue.md(table)})
+                                              "latest week, all platforms": md_table(
+            ["community", "week", "stage", "why"], latest)})
 
     return [persons, interactions, community_health, member_scores, community_stages]

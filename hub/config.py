@@ -14,6 +14,9 @@
           - platform: slack
             token_env: SLACK_BOT_TOKEN                     # credentials by environment-variable name, never inline
         identities: makers.identities.yaml  # optional: reviewed identity decisions (the default name shown)
+        scoring: {half_life_weeks: 12}      # optional: reputation, flag and stage rules (hub/rules.py)
+        flags: {window_weeks: 6}
+        stages: {mobilisation_max_promoter_starts: 0.4}
 
 Relative paths are relative to the file. Errors name the file, the line and the key.
 
@@ -36,6 +39,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from hub.model import Platform
+from hub.rules import Flags, Rules, Scoring, StageRules
 
 DEFAULT_PATH = Path("hub.yaml")
 DEFAULT_COMMUNITY = "default"
@@ -107,6 +111,13 @@ class Community(_Strict):
     promoters: list[Promoter] = []
     sources: list[Source] = []
     identities: Path | None = None  # reviewed identity decisions [default: <slug>.identities.yaml beside hub.yaml]
+    scoring: Scoring = Scoring()  # reputation's half-life, weights and level ranks (hub/rules.py)
+    flags: Flags = Flags()  # when a member is flagged ambassador, new and promising, drifting
+    stages: StageRules = StageRules()  # the thresholds of stages 2, 3 and 4
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(scoring=self.scoring, flags=self.flags, stages=self.stages)
 
     @field_validator("timezone")
     @classmethod
@@ -130,6 +141,10 @@ class HubConfig(_Strict):
         if duplicated:
             raise ValueError(f"community slugs must be unique: {', '.join(duplicated)}")
         return communities
+
+    def rules(self, slug: str) -> Rules:
+        """The community's scoring, flag and stage rules (the defaults for one not configured)."""
+        return next((c.rules for c in self.communities if c.slug == slug), Rules())
 
     def community(self, slug: str | None) -> Community:
         """The named community; with no name, the only one configured, else an ad-hoc 'default'."""

@@ -21,25 +21,14 @@ not make them flicker between two levels. No reputation at all is always an obse
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import polars as pl
 
+from hub.config import HubConfig
+from hub.rules import LEVELS, Flags, Scoring
 from warehouse.scores import PARTS
 
-LEVELS = ("observer", "participant", "contributor", "ambassador")
-
-
-@dataclass(frozen=True)
-class Scoring:
-    half_life_weeks: float = 8.0
-    weights: dict[str, float] = field(default_factory=lambda: {
-        "messages": 0.2, "conversations_started": 2.0, "answers": 2.0, "media_and_links": 0.3,
-        "welcomes": 1.0, "replies_received": 1.5, "reactions_received": 0.5, "reach": 1.0})
-    # Percent rank among the week's members needed to reach participant, contributor, ambassador.
-    thresholds: tuple[float, float, float] = (0.5, 0.78, 0.95)
-    hysteresis: float = 0.1  # how far below a level's rank a member must fall to lose it
+__all__ = ["LEVELS", "Flags", "Scoring", "explain", "flags", "refresh_scores", "score"]
 
 
 def score(parts: pl.DataFrame, scoring: Scoring = Scoring()) -> pl.DataFrame:
@@ -84,59 +73,78 @@ def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scorin
     return out
 
 
-@dataclass(frozen=True)
-class Flags:
-    """When a member is flagged (weeks are counted back from the flagged week, itself included)."""
-
-    window_weeks: int = 4  # ambassadors: consistently, over this many weeks…
-    consistent_weeks: int = 3  # …in at least this many of them
-    drew_replies_from: int = 2  # distinct others replying to them in such a week
-    new_weeks: int = 8  # new and promising: arrived this recently…
-    promising_level: str = "contributor"  # …and already at this level
-    drifting_quiet_weeks: int = 3  # drifting: silent this long…
-    drifting_level: str = "contributor"  # …after having been at this level…
-    drifting_lookback_weeks: int = 12  # …within this many weeks
-
-
-def flags(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags = Flags()) -> pl.DataFrame:
-    """member_flags rows (person_id, week, flag, evidence) from the raw weekly parts and the scores."""
+def flags(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags = Flags(),
+          promoters: frozenset[str] = frozenset(), repliers: pl.DataFrame | None = None) -> pl.DataFrame:
+    """member_flags rows (person_id, week, flag, evidence) from the raw weekly parts and the scores.
+    `repliers` (person_id, week, repliers) counts the members other than promoters who replied to
+    each member (warehouse/flags.py); without it, everyone who replied counts. Promoters are never
+    flagged: they animate the community by design, ambassadors by choice."""
     if scored.is_empty():
         return pl.DataFrame(schema={"person_id": pl.String, "week": pl.Date, "flag": pl.String, "evidence": pl.String})
+    frame = _flag_inputs(parts, scored, rules, repliers).filter(~pl.col("person_id").is_in(list(promoters)))
+    return pl.concat([_ambassadors(frame, rules), _promising(frame, rules), _drifting(frame, rules)])
+
+
+def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
+                 repliers: pl.DataFrame | None = None) -> pl.DataFrame:
     rank = {name: i for i, name in enumerate(LEVELS)}
     w = rules.window_weeks
     frame = scored.select("person_id", "week", "level", "reputation").with_columns(
         level_n=pl.col("level").replace_strict(rank, return_dtype=pl.Int64),
-        messages=parts["messages"], replies=parts["replies_received"], reach=parts["reach"],
+        messages=parts["messages"], reach=parts["reach"],
+        drew=parts["replies_received"].cast(pl.Float64),
         arrived=pl.col("week").min().over("person_id"),
-    ).with_columns(
-        drew=(pl.col("replies") >= rules.drew_replies_from).cast(pl.Int64).rolling_sum(w, min_samples=1)
-        .over("person_id"),
+    )
+    if repliers is not None:  # rows stay in person, week order: the rolling sums below rely on it
+        frame = frame.drop("drew").join(repliers.select("person_id", "week", drew=pl.col("repliers")),
+                                        on=["person_id", "week"], how="left", maintain_order="left") \
+            .with_columns(pl.col("drew").fill_null(0.0))
+    frame = frame.with_columns(
+        drew=pl.col("drew").rolling_sum(w, min_samples=1).over("person_id"),
         partners=pl.col("reach").rolling_sum(w, min_samples=1).over("person_id"),
         quiet=(pl.col("messages") == 0).cast(pl.Int64).rolling_sum(rules.drifting_quiet_weeks, min_samples=1)
         .over("person_id"),
         peak=pl.col("level_n").rolling_max(rules.drifting_lookback_weeks, min_samples=1).over("person_id"),
         age=((pl.col("week") - pl.col("arrived")).dt.total_days() // 7),
     )
-    ambassador = frame.filter((pl.col("level") == "ambassador") & (pl.col("drew") >= rules.consistent_weeks)).select(
+    # Where the member stands that week among all members by replies drawn over the window.
+    drew_rank = (pl.col("drew").rank("max").over("week") - 1) / (pl.len().over("week") - 1).clip(1)
+    animates = (drew_rank >= rules.drew_replies_rank) & (pl.col("level_n") >= rank[rules.ambassador_level]) \
+        & (pl.col("drew") >= max(1, rules.drew_replies_min))
+    return frame.with_columns(animates=animates).with_columns(
+        animating_weeks=pl.col("animates").cast(pl.Int64).rolling_sum(w, min_samples=1).over("person_id"))
+
+
+def _ambassadors(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
+    return frame.filter(pl.col("animates") & (pl.col("animating_weeks") >= rules.consistent_weeks)).select(
         "person_id", "week", flag=pl.lit("ambassador"),
-        evidence=pl.format("level ambassador; drew replies from {}+ others in {} of the last {} weeks; "
-                           "{} interactions with others over those weeks",
-                           pl.lit(rules.drew_replies_from), "drew", pl.lit(w), pl.col("partners").cast(pl.Int64)))
+        evidence=pl.format("{}; among the {}% of members whom most others replied to ({} repliers, counted week "
+                           "by week) in {} of the last {} weeks; {} interactions with others over those weeks",
+                           "level", pl.lit(round((1 - rules.drew_replies_rank) * 100)),
+                           pl.col("drew").cast(pl.Int64), "animating_weeks", pl.lit(rules.window_weeks),
+                           pl.col("partners").cast(pl.Int64)))
+
+
+def _promising(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
+    rank = {name: i for i, name in enumerate(LEVELS)}
     # Those who were there from the start of the data are not newcomers, whatever their age.
     founding = pl.col("arrived") <= pl.col("week").min() + pl.duration(weeks=4)
-    promising = frame.filter((pl.col("age") < rules.new_weeks) & ~founding
-                             & (pl.col("level_n") >= rank[rules.promising_level])).select(
+    return frame.filter((pl.col("age") < rules.new_weeks) & ~founding
+                        & (pl.col("level_n") >= rank[rules.promising_level])).select(
         "person_id", "week", flag=pl.lit("new_promising"),
         evidence=pl.format("arrived {} ({} weeks ago), already {}", "arrived", "age", "level"))
-    drifting = frame.filter((pl.col("quiet") >= rules.drifting_quiet_weeks)
-                            & (pl.col("peak") >= rank[rules.drifting_level])
-                            & (pl.col("age") >= rules.drifting_quiet_weeks)).select(
+
+
+def _drifting(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
+    rank = {name: i for i, name in enumerate(LEVELS)}
+    return frame.filter((pl.col("quiet") >= rules.drifting_quiet_weeks)
+                        & (pl.col("peak") >= rank[rules.drifting_level])
+                        & (pl.col("age") >= rules.drifting_quiet_weeks)).select(
         "person_id", "week", flag=pl.lit("drifting"),
         evidence=pl.format("no message for {} weeks, after reaching {} in the last {} weeks",
                            pl.lit(rules.drifting_quiet_weeks),
                            pl.col("peak").replace_strict(dict(enumerate(LEVELS)), return_dtype=pl.String),
                            pl.lit(rules.drifting_lookback_weeks)))
-    return pl.concat([ambassador, promising, drifting])
 
 
 def explain(row: dict, scoring: Scoring = Scoring()) -> dict[str, float]:
@@ -144,15 +152,22 @@ def explain(row: dict, scoring: Scoring = Scoring()) -> dict[str, float]:
     return {p: scoring.weights.get(p, 0.0) * row[p] for p in PARTS}
 
 
-def refresh_scores(con, scorings: dict[str, Scoring] | None = None) -> int:
-    """Recompute member_scores and member_flags of every community whose persons are resolved;
-    member_scores rows in all."""
+def refresh_scores(con, config: HubConfig | None = None) -> int:
+    """Recompute member_scores and member_flags of every community whose persons are resolved,
+    with each community's rules from the configuration; member_scores rows in all."""
+    from hub.stages import promoters
     from warehouse import scores
+    from warehouse.flags import member_repliers
 
+    config = config or HubConfig()
     tables, flagged = {}, {}
     for community, timezone in scores.communities_with_persons(con).items():
+        rules = config.rules(community)
         parts = pl.from_arrow(scores.weekly_parts(con, community, timezone))
-        scored = score(parts, (scorings or {}).get(community, Scoring()))
+        scored = score(parts, rules.scoring)
         tables[community] = scored.with_columns(community=pl.lit(community)).to_arrow()
-        flagged[community] = flags(parts, scored).with_columns(community=pl.lit(community)).to_arrow()
+        named = promoters(con, config, community)
+        repliers = pl.from_arrow(member_repliers(con, community, timezone, named))
+        found = flags(parts, scored, rules.flags, frozenset(named), repliers)
+        flagged[community] = found.with_columns(community=pl.lit(community)).to_arrow()
     return scores.replace_scores(con, tables, flagged)

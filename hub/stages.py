@@ -7,33 +7,17 @@ the community carries on when the promoter is silent.
 
 The indicators (warehouse/stages.py) cover the four weeks ending with each week. The rules below
 go from the highest stage down; the first whose conditions all hold is the stage, and `reason`
-names the indicators that put it there. Thresholds are `StageRules`.
+names the indicators that put it there. Thresholds are `StageRules` (hub/rules.py), set per
+community in hub.yaml.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import polars as pl
 
 from hub.config import HubConfig
 from hub.identity import normalise_phone
-
-
-@dataclass(frozen=True)
-class StageRules:
-    # Stage 4: members start nearly every conversation, most take part, and the community carries
-    # on without the promoter (a silent week, or the promoter writes almost nothing).
-    consolidation_max_promoter_starts: float = 0.3
-    consolidation_min_contributing: float = 0.85
-    consolidation_min_silent_weeks: int = 1
-    consolidation_max_promoter_messages: float = 0.09
-    # Stage 3: conversations start without the promoter.
-    mobilisation_max_promoter_starts: float = 0.5
-    mobilisation_min_contributing: float = 0.6
-    # Stage 2: members take part: they reply to each other, or the promoter no longer writes most.
-    movement_max_promoter_messages: float = 0.45
-    movement_min_contributing: float = 0.3
+from hub.rules import StageRules
 
 
 def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
@@ -81,13 +65,14 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     return sorted(found)
 
 
-def refresh_stages(con, config: HubConfig, rules: StageRules = StageRules()) -> int:
-    """Recompute community_stages of every community whose persons are resolved."""
+def refresh_stages(con, config: HubConfig) -> int:
+    """Recompute community_stages of every community whose persons are resolved, each with its
+    thresholds from the configuration."""
     from warehouse import scores, stages as sql
 
     tables = {}
     for community, timezone in scores.communities_with_persons(con).items():
         frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community)))
-        stage, reason = stage_of(rules)
+        stage, reason = stage_of(config.rules(community).stages)
         tables[community] = frame.with_columns(stage=stage, reason=reason).to_arrow()
     return sql.replace_stages(con, tables)

@@ -109,3 +109,31 @@ def test_stage_rules_read_the_indicators() -> None:
     assert out["stage"].to_list() == [1, 2, 3, 4]
     assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
     assert "silent 2 of 4 weeks" in out["reason"][3]
+
+
+def test_the_promoter_is_never_flagged_ambassador() -> None:
+    from hub.scoring import flags
+
+    busy = {"messages": 5, "replies_received": 3, "reach": 4}
+    members = {f"m{i}": [{"messages": 1}] * 10 for i in range(1, 15)} | {"amb": [busy] * 10, "promoter": [busy] * 10}
+    parts = _parts(members)
+    found = flags(parts, score(parts), promoters=frozenset({"promoter"}))
+    assert set(found.filter(pl.col("flag") == "ambassador")["person_id"]) == {"amb"}
+
+
+def test_rules_are_set_per_community_in_the_config(tmp_path) -> None:
+    from hub.config import ConfigError, load_config
+
+    path = tmp_path / "hub.yaml"
+    path.write_text("communities:\n  - slug: makers\n    scoring: {half_life_weeks: 12, weights: {answers: 3}}\n"
+                    "    flags: {window_weeks: 6}\n    stages: {mobilisation_max_promoter_starts: 0.4}\n"
+                    "  - slug: other\n")
+    config = load_config(path)
+    rules = config.rules("makers")
+    assert rules.scoring.half_life_weeks == 12 and rules.scoring.weights["answers"] == 3
+    assert rules.scoring.weights["messages"] == Scoring().weights["messages"]  # unnamed weights keep their default
+    assert rules.flags.window_weeks == 6 and rules.stages.mobilisation_max_promoter_starts == 0.4
+    assert config.rules("other") == config.rules("unknown") and config.rules("other").scoring == Scoring()
+    path.write_text("communities:\n  - slug: makers\n    scoring: {weights: {anwsers: 3}}\n")
+    with pytest.raises(ConfigError, match="anwsers"):
+        load_config(path)

@@ -51,6 +51,9 @@ _REPLIES = {
     4: {"promoter": 4, "ambassador": 5, "contributor": 2.5, "occasional": 0.5},
 }
 _REPLIES_PER_CONVERSATION = {1: 1.0, 2: 2.0, 3: 3.5, 4: 5.0}
+# Ambassadors animate others: what they start draws this many times the replies, and a reply that
+# picks among the latest messages picks theirs this many times as readily (newcomers, twice that).
+_AMBASSADOR_DRAW = 3.0
 _CONVERSATIONS_PER_MEMBER_DAY = {1: 0.05, 2: 0.06, 3: 0.08, 4: 0.10}
 # Conversations a day the promoter starts of their own accord, however few are there to read them.
 _PROMOTER_PACE = {1: 0.6, 2: 0.4, 3: 0.2, 4: 0.1}
@@ -59,7 +62,7 @@ _REPLY_TO_STARTER = {1: 0.9, 2: 0.7, 3: 0.5, 4: 0.3}
 # Chance that the promoter is away (writes, reacts and adds no one) for a whole week, by stage.
 _PROMOTER_AWAY = {1: 0.0, 2: 0.0, 3: 0.15, 4: 0.45}
 # Chance per week that a contributor becomes an ambassador, and that an ambassador steps back.
-_RENEWAL = {1: (0.0, 0.03), 2: (0.04, 0.03), 3: (0.12, 0.05), 4: (0.25, 0.10)}
+_RENEWAL = {1: (0.0, 0.03), 2: (0.15, 0.03), 3: (0.3, 0.05), 4: (0.3, 0.10)}
 # Chance of reacting to a message on the platform, per member of the role (times their reactivity);
 # however large the community, a message draws about _MOST_REACTIONS at most.
 _MOST_REACTIONS = 4.0
@@ -320,13 +323,17 @@ def _members(rng: random.Random, n: int, sim: Simulation, numbers: bool = True) 
     roles = ["promoter"] + [r for r, share in _ROLE_SHARE.items() for _ in range(max(1, round(share * n)))]
     roles = (roles + ["lurker"] * n)[:n]
     established = _ESTABLISHED[sim.stage_on(start)]
+    # A community that starts at stage 1 has no one who animates others yet: its would-be
+    # ambassadors start as contributors (renewal may make them ambassadors once it moves).
+    no_core = sim.stage_on(start) == 1
     people = []
-    for i, (name, role) in enumerate(zip(names, roles)):
+    for i, (name, planned) in enumerate(zip(names, roles)):
+        role = "contributor" if no_core and planned == "ambassador" else planned
         promoter = role == "promoter"
         activity = 1.0 if promoter else rng.lognormvariate(0, 0.6)
         reactivity = rng.lognormvariate(0, 0.5)
         warm_up = 0
-        if role in ("promoter", "ambassador") and i < 1 + max(1, n // 40):
+        if planned in ("promoter", "ambassador") and i < 1 + max(1, n // 40):
             joined = start  # founders
         elif rng.random() < established:
             joined = start  # members before the period began
@@ -418,9 +425,15 @@ class _Day:
     def __init__(self, day: dt.date, stage: int, active: list[Member], away: bool,
                  presence: dict[str, tuple[str, ...]] | None) -> None:
         self.day, self.stage = day, stage
+        self.ambassadors: set[str] = set()
+        self.newcomers: set[str] = set()
         people = []
         for m in active:
             role = m.role_on(day)
+            if role == "ambassador":
+                self.ambassadors.add(m.name)
+            if m.warm_up and (day - m.joined).days < 2 * m.warm_up:
+                self.newcomers.add(m.name)
             talk = 0.0 if (away and role == "promoter") else m.propensity(day)
             people.append((m, role, talk))
         talkers = [(m, role, talk) for m, role, talk in people if role != "lurker" and talk > 0]
@@ -493,16 +506,17 @@ def _conversation(rng: random.Random, today: _Day, conversation: int,
     _maybe_media(rng, first)
     _react(rng, first, *today.reactors[platform])
     thread = [first]
-    for _ in range(_poisson(rng, _REPLIES_PER_CONVERSATION[stage])):
+    draw = _AMBASSADOR_DRAW if starter.name in today.ambassadors else 1.0
+    for _ in range(_poisson(rng, _REPLIES_PER_CONVERSATION[stage] * draw)):
         at = at + dt.timedelta(seconds=rng.randint(20, 900))
         if at.date() != day or not weights or weights[-1] <= 0:
             break
         who = rng.choices(repliers, cum_weights=weights)[0]
-        target = _target(rng, thread, who.name, stage)
+        target = _target(rng, thread, who.name, today)
         kind = "reply"
         if target is None:  # nothing here is someone else's: another replier, or a follow-up of one's own
             other = rng.choices(repliers, cum_weights=weights)[0]
-            target = _target(rng, thread, other.name, stage)
+            target = _target(rng, thread, other.name, today)
             if target is not None:
                 who = other
             elif rng.random() < 0.5:
@@ -517,12 +531,16 @@ def _conversation(rng: random.Random, today: _Day, conversation: int,
     return thread
 
 
-def _target(rng: random.Random, thread: list[SimMessage], who: str, stage: int) -> SimMessage | None:
-    """What a reply answers: the starter's message, or one of the latest; never the replier's own."""
-    if thread[0].author != who and rng.random() < _REPLY_TO_STARTER[stage]:
+def _target(rng: random.Random, thread: list[SimMessage], who: str, today: _Day) -> SimMessage | None:
+    """What a reply answers: the starter's message, or one of the latest (an ambassador's more
+    readily, by newcomers most); never the replier's own."""
+    if thread[0].author != who and rng.random() < _REPLY_TO_STARTER[today.stage]:
         return thread[0]
     options = [m for m in thread[-3:] if m.author != who]
-    return rng.choice(options) if options else None
+    if not options:
+        return None
+    pull = _AMBASSADOR_DRAW * (2 if who in today.newcomers else 1)
+    return rng.choices(options, weights=[pull if m.author in today.ambassadors else 1.0 for m in options])[0]
 
 
 def _react(rng: random.Random, message: SimMessage, reactors: list[Member], weights: list[float]) -> None:

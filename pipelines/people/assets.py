@@ -63,11 +63,11 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               automation_condition=_AFTER_LOADS,
               description="Each member's reputation week by week: decayed contributions and recognition from "
                           "distinct others, each part stored beside the score; levels with hysteresis.")
-    def member_scores(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    def member_scores(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.scoring import refresh_scores
 
         with warehouse(duckdb) as con:
-            rows = refresh_scores(con)
+            rows = refresh_scores(con, hub.config())
             levels = people_report.latest_levels(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "levels in the latest week": md_table(

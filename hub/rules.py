@@ -66,20 +66,21 @@ class Flags(_Rules):
 
 
 class StageRules(_Rules):
-    """Thresholds of the stages (hub/stages.py), over the indicators of community_stages."""
+    """Thresholds of the stages (hub/stages.py), over the indicators of community_stages. The
+    defaults were searched on simulated communities of 60 to 300 members (README)."""
 
     # Stage 4: members start nearly every conversation, most take part, and the community carries
     # on without the promoter (a silent week, or the promoter writes almost nothing).
     consolidation_max_promoter_starts: float = 0.3
-    consolidation_min_contributing: float = 0.85
-    consolidation_min_silent_weeks: int = 1
-    consolidation_max_promoter_messages: float = 0.09
+    consolidation_min_contributing: float = 0.92
+    consolidation_min_silent_weeks: int = 3
+    consolidation_max_promoter_messages: float = 0.11
     # Stage 3: conversations start without the promoter.
-    mobilisation_max_promoter_starts: float = 0.5
-    mobilisation_min_contributing: float = 0.6
+    mobilisation_max_promoter_starts: float = 0.4
+    mobilisation_min_contributing: float = 0.52
     # Stage 2: members take part: they reply to each other, or the promoter no longer writes most.
-    movement_max_promoter_messages: float = 0.45
-    movement_min_contributing: float = 0.3
+    movement_max_promoter_messages: float = 0.5
+    movement_min_contributing: float = 0.1
 
 
 class Rules(_Rules):

@@ -242,6 +242,86 @@ def report(
         raise _fail(str(e)) from None
 
 
+CommunityOption = Annotated[Optional[str], typer.Option("--community", help="Community: its slug or name, or part of it")]
+PlatformOption = Annotated[Optional[str], typer.Option("--platform", help="One platform [default: all together]")]
+
+
+def _view(db: Optional[Path], show) -> None:
+    """Run a terminal view on a read-only connection; a name that matches nothing or too much is an error."""
+    from hub.views import ViewError
+    from warehouse.db import WarehouseMissing, connect
+
+    try:
+        with connect(db, read_only=True) as con:
+            show(con)
+    except (WarehouseMissing, ViewError) as e:
+        raise _fail(str(e)) from None
+
+
+@app.command()
+def communities(db: DbOption = None) -> None:
+    """The communities in the warehouse: platforms, members, messages, stage, ambassadors."""
+    from hub.views import show_communities
+
+    _view(db, lambda con: show_communities(con, out))
+
+
+@app.command()
+def members(
+    community: CommunityOption = None,
+    top: Annotated[int, typer.Option(help="How many members")] = 20,
+    level: Annotated[Optional[str], typer.Option(help="Only this level: observer, participant, contributor, ambassador")] = None,
+    db: DbOption = None,
+) -> None:
+    """A community's members by reputation in the latest week, with level, platforms and flags."""
+    from hub.views import show_members
+
+    _view(db, lambda con: show_members(con, out, community, top, level))
+
+
+@app.command()
+def member(
+    name: Annotated[str, typer.Argument(help="The member's name, or part of it")],
+    community: CommunityOption = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """One member: their accounts, reputation part by part, level over 12 weeks, flags and why."""
+    from hub.views import show_member
+
+    try:
+        settings = load_config(config)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+    _view(db, lambda con: show_member(con, out, name, community, settings))
+
+
+@app.command()
+def stage(
+    community: CommunityOption = None,
+    platform: PlatformOption = None,
+    weeks: Annotated[int, typer.Option(help="How many weeks back")] = 12,
+    db: DbOption = None,
+) -> None:
+    """The community's stage now and week by week, with the indicators that put it there."""
+    from hub.views import show_stage
+
+    _view(db, lambda con: show_stage(con, out, community, platform, weeks))
+
+
+@app.command()
+def health(
+    community: CommunityOption = None,
+    platform: PlatformOption = None,
+    weeks: Annotated[int, typer.Option(help="How many weeks back")] = 12,
+    db: DbOption = None,
+) -> None:
+    """Weekly health: members, active, contributors, newcomers and their activation, answers, 1 %."""
+    from hub.views import show_health
+
+    _view(db, lambda con: show_health(con, out, community, platform, weeks))
+
+
 @app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the export and its ground truth into")],

@@ -39,37 +39,40 @@ def score(parts: pl.DataFrame, scoring: Scoring = Scoring()) -> pl.DataFrame:
     decay = 0.5 ** (1 / scoring.half_life_weeks)
     start = parts["week"].min()
     # S_t = x_t + d·S_(t-1) over weekly steps, as d^t · cumsum(x_k · d^-k): one pass, column-wise.
+    # Rows come sorted by person, so runs of one person_id are the groups (cheaper than hashing ids).
     t = ((pl.col("week") - pl.lit(start)).dt.total_days() // 7).cast(pl.Float64)
-    decayed = parts.with_columns(_t=t).with_columns(
-        [((pl.col(p) * pl.lit(decay) ** -pl.col("_t")).cum_sum().over("person_id") * pl.lit(decay) ** pl.col("_t"))
-         .alias(p) for p in PARTS]).drop("_t")
+    decayed = parts.with_columns(_t=t, _person=pl.col("person_id").rle_id()).with_columns(
+        _grow=pl.lit(decay) ** -pl.col("_t"), _shrink=pl.lit(decay) ** pl.col("_t")).with_columns(
+        [((pl.col(p) * pl.col("_grow")).cum_sum().over("_person") * pl.col("_shrink")).alias(p) for p in PARTS])
     reputation = pl.sum_horizontal([pl.col(p) * scoring.weights.get(p, 0.0) for p in PARTS])
     scored = decayed.with_columns(reputation=reputation).with_columns(
         rank=((pl.col("reputation").rank("min").over("week") - 1) / (pl.len().over("week") - 1).clip(1))
         .fill_nan(0.0))
-    levels = _levels(scored["person_id"].to_numpy(), scored["rank"].to_numpy(), scored["reputation"].to_numpy(),
+    levels = _levels(scored["_person"].to_numpy(), scored["rank"].to_numpy(), scored["reputation"].to_numpy(),
                      scoring)
-    scored = scored.drop("rank")
+    scored = scored.drop("_t", "_person", "_grow", "_shrink", "rank")
     return scored.with_columns(level=pl.Series(levels).replace_strict(dict(enumerate(LEVELS)),
                                                                       return_dtype=pl.String))
 
 
 def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scoring: Scoring) -> np.ndarray:
-    """Level per row, rows sorted by person then week: up at a threshold, down `hysteresis` below it."""
+    """Level per row, rows sorted by person then week: up at a threshold, down `hysteresis` below it.
+
+    Each level is held from a week the member reaches its threshold (with some reputation) until a
+    week they fall `hysteresis` below it or have none; a member starts below every level. The level
+    is the number of levels held: a forward fill per level, column-wise. This needs thresholds that
+    increase (a member above one is above those below it)."""
     up = np.asarray(scoring.thresholds)
+    if np.any(np.diff(up) < 0):
+        raise ValueError(f"level thresholds must increase: {scoring.thresholds}")
     down = up - scoring.hysteresis
+    row = np.arange(len(rank))
+    first = np.r_[True, people[1:] != people[:-1]]
     out = np.zeros(len(rank), dtype=np.int64)
-    level, previous = 0, None
-    for i, (person, value, points) in enumerate(zip(people, rank, reputation)):
-        if person != previous:
-            level, previous = 0, person
-        if points <= 0:
-            level = 0
-        while level < 3 and points > 0 and value >= up[level]:
-            level += 1
-        while level > 0 and value < down[level - 1]:
-            level -= 1
-        out[i] = level
+    for reach, keep in zip(up, down):
+        on = (reputation > 0) & (rank >= reach)
+        changed = on | (reputation <= 0) | (rank < keep) | first
+        out += on[np.maximum.accumulate(np.where(changed, row, 0))]
     return out
 
 
@@ -116,9 +119,11 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
 
 
 def _ambassadors(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
-    return frame.filter(pl.col("animates") & (pl.col("animating_weeks") >= rules.consistent_weeks)).select(
+    # Someone silent long enough to be drifting animates no one now, whatever their past weeks.
+    return frame.filter(pl.col("animates") & (pl.col("animating_weeks") >= rules.consistent_weeks)
+                        & (pl.col("quiet") < rules.drifting_quiet_weeks)).select(
         "person_id", "week", flag=pl.lit("ambassador"),
-        evidence=pl.format("{}; among the {}% of members whom most others replied to ({} repliers, counted week "
+        evidence=pl.format("level {}; among the {}% of members whom most others replied to ({} repliers, counted week "
                            "by week) in {} of the last {} weeks; {} interactions with others over those weeks",
                            "level", pl.lit(round((1 - rules.drew_replies_rank) * 100)),
                            pl.col("drew").cast(pl.Int64), "animating_weeks", pl.lit(rules.window_weeks),

@@ -323,6 +323,43 @@ def health(
 
 
 @app.command()
+def digest(
+    community: CommunityOption = None,
+    week: Annotated[Optional[str], typer.Option(help="Monday of the week, YYYY-MM-DD [default: the latest]")] = None,
+    post: Annotated[bool, typer.Option("--post", help="Send it to the community's digest: channel or chat")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """The weekly digest for members: whom others valued, who was welcomed, the member of the month.
+    Printed only (a dry run) unless --post."""
+    import datetime as dt
+
+    from hub.digest import DigestError, compose
+    from hub.digest import post as send
+    from hub.views import ViewError, community as find
+    from warehouse.db import WarehouseMissing, connect
+
+    try:
+        settings = load_config(config)
+        day = dt.date.fromisoformat(week) if week else None
+        with connect(db, read_only=True) as con:
+            made = compose(con, settings, find(con, community), day)
+    except ValueError:
+        raise _fail(f"--week is a date, YYYY-MM-DD, not {week!r}") from None
+    except (ConfigError, WarehouseMissing, ViewError, DigestError) as e:
+        raise _fail(str(e)) from None
+    out.print(made.text, highlight=False, markup=False, soft_wrap=True)
+    if not post:
+        err.print("(dry run: nothing sent; --post sends it to the channel named by digest: in hub.yaml)")
+        return
+    try:
+        where = send(settings.community(made.community), made)
+    except DigestError as e:
+        raise _fail(str(e)) from None
+    err.print(f"posted to {where}")
+
+
+@app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the export and its ground truth into")],
     members: Annotated[int, typer.Option(help="Members in the community")] = 60,

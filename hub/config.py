@@ -17,6 +17,7 @@
         scoring: {half_life_weeks: 12}      # optional: reputation, flag and stage rules (hub/rules.py)
         flags: {window_weeks: 6}
         stages: {mobilisation_max_promoter_starts: 0.4}
+        digest: {platform: slack, channel: C0123456, token_env: SLACK_BOT_TOKEN}  # optional: hub digest --post
 
 Relative paths are relative to the file. Errors name the file, the line and the key.
 
@@ -104,6 +105,17 @@ class Source(_Strict):
         return value
 
 
+class Digest(_Strict):
+    """Where `hub digest --post` sends a community's weekly digest."""
+
+    platform: Literal["slack", "telegram"]
+    channel: str  # a Slack channel id (C…), or a Telegram chat id (-100…) or @username
+    token_env: str  # the NAME of the environment variable holding the bot token
+    base_url: str | None = None
+
+    _env_name = field_validator("token_env")(Source._env_name.__func__)
+
+
 class Community(_Strict):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str | None = None
@@ -114,6 +126,7 @@ class Community(_Strict):
     scoring: Scoring = Scoring()  # reputation's half-life, weights and level ranks (hub/rules.py)
     flags: Flags = Flags()  # when a member is flagged ambassador, new and promising, drifting
     stages: StageRules = StageRules()  # the thresholds of stages 2, 3 and 4
+    digest: Digest | None = None  # where the weekly digest is posted (hub digest --post)
 
     @property
     def rules(self) -> Rules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.digest import assets as digest
 from pipelines.exports.assets import core_tables, raw_export_file
 from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
 from pipelines.exports.sensors import export_inbox_sensor, ingest_export_job
@@ -24,12 +25,14 @@ def build_definitions(database: str | None = None, settings=None) -> dg.Definiti
     live_assets = [*slack_assets, *telegram_assets]
     people_assets = people.build([core_tables, *live_assets])
     member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets], people_assets)
+    scores = next(a for a in people_assets if a.key == dg.AssetKey("member_scores"))
+    digest_assets, digest_jobs, digest_schedules = digest.build(settings.config(), [scores])
     refresh_marts_job = dg.define_asset_job("refresh_marts", selection=dg.AssetSelection.groups(*DERIVED_GROUPS))
     return dg.Definitions(
-        assets=[raw_export_file, core_tables, member_weekly_activity, *people_assets, *live_assets],
+        assets=[raw_export_file, core_tables, member_weekly_activity, *people_assets, *live_assets, *digest_assets],
         asset_checks=[unique_message_ids, no_orphan_authors, timestamps_within_export_range],
-        jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs],
-        schedules=[*slack_schedules, *telegram_schedules],
+        jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs, *digest_jobs],
+        schedules=[*slack_schedules, *telegram_schedules, *digest_schedules],
         sensors=[export_inbox_sensor, marts_automation],
         resources={"duckdb": warehouse_resource(database), "hub": settings},
     )

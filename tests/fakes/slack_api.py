@@ -101,6 +101,7 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "users.list": self._users_list,
             "users.info": self._users_info,
+            "chat.postMessage": self._chat_post_message,
         }
 
     # -- knobs whose counting starts when they are set ---------------------------------------
@@ -376,6 +377,18 @@ class FakeSlack:
         if user is None:
             raise SlackError("user_not_found")
         return {"user": copy.deepcopy(user)}
+
+    def _chat_post_message(self, params: dict) -> dict:
+        """`chat.postMessage`: `no_text` without text; `not_in_channel` where the bot is not a member;
+        the message is added to the channel as the bot's, with a `ts` after the channel's latest."""
+        if not params.get("text"):
+            raise SlackError("no_text")
+        channel = self._channel(params, read_messages=True)
+        latest = max((_ts(m["ts"]) for m in self._messages(channel["id"])), default=Decimal(int(time.time())))
+        message = {"type": "message", "subtype": "bot_message", "bot_id": "B0HUB", "text": params["text"],
+                   "ts": f"{latest + Decimal('0.000100'):.6f}"}
+        self.add_message(channel["id"], message)
+        return {"channel": channel["id"], "ts": message["ts"], "message": copy.deepcopy(message)}
 
 
 @contextmanager

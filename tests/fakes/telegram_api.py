@@ -61,6 +61,7 @@ class FakeTelegram:
     - `long_poll_cap`: at most this many real seconds are spent waiting in a long poll, whatever
       `timeout` asks, so tests stay fast.
     - `allowed_updates`: the remembered setting (None until a call names one).
+    - `chats`: the Chat objects the bot is in, where `sendMessage` may post (what it sent is in `sent`).
 
     Records: `requests` holds `(method, params)` for every call (query and body merged; the token,
     which is part of the path, never appears), `responses` holds `(method, http_status, description)`.
@@ -74,6 +75,7 @@ class FakeTelegram:
         bot: dict | None = None,
         clock: Callable[[], float] = time.time,
         long_poll_cap: float = 2.0,
+        chats: Iterable[dict] = (),
     ) -> None:
         self.lock = threading.RLock()
         self._arrived = threading.Condition(self.lock)
@@ -82,6 +84,9 @@ class FakeTelegram:
         self.clock = clock
         self.long_poll_cap = long_poll_cap
         self.allowed_updates: list[str] | None = None
+        self.chats = {str(c["id"]): dict(c) for c in chats}  # where sendMessage may post
+        self.sent: list[dict] = []
+        self._sent = 0
         self.requests: list[tuple[str, dict]] = []
         self.responses: list[tuple[str, int, str | None]] = []
         self.url = ""
@@ -95,6 +100,7 @@ class FakeTelegram:
             "getMe": lambda params: copy.deepcopy(self.bot),
             "getUpdates": self._get_updates,
             "deleteWebhook": lambda params: True,
+            "sendMessage": self._send_message,
             "getWebhookInfo": lambda params: {
                 "url": "",
                 "has_custom_certificate": False,
@@ -238,6 +244,20 @@ class FakeTelegram:
             if self._queue or left <= 0 or self._stopping:
                 return [copy.deepcopy(u) for u, _ in self._queue[:limit]]
             self._arrived.wait(left)
+
+    def _send_message(self, params: dict) -> dict:
+        """`sendMessage`: the Message the bot sent; `chats` (chat id -> chat) are those the bot is in,
+        any other chat is "chat not found", as Telegram answers."""
+        chat = self.chats.get(str(params.get("chat_id")))
+        if chat is None:
+            raise TelegramError(400, "Bad Request: chat not found")
+        if not params.get("text"):
+            raise TelegramError(400, "Bad Request: message text is empty")
+        self._sent += 1
+        message = {"message_id": self._sent, "date": int(self.clock()), "chat": copy.deepcopy(chat),
+                   "from": copy.deepcopy(self.bot), "text": params["text"]}
+        self.sent.append(message)
+        return message
 
     def _allowed(self, update: dict) -> bool:
         kind = next((k for k in update if k != "update_id"), None)

@@ -35,6 +35,8 @@ bench: install $(WHATSTK)
 	$(BIN)/python bench/whatsapp.py --whatstk-python $(WHATSTK)
 	$(BIN)/python bench/slack.py
 	$(BIN)/python bench/telegram.py
+	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) data .dagster_home build *.egg-info

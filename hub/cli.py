@@ -229,16 +229,54 @@ def query(
 @app.command()
 def report(
     db: DbOption = None,
-    community: Annotated[Optional[str], typer.Option(help="Only this community")] = None,
+    community: Annotated[Optional[str], typer.Option(help="Community: its slug or name, or part of it")] = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the report here (HTML, Markdown, or a folder of CSV)")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", help="html, md or csv [default: from --out's suffix, else html]")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD [default: the first week]")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD [default: the latest week]")] = None,
+    config: ConfigOption = None,
 ) -> None:
-    """Print the cross-platform summary of each community in the warehouse."""
+    """The cross-platform report: in the terminal, or with --out one self-contained HTML page that
+    works offline (or Markdown with SVG charts, or CSV tables)."""
     from hub.report import print_report
     from warehouse.db import WarehouseMissing, connect
 
+    if out_file is None:
+        if format or start or end:
+            raise _fail("--format, --from and --to go with --out FILE")
+        try:
+            with connect(db, read_only=True) as con:
+                print_report(con, out, community=community)
+        except WarehouseMissing as e:
+            raise _fail(str(e)) from None
+        return
+    written = _write_report(db, config, community, out_file, format, start, end)
+    out.print(f"report written to {written}", highlight=False, soft_wrap=True)
+
+
+def _write_report(db, config, community, out_file: Path, format, start, end) -> Path:
+    import datetime as dt
+
+    from hub.html_report import ReportError, write_csv_report, write_html_report, write_markdown_report
+    from hub.stages import promoters
+    from hub.views import ViewError, community as find
+    from warehouse.db import WarehouseMissing, connect
+
+    kind = format or {".md": "md", ".csv": "csv"}.get(out_file.suffix.lower(), "html")
+    writer = {"html": write_html_report, "md": write_markdown_report, "csv": write_csv_report}.get(kind)
+    if writer is None:
+        raise _fail(f"--format is html, md or csv, not {format!r}")
     try:
+        first, last = (dt.date.fromisoformat(d) if d else None for d in (start, end))
+    except ValueError:
+        raise _fail("--from and --to are dates, YYYY-MM-DD") from None
+    try:
+        settings = load_config(config)
         with connect(db, read_only=True) as con:
-            print_report(con, out, community=community)
-    except WarehouseMissing as e:
+            slug = find(con, community)
+            return writer(con, slug, out_file, start=first, end=last, weights=settings.rules(slug).scoring.weights,
+                          promoters=promoters(con, settings, slug))
+    except (ConfigError, WarehouseMissing, ViewError, ReportError) as e:
         raise _fail(str(e)) from None
 
 

@@ -124,5 +124,19 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
     console.print()
     with connect(db, read_only=True) as con:
         print_report(con, console)
-    console.print(f"\nExplore it: [bold]hub query --db {db} \"SELECT * FROM member_weekly_activity LIMIT 10\"[/bold]"
+        page = _html_report(con, config, db.with_suffix(".html"))
+    console.print(f"\n[bold]The report:[/bold] {page.resolve()} (one file, opens offline in any browser)",
+                  soft_wrap=True)
+    console.print(f"Explore it: [bold]hub query --db {db} \"SELECT * FROM member_weekly_activity LIMIT 10\"[/bold]"
                   "  ·  the pipeline in the Dagster UI: [bold]make dev[/bold]")
+
+
+def _html_report(con, config_path: Path, out: Path) -> Path:
+    from hub.config import load_config
+    from hub.html_report import write_html_report
+    from hub.stages import promoters
+
+    settings = load_config(config_path)
+    slug = settings.communities[0].slug
+    return write_html_report(con, slug, out, weights=settings.rules(slug).scoring.weights,
+                             promoters=promoters(con, settings, slug))

@@ -10,6 +10,7 @@ from pipelines.exports.checks import no_orphan_authors, timestamps_within_export
 from pipelines.exports.sensors import export_inbox_sensor, ingest_export_job
 from pipelines.marts import assets as marts
 from pipelines.people import assets as people
+from pipelines.reports import assets as reports
 from pipelines.resources import hub_settings, warehouse_resource
 from pipelines.slack import assets as slack
 from pipelines.telegram import assets as telegram
@@ -24,12 +25,15 @@ def build_definitions(database: str | None = None, settings=None) -> dg.Definiti
     telegram_assets, telegram_jobs, telegram_schedules = telegram.build(settings.config())
     live_assets = [*slack_assets, *telegram_assets]
     people_assets = people.build([core_tables, *live_assets])
-    member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets], people_assets)
     scores = next(a for a in people_assets if a.key == dg.AssetKey("member_scores"))
     digest_assets, digest_jobs, digest_schedules = digest.build(settings.config(), [scores])
+    community_reports = reports.build([a for a in people_assets if a.key.path[-1] in ("community_stages", "community_health")])
+    member_weekly_activity, marts_automation = marts.build([core_tables, *live_assets],
+                                                           [*people_assets, community_reports])
     refresh_marts_job = dg.define_asset_job("refresh_marts", selection=dg.AssetSelection.groups(*DERIVED_GROUPS))
     return dg.Definitions(
-        assets=[raw_export_file, core_tables, member_weekly_activity, *people_assets, *live_assets, *digest_assets],
+        assets=[raw_export_file, core_tables, member_weekly_activity, *people_assets, *live_assets, *digest_assets,
+                community_reports],
         asset_checks=[unique_message_ids, no_orphan_authors, timestamps_within_export_range],
         jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs, *digest_jobs],
         schedules=[*slack_schedules, *telegram_schedules, *digest_schedules],

@@ -21,6 +21,7 @@ class HubSettings(dg.ConfigurableResource):
     config_path: str | None = None
     inbox: str = "data/inbox"
     raw_store: str = "data/raw"
+    reports: str = "data/reports"
 
     def config(self) -> HubConfig:
         return load_config(self.config_path)
@@ -40,7 +41,8 @@ class HubSettings(dg.ConfigurableResource):
 def hub_settings() -> HubSettings:
     return HubSettings(config_path=os.environ.get("HUB_CONFIG"),
                        inbox=os.environ.get("HUB_INBOX", "data/inbox"),
-                       raw_store=os.environ.get("HUB_RAW_STORE", "data/raw"))
+                       raw_store=os.environ.get("HUB_RAW_STORE", "data/raw"),
+                       reports=os.environ.get("HUB_REPORTS", "data/reports"))
 
 
 def warehouse_resource(database: str | Path | None = None) -> DuckDBResource:

@@ -25,7 +25,7 @@ def test_definitions_are_loadable() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert keys == {"raw_export_file", "core_tables", "member_weekly_activity", "persons", "interactions",
-                    "community_health", "member_scores", "community_stages"}
+                    "community_health", "member_scores", "community_stages", "community_reports"}
 
 
 @pytest.fixture
@@ -63,6 +63,18 @@ def test_every_asset_and_check_materializes(tmp_path: Path, inbox: Path) -> None
             con.execute("SELECT count(*) FROM messages WHERE kind = 'message'").fetchone()
         stored = [Path(p) for (p,) in con.execute("SELECT stored_as FROM raw_files").fetchall()]
     assert all(p.exists() and str(tmp_path / "raw") in str(p) for p in stored)
+    # The people assets, then the report of each community: a file, linked from the asset's metadata.
+    resources["hub"] = HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"), reports=str(tmp_path / "reports"))
+    from pipelines.people.assets import build as people_assets
+    from pipelines.reports.assets import build as report_asset
+
+    people = people_assets([core_tables])
+    built = dg.materialize([*people, report_asset(people)], instance=instance, resources=resources)
+    assert built.success
+    events = {e.asset_key.to_user_string(): e.materialization.metadata for e in built.get_asset_materialization_events()}
+    assert "| member | level | reputation |" in events["member_scores"]["top members in the latest week"].value
+    (page,) = (tmp_path / "reports").glob("*.html")
+    assert events["community_reports"]["path"].value == str(page.resolve()) and page.stat().st_size > 100_000
 
 
 def test_the_inbox_sensor_adds_partitions_and_requests_runs(tmp_path: Path, inbox: Path) -> None:

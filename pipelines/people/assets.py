@@ -8,6 +8,7 @@ from pipelines.resources import HubSettings, warehouse
 from warehouse import health
 from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
+from warehouse import views
 
 # Recomputed once loads settle, like the marts; a file that failed to load must not hold them back.
 _AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
@@ -69,9 +70,14 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         with warehouse(duckdb) as con:
             rows = refresh_scores(con, hub.config())
             levels = people_report.latest_levels(con)
+            top = [(slug, name, level, round(reputation, 1), platforms, flags.replace("_", " "))
+                   for slug in people_report.communities_with_persons(con)
+                   for name, level, reputation, platforms, flags, _ in views.members(con, slug, 10, None)]
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "levels in the latest week": md_table(
-            ["community", "level", "members"], levels)})
+            ["community", "level", "members"], levels),
+                                              "top members in the latest week": md_table(
+            ["community", "member", "level", "reputation", "platforms", "flags"], top)})
 
     @dg.asset(deps=[member_scores], group_name="people", kinds={"duckdb"}, pool="duckdb",
               automation_condition=_AFTER_LOADS,

@@ -1,0 +1,1 @@
+"""The promoters' report of every community, as a file (one HTML page each)."""

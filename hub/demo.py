@@ -1,6 +1,5 @@
-"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack, Telegram, Discord,
-Facebook), through
-the whole pipeline.
+"""`make demo`: a simulated community on every platform the hub reads (WhatsApp, Slack, Telegram,
+Discord, Facebook), through the whole pipeline.
 
 The sample exports are generated (seeded, so always the same) into an inbox; the Dagster sensor
 finds them, each file is landed and loaded with its checks, the marts are rebuilt, and the
@@ -19,7 +18,7 @@ DEMO_CONFIG = """\
 communities:
   - slug: riverside-makers
     name: Riverside Makers
-    timezone: Europe/London
+    timezone: UTC                  # the simulator writes every export in UTC
     promoters: ["{promoter}"]
     sources:
       - platform: whatsapp
@@ -34,55 +33,27 @@ communities:
         inbox: inbox/facebook
 """
 
-# (chat name, seed, members, days, export variant): the community's WhatsApp chats.
-DEMO_CHATS = [
-    ("Riverside Makers", 7, 70, 240, "android_en_gb"),
-    ("Riverside Makers - Repair Café", 8, 30, 200, "ios_en_gb"),
-]
-# (workspace name, seed, members, days): its Slack workspace, exported as a folder.
-DEMO_SLACK = ("Riverside Makers", 9, 45, 180)
-# (group name, seed, members, days): its Telegram supergroup, as the folder Telegram Desktop writes.
-DEMO_TELEGRAM = ("Riverside Makers", 10, 40, 150)
-# (guild name, seed, members, days): the Discord server some moved to, as DiscordChatExporter writes it.
-DEMO_DISCORD = ("Riverside Makers", 11, 35, 120)
-# (group name, seed, members, days): where the community began, a Facebook group, as the Graph API
-# feed an older tool saved, and its Messenger group chat from "Download Your Information".
-DEMO_FACEBOOK = ("Riverside Makers", 12, 50, 200)
+# One community of 160 members over 35 weeks, growing from stage 1 to 4, on every platform: the
+# same people (two in five on two platforms), each conversation on one of its starter's platforms.
+DEMO_COMMUNITY = dict(name="Riverside Makers", seed=7, members=160, days=245, trajectory="growing")
+# One more chat of the same community: its Repair Café sub-group on WhatsApp, exported from an iPhone.
+DEMO_REPAIR_CAFE = ("Riverside Makers - Repair Café", 8, 30, 245, "ios_en_gb")
 
 
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
-    from hub.simulate import slack
-    from hub.simulate import discord, facebook, telegram
+    from hub.simulate.community import PLATFORMS, community, write_exports
     from hub.simulate.whatsapp import write_export
 
     if workdir.exists():
         shutil.rmtree(workdir)
-    promoter = None
-    for name, seed, members, days, variant in DEMO_CHATS:
-        sim = simulate(members=members, days=days, seed=seed, name=name)
-        promoter = promoter or sim.promoter.name
-        write_export(sim, workdir / "inbox" / "whatsapp", variant)
-    name, seed, members, days = DEMO_SLACK
-    sim = simulate(members=members, days=days, seed=seed, name=name)
-    slack.write_export(slack.workspace(sim), workdir / "inbox" / "slack" / "Riverside Makers Slack export")
-    name, seed, members, days = DEMO_TELEGRAM
-    sim = simulate(members=members, days=days, seed=seed, name=name)
-    folder = workdir / "inbox" / "telegram" / "ChatExport_Riverside_Makers"
-    folder.mkdir(parents=True)
-    telegram.write_export(telegram.chat(sim, tz="Europe/London"), folder / "result.json")
-    name, seed, members, days = DEMO_DISCORD
-    sim = simulate(members=members, days=days, seed=seed, name=name)
-    (workdir / "inbox" / "discord").mkdir(parents=True)
-    discord.write_export(discord.channel(sim, guild=name, tz="Europe/London"), workdir / "inbox" / "discord")
-    name, seed, members, days = DEMO_FACEBOOK
-    sim = simulate(members=members, days=days, seed=seed, name=name)
-    facebook.write_feed(facebook.group_feed(sim, per_page=500, tz="Europe/London"), workdir / "inbox" / "facebook" / "group feed")
-    facebook.write_messenger(facebook.messenger_thread(sim, seed=seed + 1, tz="Europe/London"),
-                             workdir / "inbox" / "facebook" / "riversidemakers_8fa3k2")
+    cp = community(platforms=PLATFORMS, **DEMO_COMMUNITY)
+    write_exports(cp, workdir / "inbox")
+    name, seed, members, days, variant = DEMO_REPAIR_CAFE
+    write_export(simulate(members=members, days=days, seed=seed, name=name), workdir / "inbox" / "whatsapp", variant)
     config = workdir / "hub.yaml"
-    config.write_text(DEMO_CONFIG.format(promoter=promoter))
+    config.write_text(DEMO_CONFIG.format(promoter=cp.sim.promoter.name))
     return config
 
 

@@ -38,6 +38,14 @@ class Scoring(_Rules):
     thresholds: tuple[float, float, float] = (0.5, 0.78, 0.95)
     hysteresis: float = Field(0.1, ge=0, lt=1)  # how far below a level's rank a member must fall to lose it
 
+    @field_validator("thresholds")
+    @classmethod
+    def _increasing(cls, value: tuple[float, float, float]) -> tuple[float, float, float]:
+        if not 0 <= value[0] < value[1] < value[2] <= 1:
+            raise ValueError("thresholds are three increasing percent ranks in [0, 1]: participant, contributor, "
+                             "ambassador")
+        return value
+
     @field_validator("weights", mode="before")
     @classmethod
     def _known_parts(cls, value: dict) -> dict:

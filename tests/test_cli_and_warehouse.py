@@ -106,5 +106,7 @@ def test_simulation_is_deterministic_and_has_a_ground_truth(tmp_path: Path) -> N
     assert a == (tmp_path / "b" / "WhatsApp Chat - Makers.zip").read_bytes()
     truth = json.loads((tmp_path / "a" / "WhatsApp Chat - Makers.truth.json").read_text())
     roles = {m["role"] for m in truth["members"]}
-    assert roles == {"promoter", "ambassador", "contributor", "occasional", "lurker"}
+    # It starts at stage 1, where no one animates the others yet: ambassadors come later, if at all.
+    assert roles == {"promoter", "contributor", "occasional", "lurker"}
+    assert all(a["since"] for a in truth["ambassadors"])
     assert [s["stage"] for s in truth["stages"]] == [1, 2, 3, 4]

@@ -70,7 +70,8 @@ def test_ui_lists_assets_checks_and_sensors(webserver: int) -> None:
     assert {k: (v["groupName"], v["isPartitioned"]) for k, v in assets.items()} == {
         "raw_export_file": ("raw", True), "core_tables": ("core", True), "member_weekly_activity": ("marts", False),
         "persons": ("people", False), "interactions": ("people", False), "community_health": ("people", False),
-        "member_scores": ("people", False), "community_stages": ("people", False)}
+        "member_scores": ("people", False), "community_stages": ("people", False),
+        "community_reports": ("reports", False)}
     checks = {c["name"] for c in assets["core_tables"]["assetChecksOrError"]["checks"]}
     assert checks == {"unique_message_ids", "no_orphan_authors", "timestamps_within_export_range"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -87,8 +87,52 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     """Append an Arrow table's rows to a warehouse table, by column name."""
+    # In batches of a row group: DuckDB reads one batch per thread, and one large batch (what
+    # Polars hands over) inserted about twice as slowly.
+    rows = pa.Table.from_batches(rows.to_batches(max_chunksize=122_880), rows.schema)
     con.register("new_rows", rows)
     try:
         con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM new_rows')
     finally:
         con.unregister("new_rows")
+
+
+def only_platform(con: duckdb.DuckDBPyConnection, community: str) -> str | None:
+    """The community's platform when all its messages, interactions and membership events are on one
+    (its per-platform figures are then its all-platform ones), else None."""
+    rows = con.execute("""SELECT DISTINCT platform FROM messages WHERE community = $c
+                          UNION SELECT DISTINCT platform FROM interactions WHERE community = $c
+                          UNION SELECT DISTINCT platform FROM membership_events WHERE community = $c""",
+                       {"c": community}).fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+@contextmanager
+def local_weeks(con: duckdb.DuckDBPyConnection, community: str, timezone: str) -> Iterator[None]:
+    """Within the block, the temp table `quarters` (q, week): the local week, in `timezone`, of each
+    quarter hour q of the times of the community's messages and interactions.
+
+    A time-zone conversion per row is the costliest step of the weekly SQL. Times in one quarter
+    hour share their week unless a week starts, or the zone's offset changes, inside it: those
+    quarters are left out, and their rows converted one by one. The week of a time t is then
+        coalesce(z.week, date_trunc('week', timezone($timezone, t))::DATE)
+    with LEFT JOIN quarters z ON z.q = epoch_us(t) // 900000000. A table, not a CTE: DuckDB then
+    knows how few rows it has, and hashes it rather than the messages."""
+    con.execute(_QUARTERS, {"community": community, "timezone": timezone})
+    try:
+        yield
+    finally:
+        with suppress(duckdb.Error):  # already gone if the block's transaction was rolled back
+            con.execute("DROP TABLE IF EXISTS temp.quarters")
+
+
+_QUARTERS = """
+CREATE OR REPLACE TEMP TABLE quarters AS
+SELECT q, date_trunc('week', timezone($timezone, s))::DATE AS week FROM (
+    SELECT epoch_us(t) // 900000000 AS q, min(t) AS s, max(t) AS e FROM (
+        SELECT sent_at AS t FROM messages WHERE community = $community
+        UNION ALL SELECT "at" FROM interactions WHERE community = $community)
+    GROUP BY q)
+WHERE date_trunc('week', timezone($timezone, s)) = date_trunc('week', timezone($timezone, e))
+  AND epoch_us(timezone($timezone, s)) - epoch_us(s) = epoch_us(timezone($timezone, e)) - epoch_us(e)
+"""

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import duckdb
 
-from warehouse.db import transaction
+from warehouse.db import local_weeks, only_platform, transaction
 
 _SQL = """
 INSERT INTO community_health
@@ -21,49 +21,57 @@ WITH pa AS (
 ),
 own AS (  -- what persons posted (a forward is activity too, though not their own words)
     SELECT m.message_id, m.platform, pa.person_id, m.sent_at, m.reply_to_id, m.thread_id,
-           contains(coalesce(m.text, ''), '?') AND m.forwarded_from IS NULL AS question
+           contains(coalesce(m.text, ''), '?') AND m.forwarded_from IS NULL AS question,
+           coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week
     FROM messages m JOIN pa ON pa.account_id = m.author_id
+    LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
     WHERE m.community = $community AND m.kind = 'message'
 ),
-scoped AS (  -- every message counts for its platform and for the whole community ('*')
-    SELECT *, platform AS scope FROM own UNION ALL SELECT *, '*' AS scope FROM own
-),
-msg AS (SELECT *, date_trunc('week', timezone($timezone, sent_at))::DATE AS week FROM scoped),
+-- every message counts for the whole community ('*') and for its platform; on one platform ($only)
+-- the platform's rows are the community's, computed once and copied at the end
+msg AS (SELECT *, '*' AS scope FROM own UNION ALL SELECT *, platform FROM own WHERE $only IS NULL),
+firsts AS (SELECT person_id, scope, min(sent_at) AS first_message FROM msg GROUP BY ALL),
 arrivals AS (
     SELECT person_id, scope, min(t) AS first_at FROM (
-        SELECT person_id, scope, sent_at AS t FROM msg
+        SELECT person_id, scope, first_message AS t FROM firsts
         UNION ALL
-        SELECT pa.person_id, unnest([e.platform, '*']) AS scope, e."at" FROM membership_events e
-        JOIN pa ON pa.account_id = e.account_id
+        SELECT pa.person_id, unnest(CASE WHEN $only IS NULL THEN [e.platform, '*'] ELSE ['*'] END) AS scope, e."at"
+        FROM membership_events e JOIN pa ON pa.account_id = e.account_id
         WHERE e.community = $community AND e.event IN ('join', 'add')
     ) GROUP BY ALL
 ),
 arrived AS (SELECT *, date_trunc('week', timezone($timezone, first_at))::DATE AS week FROM arrivals),
 weeks AS (SELECT DISTINCT scope, week FROM msg),
-active AS (SELECT scope, week, count(DISTINCT person_id) AS n FROM msg GROUP BY ALL),
+writers AS (SELECT scope, week, person_id, count(*) AS messages FROM msg GROUP BY ALL),
+active AS (SELECT scope, week, count(*) AS n FROM writers GROUP BY ALL),
 engaged AS (
     SELECT scope, week, count(DISTINCT person) AS n FROM (  -- two unnests in one SELECT would zip, not cross
-        SELECT unnest([platform, '*']) AS scope, week, person FROM (
-            SELECT platform, date_trunc('week', timezone($timezone, "at"))::DATE AS week,
-                   unnest([from_person, to_person]) AS person
-            FROM interactions WHERE community = $community))
+        SELECT unnest(CASE WHEN $only IS NULL THEN [platform, '*'] ELSE ['*'] END) AS scope, week, person FROM (
+            SELECT platform, week, unnest([from_person, to_person]) AS person FROM (
+                SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
+                       from_person, to_person
+                FROM interactions LEFT JOIN quarters z ON z.q = epoch_us("at") // 900000000
+                WHERE community = $community)))
     GROUP BY ALL
 ),
-firsts AS (SELECT person_id, scope, min(sent_at) AS first_message FROM msg GROUP BY ALL),
 newcomers AS (  -- arrival is the first message or join, so "active within 30 days" is a first message by then
     SELECT a.scope, a.week, count(*) AS n,
            count(*) FILTER (WHERE f.first_message <= a.first_at + INTERVAL 30 DAY) AS active
     FROM arrived a LEFT JOIN firsts f USING (person_id, scope) GROUP BY ALL
 ),
-replies AS (  -- first reply from someone else to each question, directly or in its thread (two equi-joins:
+questions AS (SELECT message_id, platform, person_id FROM own WHERE question),
+replied AS (  -- replies from someone else to each question, directly or in its thread (two equi-joins:
               -- an OR in the join condition would compare every pair of messages)
-    SELECT q.scope, q.message_id, min(r.sent_at) AS at FROM msg q
-    JOIN msg r ON r.scope = q.scope AND r.reply_to_id = q.message_id AND r.person_id <> q.person_id
-    WHERE q.question GROUP BY ALL
+    SELECT q.message_id, q.platform, r.platform AS by_platform, r.sent_at FROM questions q
+    JOIN own r ON r.reply_to_id = q.message_id AND r.person_id <> q.person_id
     UNION ALL
-    SELECT q.scope, q.message_id, min(r.sent_at) FROM msg q
-    JOIN msg r ON r.scope = q.scope AND r.thread_id = q.message_id AND r.person_id <> q.person_id
-    WHERE q.question AND r.message_id <> q.message_id GROUP BY ALL
+    SELECT q.message_id, q.platform, r.platform, r.sent_at FROM questions q
+    JOIN own r ON r.thread_id = q.message_id AND r.person_id <> q.person_id AND r.message_id <> q.message_id
+),
+replies AS (  -- the first of them in each scope that holds both messages
+    SELECT '*' AS scope, message_id, min(sent_at) AS at FROM replied GROUP BY ALL
+    UNION ALL
+    SELECT platform, message_id, min(sent_at) FROM replied WHERE $only IS NULL AND by_platform = platform GROUP BY ALL
 ),
 answers AS (
     SELECT q.scope, q.week, q.message_id, min(r.at) - q.sent_at AS wait
@@ -75,32 +83,35 @@ asked AS (
            median(epoch(wait) / 60) AS minutes
     FROM answers GROUP BY ALL
 ),
-members AS (  -- who belongs by the end of each week, and how much each wrote that week
-    SELECT w.scope, w.week, a.person_id, count(m.message_id) AS messages
-    FROM weeks w JOIN arrived a ON a.scope = w.scope AND a.week <= w.week
-    LEFT JOIN msg m ON m.scope = w.scope AND m.week = w.week AND m.person_id = a.person_id
-    GROUP BY ALL
+sizes AS (  -- who belongs by the end of each week, and the ranks that make its top 1 % and 10 %
+    SELECT w.scope, w.week, count(*) AS size, ceil(count(*) * 0.01) AS top, ceil(count(*) * 0.10) AS next
+    FROM weeks w JOIN arrived a ON a.scope = w.scope AND a.week <= w.week GROUP BY ALL
 ),
-ranked AS (
-    SELECT *, row_number() OVER (PARTITION BY scope, week ORDER BY messages DESC, person_id) AS rank,
-           count(*) OVER (PARTITION BY scope, week) AS size,
-           sum(messages) OVER (PARTITION BY scope, week) AS total
-    FROM members
+ranked AS (  -- members who wrote that week, most first: the others rank after them, with nothing to share
+    SELECT w.scope, w.week, w.messages,
+           row_number() OVER (PARTITION BY w.scope, w.week ORDER BY w.messages DESC, w.person_id) AS rank
+    FROM writers w JOIN arrived a ON a.scope = w.scope AND a.person_id = w.person_id AND a.week <= w.week
 ),
 split AS (
-    SELECT scope, week, any_value(size) AS size,
-           sum(messages) FILTER (WHERE rank <= ceil(size * 0.01)) / nullif(any_value(total), 0) AS top,
-           sum(messages) FILTER (WHERE rank > ceil(size * 0.01) AND rank <= ceil(size * 0.10))
-               / nullif(any_value(total), 0) AS next,
-           sum(messages) FILTER (WHERE rank > ceil(size * 0.10)) / nullif(any_value(total), 0) AS rest
-    FROM ranked GROUP BY ALL
+    SELECT s.scope, s.week, s.size,
+           sum(r.messages) FILTER (WHERE r.rank <= s.top) / nullif(sum(r.messages), 0) AS top,
+           sum(r.messages) FILTER (WHERE r.rank > s.top AND r.rank <= s.next) / nullif(sum(r.messages), 0) AS next,
+           sum(r.messages) FILTER (WHERE r.rank > s.next) / nullif(sum(r.messages), 0) AS rest
+    FROM sizes s LEFT JOIN ranked r USING (scope, week) GROUP BY s.scope, s.week, s.size, s.top, s.next
+),
+health AS (
+    SELECT $community AS community, nullif(w.scope, '*') AS platform, w.week, coalesce(s.size, 0) AS members,
+           coalesce(a.n, 0) AS active_members, coalesce(e.n, 0) AS contributors, coalesce(n.n, 0) AS new_members,
+           coalesce(n.active, 0) AS new_members_active_30d, coalesce(q.questions, 0) AS questions,
+           coalesce(q.answered, 0) AS questions_answered, q.minutes AS median_minutes_to_reply,
+           coalesce(s.top, 0) AS share_top_1pct, coalesce(s.next, 0) AS share_next_9pct,
+           coalesce(s.rest, 0) AS share_other_90pct
+    FROM weeks w
+    LEFT JOIN active a USING (scope, week) LEFT JOIN engaged e USING (scope, week)
+    LEFT JOIN newcomers n USING (scope, week) LEFT JOIN asked q USING (scope, week)
+    LEFT JOIN split s USING (scope, week)
 )
-SELECT $community, nullif(w.scope, '*'), w.week, coalesce(s.size, 0), coalesce(a.n, 0), coalesce(e.n, 0),
-       coalesce(n.n, 0), coalesce(n.active, 0), coalesce(q.questions, 0), coalesce(q.answered, 0), q.minutes,
-       coalesce(s.top, 0), coalesce(s.next, 0), coalesce(s.rest, 0)
-FROM weeks w
-LEFT JOIN active a USING (scope, week) LEFT JOIN engaged e USING (scope, week)
-LEFT JOIN newcomers n USING (scope, week) LEFT JOIN asked q USING (scope, week) LEFT JOIN split s USING (scope, week)
+SELECT * FROM health UNION ALL SELECT * REPLACE ($only AS platform) FROM health WHERE $only IS NOT NULL
 """
 
 
@@ -112,7 +123,9 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
     with transaction(con):
         for community in wanted:
             con.execute("DELETE FROM community_health WHERE community = ?", [community])
-            con.execute(_SQL, {"community": community, "timezone": zones[community]})
+            with local_weeks(con, community, zones[community]):
+                con.execute(_SQL, {"community": community, "timezone": zones[community],
+                                   "only": only_platform(con, community)})
     return con.execute("SELECT count(*) FROM community_health").fetchone()[0]
 
 

@@ -3,6 +3,8 @@ decides who is who)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import duckdb
 import pyarrow as pa
 
@@ -19,10 +21,20 @@ def timezones(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 def accounts(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:
     """(account_id, platform, display_name, handle, email, phone, first_seen_at, last_seen_at) of
-    the community's accounts that are people (bots are not persons)."""
-    return con.execute(
-        """SELECT account_id, platform, display_name, handle, email, phone, first_seen_at, last_seen_at
+    the community's accounts that are people (bots are not persons); times in UTC."""
+    rows = con.execute(
+        """SELECT account_id, platform, display_name, handle, email, phone, epoch_us(first_seen_at),
+                  epoch_us(last_seen_at)
            FROM accounts WHERE community = ? AND NOT is_bot ORDER BY account_id""", [community]).fetchall()
+    # Made here from microseconds: DuckDB's own conversion to zoned datetimes took most of the time.
+    return [(*row[:6], _utc(row[6]), _utc(row[7])) for row in rows]
+
+
+def _utc(microseconds: int | None) -> datetime | None:
+    return None if microseconds is None else _EPOCH + timedelta(microseconds=microseconds)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def account_rows(con: duckdb.DuckDBPyConnection, ids: list[str]) -> dict[str, tuple]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import insert_rows, transaction
+from warehouse.db import insert_rows, local_weeks, transaction
 
 PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
          "reactions_received", "reach")
@@ -21,28 +21,27 @@ WITH pa AS (
 ),
 own AS (
     SELECT m.message_id, p.person_id, m.sent_at, m.reply_to_id, m.has_media,
-           date_trunc('week', timezone($timezone, m.sent_at))::DATE AS week,
+           coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week,
            contains(coalesce(m.text, ''), '?') AS question
     FROM messages m JOIN pa p ON p.account_id = m.author_id
+    LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
     WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
 ),
 arrivals AS (
-    SELECT person_id, min(t) AS first_at FROM (
-        SELECT person_id, sent_at AS t FROM own
-        UNION ALL
-        SELECT p.person_id, e."at" FROM membership_events e JOIN pa p ON p.account_id = e.account_id
-        WHERE e.community = $community AND e.event IN ('join', 'add')
-    ) GROUP BY ALL
+    SELECT person_id, first_at, date_trunc('week', timezone($timezone, first_at))::DATE AS first_week FROM (
+        SELECT person_id, min(t) AS first_at FROM (
+            SELECT person_id, sent_at AS t FROM own
+            UNION ALL
+            SELECT p.person_id, e."at" FROM membership_events e JOIN pa p ON p.account_id = e.account_id
+            WHERE e.community = $community AND e.event IN ('join', 'add')
+        ) GROUP BY ALL)
 ),
 edges AS (
-    SELECT *, date_trunc('week', timezone($timezone, "at"))::DATE AS week FROM interactions WHERE community = $community
+    SELECT i.*, coalesce(z.week, date_trunc('week', timezone($timezone, i."at"))::DATE) AS week
+    FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000 WHERE i.community = $community
 ),
-span AS (SELECT min(week) AS first, max(week) AS last FROM own),
-grid AS (
-    SELECT a.person_id, w.week FROM arrivals a, span,
-    LATERAL (SELECT unnest(generate_series(span.first, span.last, INTERVAL 7 DAY))::DATE AS week) w
-    WHERE w.week >= date_trunc('week', timezone($timezone, a.first_at))::DATE
-),
+weeks AS (SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week FROM own),
+grid AS (SELECT a.person_id, w.week FROM arrivals a JOIN weeks w ON w.week >= a.first_week),
 written AS (
     SELECT person_id, week, count(*) AS messages,
            count(*) FILTER (WHERE has_media OR message_id IN (SELECT message_id FROM links)) AS media_and_links
@@ -61,27 +60,30 @@ welcomed AS (
     SELECT e.from_person AS person_id, e.week, count(*) AS n FROM edges e
     JOIN arrivals a ON a.person_id = e.to_person AND e."at" < a.first_at + INTERVAL 30 DAY GROUP BY ALL
 ),
-received AS (
-    SELECT to_person AS person_id, week,
-           count(DISTINCT from_person) FILTER (WHERE kind IN ('reply', 'thread')) AS replies,
-           count(DISTINCT from_person) FILTER (WHERE kind = 'reaction') AS reactions
+pairs AS (  -- each pair of persons who interacted that week (interactions has no self-links), ordered (lo, hi)
+    SELECT week, least(from_person, to_person) AS lo, greatest(from_person, to_person) AS hi,
+           bool_or(from_person < to_person AND kind IN ('reply', 'thread')) AS lo_replied,
+           bool_or(from_person > to_person AND kind IN ('reply', 'thread')) AS hi_replied,
+           bool_or(from_person < to_person AND kind = 'reaction') AS lo_reacted,
+           bool_or(from_person > to_person AND kind = 'reaction') AS hi_reacted
     FROM edges GROUP BY ALL
 ),
-reached AS (
-    SELECT person_id, week, count(DISTINCT other) AS n FROM (
-        SELECT from_person AS person_id, to_person AS other, week FROM edges
-        UNION ALL SELECT to_person, from_person, week FROM edges
-    ) GROUP BY ALL
+recognised AS (  -- distinct others who replied to, reacted to, or interacted with each person: one pair each
+    SELECT person_id, week, count(*) FILTER (WHERE replied) AS replies, count(*) FILTER (WHERE reacted) AS reactions,
+           count(*) AS reach
+    FROM (SELECT week, lo AS person_id, hi_replied AS replied, hi_reacted AS reacted FROM pairs
+          UNION ALL SELECT week, hi, lo_replied, lo_reacted FROM pairs)
+    GROUP BY ALL
 )
 SELECT g.person_id, g.week,
        coalesce(w.messages, 0)::DOUBLE AS messages, coalesce(s.n, 0)::DOUBLE AS conversations_started,
        coalesce(q.n, 0)::DOUBLE AS answers, coalesce(w.media_and_links, 0)::DOUBLE AS media_and_links,
        coalesce(c.n, 0)::DOUBLE AS welcomes, coalesce(r.replies, 0)::DOUBLE AS replies_received,
-       coalesce(r.reactions, 0)::DOUBLE AS reactions_received, coalesce(x.n, 0)::DOUBLE AS reach
+       coalesce(r.reactions, 0)::DOUBLE AS reactions_received, coalesce(r.reach, 0)::DOUBLE AS reach
 FROM grid g
 LEFT JOIN written w USING (person_id, week) LEFT JOIN started s USING (person_id, week)
 LEFT JOIN answered q USING (person_id, week) LEFT JOIN welcomed c USING (person_id, week)
-LEFT JOIN received r USING (person_id, week) LEFT JOIN reached x USING (person_id, week)
+LEFT JOIN recognised r USING (person_id, week)
 ORDER BY g.person_id, g.week
 """
 
@@ -93,7 +95,8 @@ def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str) -> pa.Table:
-    return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone}).to_arrow_table()
+    with local_weeks(con, community, timezone):
+        return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone}).to_arrow_table()
 
 
 def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table], flags: dict[str, pa.Table]) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import insert_rows, transaction
+from warehouse.db import insert_rows, local_weeks, only_platform, transaction
 
 
 _SQL = """
@@ -20,11 +20,13 @@ WITH pa AS (
 own AS (
     SELECT m.platform, p.person_id, m.reply_to_id IS NULL AS starts,
            list_contains($promoters, p.person_id) AS by_promoter,
-           date_trunc('week', timezone($timezone, m.sent_at))::DATE AS week
+           coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week
     FROM messages m JOIN pa p ON p.account_id = m.author_id
+    LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
     WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
 ),
-msg AS (SELECT *, platform AS scope FROM own UNION ALL SELECT *, '*' FROM own),
+-- On one platform ($only), the platform's rows are the all-platform rows: computed once, copied at the end.
+msg AS (SELECT *, '*' AS scope FROM own UNION ALL SELECT *, platform FROM own WHERE $only IS NULL),
 -- Counts are summed week by week, then over the window; distinct people are counted from one
 -- row per person and week (never from every message of the window).
 weekly AS (
@@ -46,39 +48,42 @@ members AS (  -- each window's members, one row each
     JOIN present p ON p.scope = w.scope AND p.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
 ),
 member_count AS (SELECT scope, week, count(*) AS n FROM members GROUP BY ALL),
-edge_weeks AS (
-    SELECT DISTINCT u.scope, date_trunc('week', timezone($timezone, i."at"))::DATE AS week, i.from_person,
-           i.to_person, i.kind IN ('reply', 'thread', 'mention') AS wrote
-    FROM interactions i, LATERAL (SELECT unnest([i.platform, '*']) AS scope) u
-    WHERE i.community = $community AND NOT list_contains($promoters, i.from_person)
-      AND NOT list_contains($promoters, i.to_person)
+edges AS (  -- member-to-member interactions (interactions has no self-links), each pair ordered (lo, hi)
+    SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
+           least(from_person, to_person) AS lo, greatest(from_person, to_person) AS hi, from_person < to_person AS up,
+           kind IN ('reply', 'thread', 'mention') AS wrote
+    FROM interactions LEFT JOIN quarters z ON z.q = epoch_us("at") // 900000000
+    WHERE community = $community AND NOT list_contains($promoters, from_person)
+      AND NOT list_contains($promoters, to_person)
 ),
-member_edges AS (  -- distinct member-to-member links of each week
-    SELECT scope, week, from_person, to_person, bool_or(wrote) AS wrote FROM edge_weeks GROUP BY ALL
+pairs AS (  -- each pair of members linked that week: which ways, and which of them wrote to the other
+    SELECT '*' AS scope, week, lo, hi, bool_or(up) AS lo_hi, bool_or(NOT up) AS hi_lo,
+           bool_or(up AND wrote) AS lo_wrote, bool_or(NOT up AND wrote) AS hi_wrote
+    FROM edges GROUP BY week, lo, hi
+    UNION ALL
+    SELECT platform, week, lo, hi, bool_or(up), bool_or(NOT up), bool_or(up AND wrote), bool_or(NOT up AND wrote)
+    FROM edges WHERE $only IS NULL GROUP BY platform, week, lo, hi
 ),
 weekly_members AS (SELECT scope, week, count(*) AS n FROM present GROUP BY ALL),
-nodes AS (
-    SELECT scope, week, count(DISTINCT person) AS n FROM (
-        SELECT scope, week, from_person AS person FROM member_edges
-        UNION ALL SELECT scope, week, to_person FROM member_edges) GROUP BY ALL
+linked AS (  -- each member linked that week, and whether they wrote to another
+    SELECT scope, week, person, bool_or(wrote) AS wrote FROM (
+        SELECT scope, week, lo AS person, lo_wrote AS wrote FROM pairs
+        UNION ALL SELECT scope, week, hi, hi_wrote FROM pairs) GROUP BY ALL
 ),
 graph_weekly AS (  -- the graph's measures week by week; the window averages them
-    SELECT a.scope, a.week,
-           count(DISTINCT a.from_person) FILTER (WHERE a.wrote) AS contributing,
-           count(DISTINCT least(a.from_person, a.to_person) || '|' || greatest(a.from_person, a.to_person)) AS pairs,
-           count(*) AS directed, count(b.from_person) AS mutual
-    FROM member_edges a LEFT JOIN member_edges b
-      ON b.scope = a.scope AND b.week = a.week AND b.from_person = a.to_person AND b.to_person = a.from_person
-    GROUP BY ALL
+    SELECT * FROM
+        (SELECT scope, week, count(*) FILTER (WHERE wrote) AS contributing, count(*) AS nodes FROM linked GROUP BY ALL)
+    JOIN (SELECT scope, week, count(*) AS pairs, count(*) + count(*) FILTER (WHERE lo_hi AND hi_lo) AS directed,
+                 2 * count(*) FILTER (WHERE lo_hi AND hi_lo) AS mutual
+          FROM pairs GROUP BY ALL) USING (scope, week)
 ),
 graph AS (
     SELECT w.scope, w.week,
            avg(coalesce(g.contributing, 0) / nullif(wm.n, 0)) OVER win AS contributing_share,
-           avg(coalesce(g.pairs, 0) / nullif(greatest(wm.n, n.n) * (greatest(wm.n, n.n) - 1) / 2, 0)) OVER win
+           avg(coalesce(g.pairs, 0) / nullif(greatest(wm.n, g.nodes) * (greatest(wm.n, g.nodes) - 1) / 2, 0)) OVER win
                AS member_density,
            avg(g.mutual / nullif(g.directed, 0)) OVER win AS reciprocity
     FROM weekly w LEFT JOIN graph_weekly g USING (scope, week) LEFT JOIN weekly_members wm USING (scope, week)
-    LEFT JOIN nodes n USING (scope, week)
     WINDOW win AS (PARTITION BY w.scope ORDER BY w.week RANGE BETWEEN INTERVAL 21 DAY PRECEDING AND CURRENT ROW)
 ),
 retained AS (  -- members of the window four weeks before who are members again
@@ -92,28 +97,34 @@ ambassadors AS (
     SELECT f.week, count(*) AS n, count(*) FILTER (WHERE g.person_id IS NULL) AS new
     FROM flagged f LEFT JOIN flagged g ON g.person_id = f.person_id AND g.week = f.week - INTERVAL 84 DAY
     GROUP BY ALL
+),
+indicators AS (
+    SELECT $community AS community, nullif(s.scope, '*') AS platform, s.week, s.messages,
+           coalesce(m.n, 0) AS active_members,
+           s.promoter_messages / s.messages AS promoter_message_share,
+           s.promoter_starts / nullif(s.starts, 0) AS promoter_start_share,
+           g.contributing_share,
+           -- ambassadors are flagged across platforms: the per-platform rows show the community's
+           coalesce(b.n, 0) AS ambassadors, coalesce(b.new, 0) AS ambassadors_new,
+           g.member_density, g.reciprocity,
+           r.kept / nullif(back.n, 0) AS retention,
+           s.promoter_silent_weeks
+    FROM sums s
+    LEFT JOIN member_count m USING (scope, week) LEFT JOIN graph g USING (scope, week)
+    LEFT JOIN retained r USING (scope, week)
+    LEFT JOIN member_count back ON back.scope = s.scope AND back.week = s.week - INTERVAL 28 DAY
+    LEFT JOIN ambassadors b ON b.week = s.week
 )
-SELECT $community AS community, nullif(s.scope, '*') AS platform, s.week, s.messages,
-       coalesce(m.n, 0) AS active_members,
-       s.promoter_messages / s.messages AS promoter_message_share,
-       s.promoter_starts / nullif(s.starts, 0) AS promoter_start_share,
-       g.contributing_share,
-       -- ambassadors are flagged across platforms: the per-platform rows show the community's
-       coalesce(b.n, 0) AS ambassadors, coalesce(b.new, 0) AS ambassadors_new,
-       g.member_density, g.reciprocity,
-       r.kept / nullif(back.n, 0) AS retention,
-       s.promoter_silent_weeks
-FROM sums s
-LEFT JOIN member_count m USING (scope, week) LEFT JOIN graph g USING (scope, week)
-LEFT JOIN retained r USING (scope, week)
-LEFT JOIN member_count back ON back.scope = s.scope AND back.week = s.week - INTERVAL 28 DAY
-LEFT JOIN ambassadors b ON b.week = s.week
+SELECT * FROM indicators
+UNION ALL SELECT * REPLACE ($only AS platform) FROM indicators WHERE $only IS NOT NULL
 ORDER BY platform NULLS FIRST, week
 """
 
 
 def indicators(con: duckdb.DuckDBPyConnection, community: str, timezone: str, promoters: list[str]) -> pa.Table:
-    return con.execute(_SQL, {"community": community, "timezone": timezone, "promoters": promoters}).to_arrow_table()
+    with local_weeks(con, community, timezone):
+        return con.execute(_SQL, {"community": community, "timezone": timezone, "promoters": promoters,
+                                  "only": only_platform(con, community)}).to_arrow_table()
 
 
 def promoter_candidates(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:

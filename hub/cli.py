@@ -184,6 +184,12 @@ def build(db: DbOption = None, config: ConfigOption = None) -> None:
     with connect(db):  # migrated before Dagster opens it
         pass
     built = build_derived(db, config)
+    from hub.incremental import describe
+    from warehouse.changes import last_builds
+
+    with connect(db, read_only=True) as con:
+        for plan in last_builds(con):
+            out.print(f"{plan.community}: {describe(plan)}", highlight=False)
     table = Table("derived table", "rows", title="Built")
     for name, metadata in sorted(built.items()):
         rows = metadata.get("dagster/row_count")

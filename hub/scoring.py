@@ -21,6 +21,8 @@ not make them flicker between two levels. No reputation at all is always an obse
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 
@@ -31,37 +33,51 @@ from warehouse.scores import PARTS
 __all__ = ["LEVELS", "Flags", "Scoring", "explain", "flags", "refresh_scores", "score"]
 
 
-def score(parts: pl.DataFrame, scoring: Scoring = Scoring()) -> pl.DataFrame:
-    """From weekly raw parts (person_id, week, one column per part; every week since arrival,
-    sorted by person and week) to decayed parts, reputation and level."""
+def score(parts: pl.DataFrame, scoring: Scoring = Scoring(), carry: pl.DataFrame | None = None) -> pl.DataFrame:
+    """From weekly raw parts (person_id, week, one column per part; every week since arrival, or
+    since the first week given, sorted by person and week) to decayed parts, reputation and level.
+    `carry` (person_id, level, decayed parts) is the week before the first one given, for a
+    recompute that starts there: its parts decay on, and its levels are where hysteresis starts."""
     if parts.is_empty():
         return parts.with_columns(reputation=pl.lit(0.0), level=pl.lit("observer"))
     decay = 0.5 ** (1 / scoring.half_life_weeks)
     start = parts["week"].min()
-    # S_t = x_t + d·S_(t-1) over weekly steps, as d^t · cumsum(x_k · d^-k): one pass, column-wise.
+    if carry is not None:
+        parts = parts.join(carry.select("person_id", _level=pl.col("level"), **{f"_carry_{p}": p for p in PARTS}),
+                           on="person_id", how="left", maintain_order="left")
+    # S_t = x_t + d·S_(t-1) over weekly steps, as d^t · cumsum(x_k · d^-k): one pass, column-wise;
+    # what is carried in from before the first week decays on as d^(t+1).
     # Rows come sorted by person, so runs of one person_id are the groups (cheaper than hashing ids).
     t = ((pl.col("week") - pl.lit(start)).dt.total_days() // 7).cast(pl.Float64)
+    carried = (lambda p: pl.col(f"_carry_{p}").fill_null(0.0) * pl.lit(decay) * pl.col("_shrink")) \
+        if carry is not None else (lambda p: pl.lit(0.0))
     decayed = parts.with_columns(_t=t, _person=pl.col("person_id").rle_id()).with_columns(
         _grow=pl.lit(decay) ** -pl.col("_t"), _shrink=pl.lit(decay) ** pl.col("_t")).with_columns(
-        [((pl.col(p) * pl.col("_grow")).cum_sum().over("_person") * pl.col("_shrink")).alias(p) for p in PARTS])
+        [((pl.col(p) * pl.col("_grow")).cum_sum().over("_person") * pl.col("_shrink") + carried(p)).alias(p)
+         for p in PARTS])
     reputation = pl.sum_horizontal([pl.col(p) * scoring.weights.get(p, 0.0) for p in PARTS])
     scored = decayed.with_columns(reputation=reputation).with_columns(
         rank=((pl.col("reputation").rank("min").over("week") - 1) / (pl.len().over("week") - 1).clip(1))
         .fill_nan(0.0))
+    held = scored["_level"].replace_strict({name: i for i, name in enumerate(LEVELS)}, default=0,
+                                           return_dtype=pl.Int64).to_numpy() if carry is not None else None
     levels = _levels(scored["_person"].to_numpy(), scored["rank"].to_numpy(), scored["reputation"].to_numpy(),
-                     scoring)
-    scored = scored.drop("_t", "_person", "_grow", "_shrink", "rank")
+                     scoring, held)
+    scored = scored.drop("_t", "_person", "_grow", "_shrink", "rank", *(
+        ["_level", *(f"_carry_{p}" for p in PARTS)] if carry is not None else []))
     return scored.with_columns(level=pl.Series(levels).replace_strict(dict(enumerate(LEVELS)),
                                                                       return_dtype=pl.String))
 
 
-def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scoring: Scoring) -> np.ndarray:
+def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scoring: Scoring,
+            held: np.ndarray | None = None) -> np.ndarray:
     """Level per row, rows sorted by person then week: up at a threshold, down `hysteresis` below it.
 
     Each level is held from a week the member reaches its threshold (with some reputation) until a
     week they fall `hysteresis` below it or have none; a member starts below every level. The level
     is the number of levels held: a forward fill per level, column-wise. This needs thresholds that
-    increase (a member above one is above those below it)."""
+    increase (a member above one is above those below it). `held`, per row, is the level the
+    member held the week before their first row (a recompute carrying on); by default none."""
     up = np.asarray(scoring.thresholds)
     if np.any(np.diff(up) < 0):
         raise ValueError(f"level thresholds must increase: {scoring.thresholds}")
@@ -69,10 +85,11 @@ def _levels(people: np.ndarray, rank: np.ndarray, reputation: np.ndarray, scorin
     row = np.arange(len(rank))
     first = np.r_[True, people[1:] != people[:-1]]
     out = np.zeros(len(rank), dtype=np.int64)
-    for reach, keep in zip(up, down):
+    for i, (reach, keep) in enumerate(zip(up, down)):
         on = (reputation > 0) & (rank >= reach)
-        changed = on | (reputation <= 0) | (rank < keep) | first
-        out += on[np.maximum.accumulate(np.where(changed, row, 0))]
+        decided = on | (reputation <= 0) | (rank < keep)
+        state = on if held is None else on | (first & ~decided & (held > i))  # a first row keeps what was held
+        out += state[np.maximum.accumulate(np.where(decided | first, row, 0))]
     return out
 
 
@@ -96,7 +113,9 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
         level_n=pl.col("level").replace_strict(rank, return_dtype=pl.Int64),
         messages=parts["messages"], reach=parts["reach"],
         drew=parts["replies_received"].cast(pl.Float64),
-        arrived=pl.col("week").min().over("person_id"),
+        # From the parts when they say it (a recompute from a week sees only the weeks since).
+        arrived=parts["arrived"] if "arrived" in parts.columns else pl.col("week").min().over("person_id"),
+        start_week=parts["start_week"] if "start_week" in parts.columns else pl.col("week").min(),
     )
     if repliers is not None:  # rows stay in person, week order: the rolling sums below rely on it
         frame = frame.drop("drew").join(repliers.select("person_id", "week", drew=pl.col("repliers")),
@@ -133,7 +152,7 @@ def _ambassadors(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
 def _promising(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
     rank = {name: i for i, name in enumerate(LEVELS)}
     # Those who were there from the start of the data are not newcomers, whatever their age.
-    founding = pl.col("arrived") <= pl.col("week").min() + pl.duration(weeks=4)
+    founding = pl.col("arrived") <= pl.col("start_week") + pl.duration(weeks=4)
     return frame.filter((pl.col("age") < rules.new_weeks) & ~founding
                         & (pl.col("level_n") >= rank[rules.promising_level])).select(
         "person_id", "week", flag=pl.lit("new_promising"),
@@ -157,22 +176,40 @@ def explain(row: dict, scoring: Scoring = Scoring()) -> dict[str, float]:
     return {p: scoring.weights.get(p, 0.0) * row[p] for p in PARTS}
 
 
-def refresh_scores(con, config: HubConfig | None = None) -> int:
+def refresh_scores(con, config: HubConfig | None = None, plans: dict | None = None) -> int:
     """Recompute member_scores and member_flags of every community whose persons are resolved,
-    with each community's rules from the configuration; member_scores rows in all."""
-    from hub.stages import promoters
+    with each community's rules from the configuration: all weeks, or from the week its plan
+    (hub/incremental.py) starts at; member_scores rows in all."""
     from warehouse import scores
-    from warehouse.flags import member_repliers
 
     config = config or HubConfig()
     tables, flagged = {}, {}
     for community, timezone in scores.communities_with_persons(con).items():
-        rules = config.rules(community)
-        parts = pl.from_arrow(scores.weekly_parts(con, community, timezone))
-        scored = score(parts, rules.scoring)
-        tables[community] = scored.with_columns(community=pl.lit(community)).to_arrow()
-        named = promoters(con, config, community)
-        repliers = pl.from_arrow(member_repliers(con, community, timezone, named))
-        found = flags(parts, scored, rules.flags, frozenset(named), repliers)
-        flagged[community] = found.with_columns(community=pl.lit(community)).to_arrow()
+        plan = (plans or {}).get(community)
+        if plan is not None and not plan.changed:
+            continue
+        since = None if plan is None or plan.everything else plan.since
+        tables[community], flagged[community] = _community_scores(con, config, community, timezone, since)
     return scores.replace_scores(con, tables, flagged)
+
+
+def _community_scores(con, config: HubConfig, community: str, timezone: str, since):
+    """((from, scores), (from, flags)) of one community; from the week `since` when given, the
+    scores recomputed from as far back as the flags look (their windows need those weeks)."""
+    from hub.stages import promoters
+    from warehouse import scores
+    from warehouse.flags import member_repliers
+
+    rules = config.rules(community)
+    f = rules.flags
+    start = since and since - dt.timedelta(weeks=max(f.window_weeks, f.drifting_lookback_weeks, f.new_weeks))
+    parts = pl.from_arrow(scores.weekly_parts(con, community, timezone, start))
+    carry = pl.from_arrow(scores.stored_scores(con, community, start - dt.timedelta(weeks=1))) if start else None
+    scored = score(parts.drop("arrived", "start_week"), rules.scoring, carry)
+    named = promoters(con, config, community)
+    repliers = pl.from_arrow(member_repliers(con, community, timezone, named, start))
+    found = flags(parts, scored, f, frozenset(named), repliers)
+    if since:
+        found = found.filter(pl.col("week") >= since)
+    return ((start, scored.with_columns(community=pl.lit(community)).to_arrow()),
+            (since, found.with_columns(community=pl.lit(community)).to_arrow()))

@@ -65,14 +65,19 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     return sorted(found)
 
 
-def refresh_stages(con, config: HubConfig) -> int:
+def refresh_stages(con, config: HubConfig, plans: dict | None = None) -> int:
     """Recompute community_stages of every community whose persons are resolved, each with its
-    thresholds from the configuration."""
+    thresholds from the configuration: all weeks, or from the week its plan (hub/incremental.py)
+    starts at."""
     from warehouse import scores, stages as sql
 
     tables = {}
     for community, timezone in scores.communities_with_persons(con).items():
-        frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community)))
+        plan = (plans or {}).get(community)
+        if plan is not None and not plan.changed:
+            continue
+        since = None if plan is None or plan.everything else plan.since
+        frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community), since))
         stage, reason = stage_of(config.rules(community).stages)
-        tables[community] = frame.with_columns(stage=stage, reason=reason).to_arrow()
+        tables[community] = (since, frame.with_columns(stage=stage, reason=reason).to_arrow())
     return sql.replace_stages(con, tables)

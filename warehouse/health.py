@@ -7,11 +7,14 @@ time zone, passed as a constant (one zone for the whole column is what keeps Duc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
 
 import duckdb
 
+from warehouse.changes import Plan
 from warehouse.db import local_weeks, only_platform, transaction
+
+NEWCOMER_LOOK_BACK = dt.timedelta(weeks=5)
 
 _SQL = """
 INSERT INTO community_health
@@ -41,8 +44,8 @@ arrivals AS (
     ) GROUP BY ALL
 ),
 arrived AS (SELECT *, date_trunc('week', timezone($timezone, first_at))::DATE AS week FROM arrivals),
-weeks AS (SELECT DISTINCT scope, week FROM msg),
-writers AS (SELECT scope, week, person_id, count(*) AS messages FROM msg GROUP BY ALL),
+weeks AS (SELECT DISTINCT scope, week FROM msg WHERE week >= $from),
+writers AS (SELECT scope, week, person_id, count(*) AS messages FROM msg WHERE week >= $from GROUP BY ALL),
 active AS (SELECT scope, week, count(*) AS n FROM writers GROUP BY ALL),
 engaged AS (
     SELECT scope, week, count(DISTINCT person) AS n FROM (  -- two unnests in one SELECT would zip, not cross
@@ -51,7 +54,8 @@ engaged AS (
                 SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
                        from_person, to_person
                 FROM interactions LEFT JOIN quarters z ON z.q = epoch_us("at") // 900000000
-                WHERE community = $community)))
+                WHERE community = $community AND "at" >= $from::TIMESTAMP - INTERVAL 1 DAY)))
+    WHERE week >= $from
     GROUP BY ALL
 ),
 newcomers AS (  -- arrival is the first message or join, so "active within 30 days" is a first message by then
@@ -59,7 +63,7 @@ newcomers AS (  -- arrival is the first message or join, so "active within 30 da
            count(*) FILTER (WHERE f.first_message <= a.first_at + INTERVAL 30 DAY) AS active
     FROM arrived a LEFT JOIN firsts f USING (person_id, scope) GROUP BY ALL
 ),
-questions AS (SELECT message_id, platform, person_id FROM own WHERE question),
+questions AS (SELECT message_id, platform, person_id FROM own WHERE question AND week >= $from),
 replied AS (  -- replies from someone else to each question, directly or in its thread (two equi-joins:
               -- an OR in the join condition would compare every pair of messages)
     SELECT q.message_id, q.platform, r.platform AS by_platform, r.sent_at FROM questions q
@@ -76,7 +80,7 @@ replies AS (  -- the first of them in each scope that holds both messages
 answers AS (
     SELECT q.scope, q.week, q.message_id, min(r.at) - q.sent_at AS wait
     FROM msg q LEFT JOIN replies r USING (scope, message_id)
-    WHERE q.question GROUP BY q.scope, q.week, q.message_id, q.sent_at
+    WHERE q.question AND q.week >= $from GROUP BY q.scope, q.week, q.message_id, q.sent_at
 ),
 asked AS (
     SELECT scope, week, count(*) AS questions, count(wait) AS answered,
@@ -115,17 +119,23 @@ SELECT * FROM health UNION ALL SELECT * REPLACE ($only AS platform) FROM health 
 """
 
 
-def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = None) -> int:
-    """Rebuild the health of these communities (default: all with messages) in one transaction."""
+def refresh(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan] | None = None) -> int:
+    """Rebuild the health each community's plan asks for (default: every community whole), in one
+    transaction. A plan from a week recomputes from 5 weeks before it: whether a newcomer became
+    active within 30 days counts in the week they arrived."""
     zones = dict(con.execute("""SELECT DISTINCT m.community, coalesce(c.timezone, 'UTC') FROM messages m
                                 LEFT JOIN communities c USING (community)""").fetchall())
-    wanted = sorted(zones if communities is None else set(communities) & set(zones))
+    plans = {c: Plan(c, True, None) for c in zones} if plans is None else plans
     with transaction(con):
-        for community in wanted:
-            con.execute("DELETE FROM community_health WHERE community = ?", [community])
+        for community in sorted(set(plans) & set(zones)):
+            plan = plans[community]
+            if not plan.changed:
+                continue
+            start = dt.date.min if plan.everything else plan.since - NEWCOMER_LOOK_BACK
+            con.execute("DELETE FROM community_health WHERE community = ? AND week >= ?", [community, start])
             with local_weeks(con, community, zones[community]):
                 con.execute(_SQL, {"community": community, "timezone": zones[community],
-                                   "only": only_platform(con, community)})
+                                   "only": only_platform(con, community), "from": start})
     return con.execute("SELECT count(*) FROM community_health").fetchone()[0]
 
 

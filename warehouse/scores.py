@@ -6,6 +6,8 @@ without activity included, so that decay and drifting show), the undecayed count
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pyarrow as pa
 
@@ -41,24 +43,27 @@ edges AS (
     FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000 WHERE i.community = $community
 ),
 weeks AS (SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week FROM own),
-grid AS (SELECT a.person_id, w.week FROM arrivals a JOIN weeks w ON w.week >= a.first_week),
+grid AS (SELECT a.person_id, w.week, a.first_week FROM arrivals a JOIN weeks w ON w.week >= a.first_week
+         WHERE w.week >= $from),
 written AS (
     SELECT person_id, week, count(*) AS messages,
            count(*) FILTER (WHERE has_media OR message_id IN (SELECT message_id FROM links)) AS media_and_links
-    FROM own GROUP BY ALL
+    FROM own WHERE week >= $from GROUP BY ALL
 ),
 started AS (
     SELECT o.person_id, o.week, count(DISTINCT o.message_id) AS n FROM own o
     JOIN edges e ON e.message_id = o.message_id AND e.to_person = o.person_id AND e.kind IN ('reply', 'thread')
-    WHERE o.reply_to_id IS NULL GROUP BY ALL
+    WHERE o.reply_to_id IS NULL AND o.week >= $from GROUP BY ALL
 ),
 answered AS (
     SELECT a.person_id, a.week, count(*) AS n FROM own a
-    JOIN own q ON q.message_id = a.reply_to_id AND q.question AND q.person_id <> a.person_id GROUP BY ALL
+    JOIN own q ON q.message_id = a.reply_to_id AND q.question AND q.person_id <> a.person_id
+    WHERE a.week >= $from GROUP BY ALL
 ),
 welcomed AS (
     SELECT e.from_person AS person_id, e.week, count(*) AS n FROM edges e
-    JOIN arrivals a ON a.person_id = e.to_person AND e."at" < a.first_at + INTERVAL 30 DAY GROUP BY ALL
+    JOIN arrivals a ON a.person_id = e.to_person AND e."at" < a.first_at + INTERVAL 30 DAY
+    WHERE e.week >= $from GROUP BY ALL
 ),
 pairs AS (  -- each pair of persons who interacted that week (interactions has no self-links), ordered (lo, hi)
     SELECT week, least(from_person, to_person) AS lo, greatest(from_person, to_person) AS hi,
@@ -66,7 +71,7 @@ pairs AS (  -- each pair of persons who interacted that week (interactions has n
            bool_or(from_person > to_person AND kind IN ('reply', 'thread')) AS hi_replied,
            bool_or(from_person < to_person AND kind = 'reaction') AS lo_reacted,
            bool_or(from_person > to_person AND kind = 'reaction') AS hi_reacted
-    FROM edges GROUP BY ALL
+    FROM edges WHERE week >= $from GROUP BY ALL
 ),
 recognised AS (  -- distinct others who replied to, reacted to, or interacted with each person: one pair each
     SELECT person_id, week, count(*) FILTER (WHERE replied) AS replies, count(*) FILTER (WHERE reacted) AS reactions,
@@ -75,7 +80,7 @@ recognised AS (  -- distinct others who replied to, reacted to, or interacted wi
           UNION ALL SELECT week, hi, lo_replied, lo_reacted FROM pairs)
     GROUP BY ALL
 )
-SELECT g.person_id, g.week,
+SELECT g.person_id, g.week, g.first_week AS arrived, (SELECT min(week) FROM weeks) AS start_week,
        coalesce(w.messages, 0)::DOUBLE AS messages, coalesce(s.n, 0)::DOUBLE AS conversations_started,
        coalesce(q.n, 0)::DOUBLE AS answers, coalesce(w.media_and_links, 0)::DOUBLE AS media_and_links,
        coalesce(c.n, 0)::DOUBLE AS welcomes, coalesce(r.replies, 0)::DOUBLE AS replies_received,
@@ -94,17 +99,30 @@ def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
                                LEFT JOIN communities c USING (community) ORDER BY 1""").fetchall())
 
 
-def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str) -> pa.Table:
+def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str,
+                 since: dt.date | None = None) -> pa.Table:
+    """The parts of every week since each person arrived, or of the weeks from Monday `since` on;
+    with each person's week of arrival (`arrived`) and the community's first week (`start_week`)."""
     with local_weeks(con, community, timezone):
-        return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone}).to_arrow_table()
+        return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone,
+                                        "from": since or dt.date.min}).to_arrow_table()
 
 
-def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, pa.Table], flags: dict[str, pa.Table]) -> int:
-    """Replace the scores and flags of each community (community -> rows) in one transaction."""
+def stored_scores(con: duckdb.DuckDBPyConnection, community: str, week: dt.date) -> pa.Table:
+    """member_scores of one week (the decayed parts and level a recompute from the next week carries on from)."""
+    return con.execute(f"SELECT person_id, level, {', '.join(PARTS)} FROM member_scores WHERE community = ? AND week = ?",
+                       [community, week]).to_arrow_table()
+
+
+def replace_scores(con: duckdb.DuckDBPyConnection, scores: dict[str, tuple[dt.date | None, pa.Table]],
+                   flags: dict[str, tuple[dt.date | None, pa.Table]]) -> int:
+    """Replace the scores and flags of each community (community -> (from Monday, None for all
+    weeks; rows)) in one transaction."""
     with transaction(con):
         for table_name, tables in (("member_scores", scores), ("member_flags", flags)):
-            for community, table in tables.items():
-                con.execute(f"DELETE FROM {table_name} WHERE community = ?", [community])
+            for community, (since, table) in tables.items():
+                con.execute(f"DELETE FROM {table_name} WHERE community = ? AND week >= ?",
+                            [community, since or dt.date.min])
                 insert_rows(con, table_name, table)
     return con.execute("SELECT count(*) FROM member_scores").fetchone()[0]
 

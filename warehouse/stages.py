@@ -6,6 +6,8 @@ given as person ids (resolved from the configuration by `hub.stages`).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pyarrow as pa
 
@@ -17,16 +19,33 @@ WITH pa AS (
     SELECT pa.person_id, a.account_id FROM person_accounts pa JOIN accounts a USING (account_id)
     WHERE a.community = $community
 ),
+-- Platforms whose exports record replies (WhatsApp's and Messenger's do not): across platforms,
+-- conversation starts and the share of members who reply are read where replies can be seen (on
+-- every platform if none records them); each platform's own rows read all of its messages.
+recorded AS (
+    SELECT DISTINCT platform FROM messages
+    WHERE community = $community AND (reply_to_id IS NOT NULL OR thread_id IS NOT NULL)
+),
+replying AS (
+    SELECT platform FROM recorded
+    UNION ALL SELECT DISTINCT platform FROM messages WHERE community = $community AND NOT EXISTS (FROM recorded)
+),
 own AS (
-    SELECT m.platform, p.person_id, m.reply_to_id IS NULL AS starts,
-           list_contains($promoters, p.person_id) AS by_promoter,
-           coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week
-    FROM messages m JOIN pa p ON p.account_id = m.author_id
-    LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
-    WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
+    SELECT * FROM (
+        SELECT m.platform, p.person_id, m.reply_to_id IS NULL AS starts_here,
+               m.platform IN (FROM replying) AS replying,
+               list_contains($promoters, p.person_id) AS by_promoter,
+               coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week
+        FROM messages m JOIN pa p ON p.account_id = m.author_id
+        LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
+        WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL)
+    WHERE week >= $look  -- the weeks the windows of the recomputed weeks look back on
 ),
 -- On one platform ($only), the platform's rows are the all-platform rows: computed once, copied at the end.
-msg AS (SELECT *, '*' AS scope FROM own UNION ALL SELECT *, platform FROM own WHERE $only IS NULL),
+msg AS (
+    SELECT *, '*' AS scope, starts_here AND replying AS starts, replying AS counted FROM own
+    UNION ALL SELECT *, platform, starts_here, true FROM own WHERE $only IS NULL
+),
 -- Counts are summed week by week, then over the window; distinct people are counted from one
 -- row per person and week (never from every message of the window).
 weekly AS (
@@ -42,7 +61,7 @@ sums AS (
     FROM weekly
     WINDOW w AS (PARTITION BY scope ORDER BY week RANGE BETWEEN INTERVAL 21 DAY PRECEDING AND CURRENT ROW)
 ),
-present AS (SELECT DISTINCT scope, week, person_id FROM msg WHERE NOT by_promoter),
+present AS (SELECT scope, week, person_id, bool_or(counted) AS counted FROM msg WHERE NOT by_promoter GROUP BY ALL),
 members AS (  -- each window's members, one row each
     SELECT DISTINCT w.scope, w.week, p.person_id FROM weekly w
     JOIN present p ON p.scope = w.scope AND p.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
@@ -54,7 +73,7 @@ edges AS (  -- member-to-member interactions (interactions has no self-links), e
            kind IN ('reply', 'thread', 'mention') AS wrote
     FROM interactions LEFT JOIN quarters z ON z.q = epoch_us("at") // 900000000
     WHERE community = $community AND NOT list_contains($promoters, from_person)
-      AND NOT list_contains($promoters, to_person)
+      AND NOT list_contains($promoters, to_person) AND "at" >= $look::TIMESTAMP - INTERVAL 1 DAY
 ),
 pairs AS (  -- each pair of members linked that week: which ways, and which of them wrote to the other
     SELECT '*' AS scope, week, lo, hi, bool_or(up) AS lo_hi, bool_or(NOT up) AS hi_lo,
@@ -64,7 +83,7 @@ pairs AS (  -- each pair of members linked that week: which ways, and which of t
     SELECT platform, week, lo, hi, bool_or(up), bool_or(NOT up), bool_or(up AND wrote), bool_or(NOT up AND wrote)
     FROM edges WHERE $only IS NULL GROUP BY platform, week, lo, hi
 ),
-weekly_members AS (SELECT scope, week, count(*) AS n FROM present GROUP BY ALL),
+weekly_members AS (SELECT scope, week, count(*) AS n FROM present WHERE counted GROUP BY ALL),
 linked AS (  -- each member linked that week, and whether they wrote to another
     SELECT scope, week, person, bool_or(wrote) AS wrote FROM (
         SELECT scope, week, lo AS person, lo_wrote AS wrote FROM pairs
@@ -92,7 +111,8 @@ retained AS (  -- members of the window four weeks before who are members again
                      AND back.person_id = now.person_id
     GROUP BY ALL
 ),
-flagged AS (SELECT week, person_id FROM member_flags WHERE community = $community AND flag = 'ambassador'),
+flagged AS (SELECT week, person_id FROM member_flags WHERE community = $community AND flag = 'ambassador'
+                                                          AND week >= $look),
 ambassadors AS (
     SELECT f.week, count(*) AS n, count(*) FILTER (WHERE g.person_id IS NULL) AS new
     FROM flagged f LEFT JOIN flagged g ON g.person_id = f.person_id AND g.week = f.week - INTERVAL 84 DAY
@@ -114,6 +134,7 @@ indicators AS (
     LEFT JOIN retained r USING (scope, week)
     LEFT JOIN member_count back ON back.scope = s.scope AND back.week = s.week - INTERVAL 28 DAY
     LEFT JOIN ambassadors b ON b.week = s.week
+    WHERE s.week >= $from
 )
 SELECT * FROM indicators
 UNION ALL SELECT * REPLACE ($only AS platform) FROM indicators WHERE $only IS NOT NULL
@@ -121,10 +142,19 @@ ORDER BY platform NULLS FIRST, week
 """
 
 
-def indicators(con: duckdb.DuckDBPyConnection, community: str, timezone: str, promoters: list[str]) -> pa.Table:
+# The windows of a week look back 12 weeks at most (ambassadors renewed since then).
+LOOK_BACK = dt.timedelta(weeks=13)
+
+
+def indicators(con: duckdb.DuckDBPyConnection, community: str, timezone: str, promoters: list[str],
+               since: dt.date | None = None) -> pa.Table:
+    """The indicators of every week, or of the weeks from Monday `since` on."""
+    start = since or dt.date.min
     with local_weeks(con, community, timezone):
         return con.execute(_SQL, {"community": community, "timezone": timezone, "promoters": promoters,
-                                  "only": only_platform(con, community)}).to_arrow_table()
+                                  "only": only_platform(con, community), "from": start,
+                                  "look": max(dt.date.min, start - LOOK_BACK) if since else dt.date.min}
+                           ).to_arrow_table()
 
 
 def promoter_candidates(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:
@@ -145,9 +175,10 @@ def busiest_at_start(con: duckdb.DuckDBPyConnection, community: str) -> str | No
     return row[0] if row else None
 
 
-def replace_stages(con: duckdb.DuckDBPyConnection, stages: dict[str, pa.Table]) -> int:
+def replace_stages(con: duckdb.DuckDBPyConnection, stages: dict[str, tuple[dt.date | None, pa.Table]]) -> int:
+    """Replace each community's stages (community -> (from Monday, or None for all weeks; rows))."""
     with transaction(con):
-        for community, table in stages.items():
-            con.execute("DELETE FROM community_stages WHERE community = ?", [community])
+        for community, (since, table) in stages.items():
+            con.execute("DELETE FROM community_stages WHERE community = ? AND week >= ?", [community, since or dt.date.min])
             insert_rows(con, "community_stages", table)
     return con.execute("SELECT count(*) FROM community_stages").fetchone()[0]

@@ -10,6 +10,13 @@ from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
 from warehouse import views
 
+def current_plans(con) -> dict:
+    """The plan `persons` made for each community (warehouse/changes.py)."""
+    from warehouse.changes import current_plan
+
+    return {c: current_plan(con, c) for c in people_report.communities_with_persons(con)}
+
+
 # Recomputed once loads settle, like the marts; a file that failed to load must not hold them back.
 _AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 
@@ -22,14 +29,18 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                           "and by reviewed decisions; likely matches proposed in identity_suggestions.")
     def persons(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.config import ConfigError
+        from hub.incremental import describe, plan_builds
         from hub.persons import refresh_persons
 
         with warehouse(duckdb) as con:
             try:
                 done = refresh_persons(con, hub.config())
+                plans = plan_builds(con, hub.config())
             except ConfigError as e:  # a decisions file that cannot be read: say which and where
                 raise dg.Failure(description=str(e)) from None
         return dg.MaterializeResult(metadata={
+            "recompute": md_table(["community", "what the derived tables recompute"],
+                                  [(c, describe(plan)) for c, plan in sorted(plans.items())]),
             "dagster/row_count": dg.MetadataValue.int(sum(r.persons for r in done.values())),
             "by community": md_table(
                 ["community", "accounts", "persons", "with several accounts", "suggestions", "kept apart"],
@@ -42,7 +53,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               description="Replies, thread participation, reactions and mentions between persons, across platforms.")
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            rows = interaction_graph.refresh(con)
+            rows = interaction_graph.refresh(con, current_plans(con))
             by_kind = interaction_graph.summary(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "by kind": md_table(
@@ -54,7 +65,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                           "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
     def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            rows = health.refresh(con)
+            rows = health.refresh(con, current_plans(con))
             last = health.latest(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(
@@ -68,7 +79,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         from hub.scoring import refresh_scores
 
         with warehouse(duckdb) as con:
-            rows = refresh_scores(con, hub.config())
+            rows = refresh_scores(con, hub.config(), current_plans(con))
             levels = people_report.latest_levels(con)
             top = [(slug, name, level, round(reputation, 1), platforms, flags.replace("_", " "))
                    for slug in people_report.communities_with_persons(con)
@@ -79,15 +90,21 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "top members in the latest week": md_table(
             ["community", "member", "level", "reputation", "platforms", "flags"], top)})
 
-    @dg.asset(deps=[member_scores], group_name="people", kinds={"duckdb"}, pool="duckdb",
+    @dg.asset(deps=[member_scores, community_health], group_name="people", kinds={"duckdb"}, pool="duckdb",
               automation_condition=_AFTER_LOADS,
               description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
                           "platform and overall, with every indicator it was read from and the reason.")
     def community_stages(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.stages import refresh_stages
+        from warehouse.changes import record_built
+        from warehouse.db import transaction
 
         with warehouse(duckdb) as con:
-            rows = refresh_stages(con, hub.config())
+            plans = current_plans(con)
+            rows = refresh_stages(con, hub.config(), plans)
+            with transaction(con):  # the last step of the build: what it was made from is now built
+                for community in plans:
+                    record_built(con, community)
             latest = people_report.latest_stages(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(

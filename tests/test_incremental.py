@@ -1,0 +1,92 @@
+"""Adding a day of messages recomputes only what changed, and ends where a full recompute would.
+
+A simulated Telegram group's export, first without its last day, then whole (an overlapping
+export, as a member would send the next week). After the second `hub build`, every derived table
+equals the one a clean warehouse builds from the whole export at once; the build says which week
+it recomputed from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.simulate import simulate
+from hub.simulate import telegram
+
+runner = CliRunner()
+DERIVED = {
+    "interactions": "community, from_person, to_person, kind, \"at\", platform, message_id",
+    "community_health": "*",
+    "member_scores": "*",
+    "member_flags": "*",
+    "community_stages": "*",
+}
+
+
+def _export(tmp_path: Path) -> tuple[Path, Path, dt.date]:
+    sim = simulate(members=60, days=120, seed=4, name="Makers")
+    last = sim.end - dt.timedelta(days=1)
+    before = dataclasses.replace(sim, messages=[m for m in sim.messages if m.at.date() < last])
+    whole = telegram.write_export(telegram.chat(sim), tmp_path / "whole" / "result.json")
+    partial = telegram.write_export(telegram.chat(before), tmp_path / "partial" / "result.json")
+    config = tmp_path / "hub.yaml"
+    config.write_text(f'communities:\n  - slug: makers\n    promoters: ["{sim.promoter.name}"]\n')
+    return partial, whole, last
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _tables(db: Path) -> dict[str, list[tuple]]:
+    from warehouse.db import connect
+
+    def same(value):  # decay carried on from a stored week rounds differently in the last digits
+        return round(value, 9) if isinstance(value, float) else value
+
+    with connect(db, read_only=True) as con:
+        return {t: [tuple(map(same, row)) for row in con.execute(f"SELECT {cols} FROM {t} ORDER BY ALL").fetchall()]
+                for t, cols in DERIVED.items()}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    tmp = tmp_path_factory.mktemp("incremental")
+    partial, whole, last = _export(tmp)
+    config = str(tmp / "hub.yaml")
+    step, clean = tmp / "step.duckdb", tmp / "clean.duckdb"
+    _run("ingest", str(partial), "--db", str(step), "--config", config)
+    first = _run("build", "--db", str(step), "--config", config)
+    _run("ingest", str(whole), "--db", str(step), "--config", config)
+    second = _run("build", "--db", str(step), "--config", config)
+    third = _run("build", "--db", str(step), "--config", config)
+    _run("ingest", str(whole), "--db", str(clean), "--config", config)
+    _run("build", "--db", str(clean), "--config", config)
+    return {"step": step, "clean": clean, "last": last, "outputs": (first, second, third), "config": config}
+
+
+def test_a_new_day_recomputes_from_its_week_and_ends_as_a_full_build(built) -> None:
+    first, second, third = built["outputs"]
+    monday = built["last"] - dt.timedelta(days=built["last"].weekday())
+    assert "makers: everything" in first
+    recomputed = second.split("makers: from the week of ")[1][:10]
+    assert dt.date.fromisoformat(recomputed) >= monday - dt.timedelta(weeks=1)  # that week, or one it answers
+    assert "makers: nothing changed" in third
+    step, clean = _tables(built["step"]), _tables(built["clean"])
+    for table in DERIVED:
+        assert step[table] == clean[table], table
+
+
+def test_a_change_of_rules_recomputes_everything(built, tmp_path) -> None:
+    config = tmp_path / "hub.yaml"
+    config.write_text(Path(built["config"]).read_text() + "    scoring: {half_life_weeks: 4}\n")
+    output = _run("build", "--db", str(built["step"]), "--config", str(config))
+    assert "makers: everything" in output

@@ -296,6 +296,8 @@ def write_markdown_report(con: duckdb.DuckDBPyConnection, community: str, out: P
               f"{f['interactions']:,} interactions between {f['persons']:,} persons ({f['pairs']:,} pairs). "
               f"Between members (promoters left out): density {_pct(f['density'], 1)}, "
               f"reciprocity {_pct(f['reciprocity'], 1)}.", ""]
+    if "network" in charts:
+        lines += [f"![the member-to-member network]({charts['network']})", ""]
     names = {n["person_id"]: n["name"] for n in d["network"]["nodes"]}
     lines += _table(["member", "member", "interactions", "one way", "the other"],
                     [[_md(names[e["source"]]), _md(names[e["target"]]), e["interactions"], e["forward"] or 0,
@@ -363,7 +365,38 @@ def _svg_charts(d: dict, folder: Path, stem: str) -> dict[str, str]:
             ax.set_ylim(0.5, 4.5)
             ax.set_title("Stage (all platforms)")
             save(fig, "stages")
+
+        if d["network"]["nodes"]:
+            save(_network_figure(d["network"]), "network")
     return made
+
+
+def _network_figure(network: dict):
+    """The member-to-member network on a circle, grouped by platform: a line per
+    pair (darker, more interactions), promoters in red, the ten busiest named."""
+    from matplotlib.figure import Figure
+
+    nodes = sorted(network["nodes"], key=lambda n: (",".join(n["platforms"]), n["name"]))
+    at = {n["person_id"]: (math.cos(2 * math.pi * i / len(nodes)), math.sin(2 * math.pi * i / len(nodes)))
+          for i, n in enumerate(nodes)}
+    fig = Figure(figsize=(7, 7), layout="constrained")
+    ax = fig.subplots()
+    heaviest = max((e["interactions"] for e in network["edges"]), default=1)
+    busiest = max(max(n["interactions"] for n in nodes), 1)
+    for e in network["edges"]:
+        (x0, y0), (x1, y1) = at[e["source"]], at[e["target"]]
+        ax.plot([x0, x1], [y0, y1], color="#357", linewidth=0.5, alpha=0.1 + 0.6 * e["interactions"] / heaviest)
+    for n in nodes:
+        x, y = at[n["person_id"]]
+        ax.scatter([x], [y], s=12 + 60 * (n["interactions"] / busiest) ** 0.5,
+                   color="#c33" if n["promoter"] else ("#e90" if n["ambassador"] else "#357"), zorder=3)
+    for n in sorted(nodes, key=lambda n: -n["interactions"])[:10] + [n for n in nodes if n["promoter"]]:
+        x, y = at[n["person_id"]]
+        ax.annotate(n["name"], (x, y), xytext=(x * 1.08, y * 1.08), fontsize=7,
+                    ha="left" if x >= 0 else "right", va="center")
+    ax.set_xlim(-1.6, 1.6), ax.set_ylim(-1.4, 1.4), ax.set_aspect("equal"), ax.axis("off")
+    ax.set_title("Who interacts with whom (red: promoters, orange: ambassadors)")
+    return fig
 
 
 # ----------------------------------------------------------------------------------------- CSV

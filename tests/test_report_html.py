@@ -178,7 +178,7 @@ def test_markdown_and_csv(warehouse) -> None:
                                   promoters=warehouse["promoters"])
     text = md.read_text(encoding="utf-8")
     assert XSS not in text and "\\<img src=x onerror=alert\\(1\\)\\>" in text
-    for chart in ("activity", "newcomers", "stages"):
+    for chart in ("activity", "newcomers", "stages", "network"):
         assert f"](report-{chart}.svg)" in text and (md.parent / f"report-{chart}.svg").stat().st_size > 1000
     with (folder / "headline.csv").open(encoding="utf-8") as fh:
         rows = {(r["platform"], r["figure"]): int(r["current"]) for r in csv.DictReader(fh)}

@@ -313,7 +313,7 @@ def communities(db: DbOption = None) -> None:
 @app.command()
 def members(
     community: CommunityOption = None,
-    top: Annotated[int, typer.Option(help="How many members")] = 20,
+    top: Annotated[int, typer.Option(help="How many members", min=1)] = 20,
     level: Annotated[Optional[str], typer.Option(help="Only this level: observer, participant, contributor, ambassador")] = None,
     db: DbOption = None,
 ) -> None:
@@ -344,7 +344,7 @@ def member(
 def stage(
     community: CommunityOption = None,
     platform: PlatformOption = None,
-    weeks: Annotated[int, typer.Option(help="How many weeks back")] = 12,
+    weeks: Annotated[int, typer.Option(help="How many weeks back", min=1)] = 12,
     db: DbOption = None,
 ) -> None:
     """The community's stage now and week by week, with the indicators that put it there."""
@@ -357,7 +357,7 @@ def stage(
 def health(
     community: CommunityOption = None,
     platform: PlatformOption = None,
-    weeks: Annotated[int, typer.Option(help="How many weeks back")] = 12,
+    weeks: Annotated[int, typer.Option(help="How many weeks back", min=1)] = 12,
     db: DbOption = None,
 ) -> None:
     """Weekly health: members, active, contributors, newcomers and their activation, answers, 1 %."""

@@ -35,10 +35,10 @@ class Digest:
 
 def compose(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str, week: dt.date | None = None,
             top: int = 3) -> Digest:
-    """The digest of the week starting on Monday `week` (default: the latest scored week)."""
+    """The digest of the week starting on Monday `week` (default: the latest scored week that is over)."""
     from hub.stages import promoters
 
-    week = week or sql.latest_week(con, community)
+    week = week or _last_whole_week(con, community)
     if week is None:
         raise DigestError(f"{community} has no scores yet: run hub build first")
     week = week - dt.timedelta(days=week.weekday())
@@ -65,6 +65,17 @@ def compose(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str, w
     if not (valued or welcomed or month):
         lines.append("A quiet week: no one replied to or reacted to anyone.")
     return Digest(community, week, "\n".join(lines).strip() + "\n")
+
+
+def _last_whole_week(con: duckdb.DuckDBPyConnection, community: str) -> dt.date | None:
+    """The latest scored week that is over in the community's time zone: a Monday-morning digest
+    thanks last week's members, not the hours of a week just begun."""
+    from zoneinfo import ZoneInfo
+
+    latest = sql.latest_week(con, community)
+    today = dt.datetime.now(ZoneInfo(sql.timezone(con, community))).date()
+    last_whole = today - dt.timedelta(days=today.weekday() + 7)
+    return None if latest is None else min(latest, last_whole)
 
 
 def post(community: Community, digest: Digest) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warehouse.scores import PARTS
 
@@ -32,7 +32,7 @@ class _Rules(BaseModel):
 class Scoring(_Rules):
     """Reputation: Σ weight × part, each part decayed with a half-life (hub/scoring.py)."""
 
-    half_life_weeks: float = Field(8.0, gt=0)
+    half_life_weeks: float = Field(8.0, ge=1)  # shorter would overflow the decay over years of weeks
     weights: dict[str, float] = DEFAULT_WEIGHTS
     # Percent rank among the week's members needed to reach participant, contributor, ambassador.
     thresholds: tuple[float, float, float] = (0.5, 0.78, 0.95)
@@ -49,6 +49,9 @@ class Scoring(_Rules):
     @field_validator("weights", mode="before")
     @classmethod
     def _known_parts(cls, value: dict) -> dict:
+        if not isinstance(value, dict):
+            raise ValueError(f"weights is a mapping of parts to numbers, e.g. {{answers: 3}}; the parts are "
+                             f"{', '.join(PARTS)}")
         unknown = sorted(set(value) - set(PARTS))
         if unknown:
             raise ValueError(f"unknown parts {', '.join(unknown)}: the parts are {', '.join(PARTS)}")
@@ -66,11 +69,18 @@ class Flags(_Rules):
     ambassador_level: Level = "contributor"
     drew_replies_rank: float = Field(0.95, ge=0, le=1)
     drew_replies_min: int = Field(12, ge=1)  # …and at least this many over the window, however quiet the rest
-    new_weeks: int = 8  # new and promising: arrived this recently…
+    new_weeks: int = Field(8, ge=1)  # new and promising: arrived this recently…
     promising_level: Level = "contributor"  # …and already at this level
-    drifting_quiet_weeks: int = 3  # drifting: silent this long…
+    drifting_quiet_weeks: int = Field(3, ge=1)  # drifting: silent this long…
     drifting_level: Level = "contributor"  # …after having been at this level…
-    drifting_lookback_weeks: int = 12  # …within this many weeks
+    drifting_lookback_weeks: int = Field(12, ge=1)  # …within this many weeks
+
+    @model_validator(mode="after")
+    def _consistent_within_window(self) -> "Flags":
+        if self.consistent_weeks > self.window_weeks:
+            raise ValueError(f"consistent_weeks ({self.consistent_weeks}) cannot exceed window_weeks "
+                             f"({self.window_weeks}): no one could ever be flagged ambassador")
+        return self
 
 
 class StageRules(_Rules):
@@ -79,16 +89,16 @@ class StageRules(_Rules):
 
     # Stage 4: members start nearly every conversation, most take part, and the community carries
     # on without the promoter (a silent week, or the promoter writes almost nothing).
-    consolidation_max_promoter_starts: float = 0.3
-    consolidation_min_contributing: float = 0.92
-    consolidation_min_silent_weeks: int = 3
-    consolidation_max_promoter_messages: float = 0.11
+    consolidation_max_promoter_starts: float = Field(0.3, ge=0, le=1)
+    consolidation_min_contributing: float = Field(0.92, ge=0, le=1)
+    consolidation_min_silent_weeks: int = Field(3, ge=0, le=4)
+    consolidation_max_promoter_messages: float = Field(0.11, ge=0, le=1)
     # Stage 3: conversations start without the promoter.
-    mobilisation_max_promoter_starts: float = 0.4
-    mobilisation_min_contributing: float = 0.52
+    mobilisation_max_promoter_starts: float = Field(0.4, ge=0, le=1)
+    mobilisation_min_contributing: float = Field(0.52, ge=0, le=1)
     # Stage 2: members take part: they reply to each other, or the promoter no longer writes most.
-    movement_max_promoter_messages: float = 0.5
-    movement_min_contributing: float = 0.1
+    movement_max_promoter_messages: float = Field(0.5, ge=0, le=1)
+    movement_min_contributing: float = Field(0.1, ge=0, le=1)
 
 
 class Rules(_Rules):

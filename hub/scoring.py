@@ -202,7 +202,10 @@ def _community_scores(con, config: HubConfig, community: str, timezone: str, sin
 
     rules = config.rules(community)
     f = rules.flags
-    start = since and since - dt.timedelta(weeks=max(f.window_weeks, f.drifting_lookback_weeks, f.new_weeks))
+    # An ambassador week counts animating weeks over a window, each summing replies over a window
+    # before it: twice the window back (less the week both share).
+    start = since and since - dt.timedelta(weeks=max(2 * f.window_weeks - 1, f.drifting_lookback_weeks,
+                                                     f.drifting_quiet_weeks, f.new_weeks))
     parts = pl.from_arrow(scores.weekly_parts(con, community, timezone, start))
     carry = pl.from_arrow(scores.stored_scores(con, community, start - dt.timedelta(weeks=1))) if start else None
     scored = score(parts.drop("arrived", "start_week"), rules.scoring, carry)

@@ -94,6 +94,7 @@ def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, com
 
 def show_stage(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, platform: str | None,
                weeks: int) -> None:
+    platform = platform.lower() if platform else None
     slug = community(con, text)
     rows = views.stages(con, slug, platform, weeks)
     if not rows:
@@ -111,6 +112,7 @@ def show_stage(con: duckdb.DuckDBPyConnection, console: Console, text: str | Non
 
 def show_health(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, platform: str | None,
                 weeks: int) -> None:
+    platform = platform.lower() if platform else None
     slug = community(con, text)
     rows = views.health(con, slug, platform, weeks)
     if not rows:

@@ -88,5 +88,58 @@ def test_a_new_day_recomputes_from_its_week_and_ends_as_a_full_build(built) -> N
 def test_a_change_of_rules_recomputes_everything(built, tmp_path) -> None:
     config = tmp_path / "hub.yaml"
     config.write_text(Path(built["config"]).read_text() + "    scoring: {half_life_weeks: 4}\n")
-    output = _run("build", "--db", str(built["step"]), "--config", str(config))
-    assert "makers: everything" in output
+    step = _copy(built["step"], tmp_path / "rules.duckdb")
+    assert "makers: everything" in _run("build", "--db", str(step), "--config", str(config))
+
+
+def _copy(db: Path, to: Path) -> Path:
+    import shutil
+
+    shutil.copy(db, to)
+    return to
+
+
+def test_a_change_in_the_middle_of_history_ends_as_a_full_build(built, tmp_path) -> None:
+    from warehouse.db import connect
+
+    step = _copy(built["step"], tmp_path / "mid.duckdb")
+    with connect(step) as con:  # a message of week 8 removed, as a corrected export would
+        (gone,) = con.execute("""SELECT message_id FROM messages WHERE kind = 'message'
+                                 ORDER BY sent_at LIMIT 1 OFFSET (SELECT count(*) // 2 FROM messages)""").fetchone()
+        con.execute("DELETE FROM reactions WHERE message_id = ?", [gone])
+        con.execute("DELETE FROM messages WHERE message_id = ?", [gone])
+    output = _run("build", "--db", str(step), "--config", built["config"])
+    assert "makers: from the week of" in output
+    full = _copy(step, tmp_path / "full.duckdb")
+    with connect(full) as con:
+        con.execute("DELETE FROM derived_state")  # forget what was built: the next build is whole
+    assert "makers: everything" in _run("build", "--db", str(full), "--config", built["config"])
+    assert _tables(step) == _tables(full)
+
+
+def test_a_step_run_alone_leaves_the_plan_for_the_next_build(built, tmp_path) -> None:
+    import dagster as dg
+
+    from pipelines.exports.assets import core_tables
+    from pipelines.people.assets import build as people_assets
+    from pipelines.resources import HubSettings, warehouse_resource
+    from warehouse.db import connect
+
+    step = _copy(built["step"], tmp_path / "alone.duckdb")
+    with connect(step) as con:
+        (gone,) = con.execute("SELECT max(message_id) FROM messages WHERE kind = 'message'").fetchone()
+        con.execute("DELETE FROM messages WHERE message_id = ?", [gone])
+    assets = {a.key.to_user_string(): a for a in people_assets([core_tables])}
+    resources = {"duckdb": warehouse_resource(step), "hub": HubSettings(config_path=built["config"])}
+    for name in ("persons", "community_stages"):  # the stages alone, as from the UI
+        assert dg.materialize([assets[name]], resources=resources, instance=dg.DagsterInstance.ephemeral()).success
+    assert "makers: from the week of" in _run("build", "--db", str(step), "--config", built["config"])
+
+
+def test_a_new_time_zone_recomputes_everything(built, tmp_path) -> None:
+    from warehouse.db import connect
+
+    step = _copy(built["step"], tmp_path / "zone.duckdb")
+    with connect(step) as con:
+        con.execute("UPDATE communities SET timezone = 'Pacific/Auckland'")  # what the next ingest would write
+    assert "makers: everything" in _run("build", "--db", str(step), "--config", built["config"])

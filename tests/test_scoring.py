@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import polars as pl
@@ -136,4 +137,20 @@ def test_rules_are_set_per_community_in_the_config(tmp_path) -> None:
     assert config.rules("other") == config.rules("unknown") and config.rules("other").scoring == Scoring()
     path.write_text("communities:\n  - slug: makers\n    scoring: {weights: {anwsers: 3}}\n")
     with pytest.raises(ConfigError, match="anwsers"):
+        load_config(path)
+
+
+@pytest.mark.parametrize("rules, says", [
+    ("flags: {window_weeks: 4}", "consistent_weeks (6) cannot exceed window_weeks (4)"),
+    ("scoring: {weights: [answers]}", "weights is a mapping of parts to numbers"),
+    ("stages: {mobilisation_max_promoter_starts: 40}", "less than or equal to 1"),
+    ("flags: {drifting_quiet_weeks: 0}", "greater than or equal to 1"),
+    ("scoring: {half_life_weeks: 0.1}", "greater than or equal to 1"),
+])
+def test_rules_that_could_never_work_are_config_errors(tmp_path, rules: str, says: str) -> None:
+    from hub.config import ConfigError, load_config
+
+    path = tmp_path / "hub.yaml"
+    path.write_text(f"communities:\n  - slug: makers\n    {rules}\n")
+    with pytest.raises(ConfigError, match=re.escape(says)):
         load_config(path)

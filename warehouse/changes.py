@@ -81,6 +81,7 @@ def make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, who
         if differ:
             since = _week_of(con, community, timezone, min(differ))
     _store(con, community, "planned", whole, days, everything, since)
+    con.execute("DELETE FROM derived_steps WHERE community = ?", [community])  # a new plan: every step again
     return Plan(community, everything, since)
 
 
@@ -107,13 +108,30 @@ def last_builds(con: duckdb.DuckDBPyConnection) -> list[Plan]:
         "SELECT community, everything, since_week FROM derived_state WHERE state = 'built' ORDER BY 1").fetchall()]
 
 
-def record_built(con: duckdb.DuckDBPyConnection, community: str) -> None:
-    """The plan is done: what it was made from is what the derived tables are now built from."""
+STEPS = ("interactions", "community_health", "member_scores", "community_stages")
+
+
+def step_done(con: duckdb.DuckDBPyConnection, community: str, step: str) -> None:
+    """`step` has carried out the community's plan under way."""
+    con.execute("DELETE FROM derived_steps WHERE community = ? AND step = ?", [community, step])
+    con.execute("INSERT INTO derived_steps VALUES (?, ?)", [community, step])
+
+
+def record_built(con: duckdb.DuckDBPyConnection, community: str) -> bool:
+    """When every step has carried out the plan, what it was made from is what the derived tables
+    are now built from; True if so. A step run on its own leaves the plan for the next build."""
+    done = {s for (s,) in con.execute("SELECT step FROM derived_steps WHERE community = ?", [community]).fetchall()}
+    planned = con.execute("SELECT 1 FROM derived_state WHERE community = ? AND state = 'planned'",
+                          [community]).fetchone()
+    if planned is None or not set(STEPS) <= done:
+        return False
+    con.execute("DELETE FROM derived_steps WHERE community = ?", [community])
     con.execute("DELETE FROM derived_inputs WHERE community = ? AND state = 'built'", [community])
     con.execute("UPDATE derived_inputs SET state = 'built' WHERE community = ? AND state = 'planned'", [community])
     con.execute("DELETE FROM derived_state WHERE community = ? AND state = 'built'", [community])
     con.execute("""UPDATE derived_state SET state = 'built', "at" = now() WHERE community = ? AND state = 'planned'""",
                 [community])
+    return True
 
 
 def _store(con, community: str, state: str, whole: str, days: dict[int, int], everything: bool,
@@ -126,9 +144,15 @@ def _store(con, community: str, state: str, whole: str, days: dict[int, int], ev
     con.execute("INSERT INTO derived_state VALUES (?, ?, ?, now(), ?, ?)", [community, state, whole, everything, since])
 
 
-def person_mapping(con: duckdb.DuckDBPyConnection, community: str) -> str:
-    """A fingerprint of who is who in the community (persons and their accounts)."""
-    (found,) = con.execute(
+def not_per_day(con: duckdb.DuckDBPyConnection, community: str) -> str:
+    """What the derived tables depend on that is not per day, as text: who is who (persons and
+    their accounts), the community's time zone, and which platforms' exports record replies (the
+    stage indicators across platforms read conversation starts there)."""
+    (mapping,) = con.execute(
         """SELECT hash(bit_xor(hash(pa.person_id, pa.account_id)), count(*)) FROM person_accounts pa
            JOIN persons p USING (person_id) WHERE p.community = ?""", [community]).fetchone()
-    return str(found)
+    zone = con.execute("SELECT timezone FROM communities WHERE community = ?", [community]).fetchone()
+    replying = con.execute("""SELECT string_agg(DISTINCT platform, ',' ORDER BY platform) FROM messages
+                              WHERE community = ? AND (reply_to_id IS NOT NULL OR thread_id IS NOT NULL)""",
+                           [community]).fetchone()[0]
+    return f"{mapping}|{zone[0] if zone else 'UTC'}|{replying or ''}"

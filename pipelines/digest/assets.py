@@ -1,5 +1,5 @@
 """The weekly digest, composed from the scores and posted to the community's Slack channel or
-Telegram chat. Its schedule (Mondays, 09:00) starts stopped: posting to members is switched on by
+Telegram chat. Its schedule (Mondays, 09:00 in the community's time zone) starts stopped: posting to members is switched on by
 a person, in the UI.
 """
 
@@ -35,13 +35,14 @@ def build(config, upstream) -> tuple[list, list, list]:
                                               "digest": dg.MetadataValue.md(made.text.replace("\n", "  \n"))})
 
     job = dg.define_asset_job("post_weekly_digest", selection=dg.AssetSelection.assets(weekly_digest))
-    schedules = [_weekly(job, slug) for slug in slugs]
+    zones = {c.slug: c.timezone for c in config.communities}
+    schedules = [_weekly(job, slug, zones[slug]) for slug in slugs]
     return [weekly_digest], [job], schedules
 
 
-def _weekly(job, slug: str) -> dg.ScheduleDefinition:
+def _weekly(job, slug: str, timezone: str) -> dg.ScheduleDefinition:
     @dg.schedule(name=f"weekly_digest_{slug.replace('-', '_')}", cron_schedule=EVERY_MONDAY, job=job,
-                 default_status=dg.DefaultScheduleStatus.STOPPED,
+                 execution_timezone=timezone, default_status=dg.DefaultScheduleStatus.STOPPED,
                  description=f"Posts the weekly digest of {slug} every Monday at 09:00 (switch on to post).")
     def _post(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         return dg.RunRequest(partition_key=slug, run_key=None)

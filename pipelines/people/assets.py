@@ -17,6 +17,17 @@ def current_plans(con) -> dict:
     return {c: current_plan(con, c) for c in people_report.communities_with_persons(con)}
 
 
+def done_with(con, plans: dict, step: str) -> None:
+    """`step` carried out each community's plan; the plan is built once every step has."""
+    from warehouse.changes import record_built, step_done
+    from warehouse.db import transaction
+
+    with transaction(con):
+        for community in plans:
+            step_done(con, community, step)
+            record_built(con, community)
+
+
 # Recomputed once loads settle, like the marts; a file that failed to load must not hold them back.
 _AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
 
@@ -53,7 +64,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               description="Replies, thread participation, reactions and mentions between persons, across platforms.")
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            rows = interaction_graph.refresh(con, current_plans(con))
+            plans = current_plans(con)
+            rows = interaction_graph.refresh(con, plans)
+            done_with(con, plans, "interactions")
             by_kind = interaction_graph.summary(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "by kind": md_table(
@@ -65,7 +78,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                           "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
     def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            rows = health.refresh(con, current_plans(con))
+            plans = current_plans(con)
+            rows = health.refresh(con, plans)
+            done_with(con, plans, "community_health")
             last = health.latest(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(
@@ -79,7 +94,9 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         from hub.scoring import refresh_scores
 
         with warehouse(duckdb) as con:
-            rows = refresh_scores(con, hub.config(), current_plans(con))
+            plans = current_plans(con)
+            rows = refresh_scores(con, hub.config(), plans)
+            done_with(con, plans, "member_scores")
             levels = people_report.latest_levels(con)
             top = [(slug, name, level, round(reputation, 1), platforms, flags.replace("_", " "))
                    for slug in people_report.communities_with_persons(con)
@@ -96,15 +113,11 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                           "platform and overall, with every indicator it was read from and the reason.")
     def community_stages(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.stages import refresh_stages
-        from warehouse.changes import record_built
-        from warehouse.db import transaction
 
         with warehouse(duckdb) as con:
             plans = current_plans(con)
             rows = refresh_stages(con, hub.config(), plans)
-            with transaction(con):  # the last step of the build: what it was made from is now built
-                for community in plans:
-                    record_built(con, community)
+            done_with(con, plans, "community_stages")
             latest = people_report.latest_stages(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(

@@ -71,7 +71,8 @@ def report_data(con: duckdb.DuckDBPyConnection, community: str, *, start: dt.dat
     first = monday(start) if start else info["first_week"]
     last = monday(end) if end else info["last_week"]
     if last < first:
-        raise ReportError(f"the period ends ({end}) before it starts ({start})")
+        raise ReportError(f"the period ends in the week of {last} but starts in the week of {first}: the data "
+                          f"covers the weeks of {info['first_week']} to {info['last_week']}")
     weeks = (last - first).days // 7 + 1
     previous = first - dt.timedelta(weeks=weeks)
 

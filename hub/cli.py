@@ -203,15 +203,15 @@ def query(
     db: DbOption = None,
     format: Annotated[str, typer.Option("--format", help="table, csv or json")] = "table",
 ) -> None:
-    """Run SQL on a read-only connection to the warehouse."""
+    """Run SQL on a read-only connection to the warehouse, shut off from the file system."""
     import duckdb
 
-    from warehouse.db import WarehouseMissing, connect
+    from warehouse.db import WarehouseMissing, connect_for_queries
 
     if format not in ("table", "csv", "json"):
         raise _fail("--format is table, csv or json")
     try:
-        with connect(db, read_only=True) as con:
+        with connect_for_queries(db) as con:
             cursor = con.execute(sql)
             names = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()

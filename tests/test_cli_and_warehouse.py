@@ -75,6 +75,23 @@ def test_query_is_read_only(loaded: Path) -> None:
         assert con.execute("SELECT count(*) FROM messages").fetchone()[0] > 500
 
 
+@pytest.mark.parametrize("statement", [
+    "DROP TABLE messages", "INSERT INTO communities VALUES ('x', 'x', 'UTC')",
+    "ATTACH '{tmp}/other.duckdb' AS other", "COPY (SELECT * FROM accounts) TO '{tmp}/leak.csv'",
+    "SELECT * FROM read_csv('{tmp}/secret.txt')", "SET enable_external_access = true",
+])
+def test_query_cannot_write_nor_reach_the_file_system(loaded: Path, tmp_path: Path, statement: str) -> None:
+    spot = tmp_path / "elsewhere"
+    spot.mkdir()
+    (spot / "secret.txt").write_text("token=xoxb-not-for-you\n")
+    result = runner.invoke(app, ["query", statement.format(tmp=spot), "--db", str(loaded)])
+    assert result.exit_code == 2 and result.output.startswith("error:"), result.output
+    assert "xoxb-not-for-you" not in result.output
+    assert sorted(p.name for p in spot.iterdir()) == ["secret.txt"]  # nothing written beside it
+    with duckdb.connect(str(loaded), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] > 500
+
+
 def test_query_without_a_warehouse_says_what_to_do(tmp_path: Path) -> None:
     result = runner.invoke(app, ["query", "SELECT 1", "--db", str(tmp_path / "none.duckdb")])
     assert result.exit_code == 2 and "ingest something first" in result.output

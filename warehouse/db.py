@@ -38,6 +38,17 @@ def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckd
     return con
 
 
+def connect_for_queries(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection for SQL someone typed (`hub query`): read-only, and shut off from the file
+    system (no COPY … TO, ATTACH, read_csv of other files, extensions), settings locked so the SQL
+    cannot turn that back on. The warehouse's own tables are all it can see."""
+    path = Path(path) if path else default_path()
+    if not path.exists():
+        raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
+    return duckdb.connect(str(path), read_only=True,
+                          config={"enable_external_access": False, "lock_configuration": True})
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) of every migration shipped with the package, in order."""
     found = []

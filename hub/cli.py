@@ -263,14 +263,12 @@ def report(
 def _write_report(db, config, community, out_file: Path, format, start, end) -> Path:
     import datetime as dt
 
-    from hub.html_report import ReportError, write_csv_report, write_html_report, write_markdown_report
-    from hub.stages import promoters
+    from hub.html_report import FORMATS, ReportError, write_report
     from hub.views import ViewError, community as find
     from warehouse.db import WarehouseMissing, connect
 
     kind = format or {".md": "md", ".csv": "csv"}.get(out_file.suffix.lower(), "html")
-    writer = {"html": write_html_report, "md": write_markdown_report, "csv": write_csv_report}.get(kind)
-    if writer is None:
+    if kind not in FORMATS:
         raise _fail(f"--format is html, md or csv, not {format!r}")
     try:
         first, last = (dt.date.fromisoformat(d) if d else None for d in (start, end))
@@ -279,9 +277,7 @@ def _write_report(db, config, community, out_file: Path, format, start, end) -> 
     try:
         settings = load_config(config)
         with connect(db, read_only=True) as con:
-            slug = find(con, community)
-            return writer(con, slug, out_file, start=first, end=last, weights=settings.rules(slug).scoring.weights,
-                          promoters=promoters(con, settings, slug))
+            return write_report(con, settings, find(con, community), out_file, kind, start=first, end=last)
     except (ConfigError, WarehouseMissing, ViewError, ReportError) as e:
         raise _fail(str(e)) from None
 

@@ -219,20 +219,7 @@ def load_config(path: str | Path | None = None, *, required: bool | None = None)
         if explicit if required is None else required:
             raise ConfigError(f"{path}: no such configuration file")
         return HubConfig()
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    yaml = YAML(typ="rt")
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"))
-    except YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the file must be a mapping with a 'communities' key")
+    data = _read_mapping(path, "a 'communities' key")
     try:
         return HubConfig.model_validate({**data, "path": path})
     except ValidationError as e:
@@ -270,19 +257,7 @@ def load_identities(path: str | Path) -> IdentityDecisions:
     path = Path(path)
     if not path.exists():
         return IdentityDecisions(path=path)
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
-
-    try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the file must be a mapping with 'merge' and 'never_merge' keys")
+    data = _read_mapping(path, "'merge' and 'never_merge' keys")
     try:
         decisions = IdentityDecisions.model_validate({**data, "path": path})
     except ValidationError as e:
@@ -297,6 +272,25 @@ def load_identities(path: str | Path) -> IdentityDecisions:
             raise ConfigError(f"{decisions.where('never_merge', i)}: {pair[0]} and {pair[1]} are also merged "
                               f"by merge[{merged[frozenset(pair)]}]: keep one of the two decisions")
     return decisions
+
+
+def _read_mapping(path: Path, keys: str) -> dict:
+    """A YAML file's top-level mapping (round-trip, so errors can name lines); a file that is not
+    YAML, or not a mapping, is a ConfigError naming the file and line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: the file must be a mapping with {keys}")
+    return data
 
 
 def _describe(path: Path, data: object, error: dict) -> str:

@@ -104,10 +104,7 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
 
 def _html_report(con, config_path: Path, out: Path) -> Path:
     from hub.config import load_config
-    from hub.html_report import write_html_report
-    from hub.stages import promoters
+    from hub.html_report import write_report
 
     settings = load_config(config_path)
-    slug = settings.communities[0].slug
-    return write_html_report(con, slug, out, weights=settings.rules(slug).scoring.weights,
-                             promoters=promoters(con, settings, slug))
+    return write_report(con, settings, settings.communities[0].slug, out)

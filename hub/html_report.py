@@ -441,3 +441,17 @@ def write_csv_report(con: duckdb.DuckDBPyConnection, community: str, out: Path, 
             writer.writeheader()
             writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
     return out
+
+
+FORMATS = ("html", "md", "csv")
+
+
+def write_report(con: duckdb.DuckDBPyConnection, config, community: str, out: Path, kind: str = "html", *,
+                 start: dt.date | None = None, end: dt.date | None = None) -> Path:
+    """The community's report in `kind` (html, md or csv), with its weights and promoters taken
+    from the configuration: what `hub report`, the demo and the Dagster asset all write."""
+    from hub.stages import promoters
+
+    writer = {"html": write_html_report, "md": write_markdown_report, "csv": write_csv_report}[kind]
+    return writer(con, community, out, start=start, end=end, weights=config.rules(community).scoring.weights,
+                  promoters=promoters(con, config, community))

@@ -28,6 +28,7 @@ import polars as pl
 
 from hub.config import HubConfig
 from hub.rules import LEVELS, Flags, Scoring
+from warehouse.changes import Plan
 from warehouse.scores import PARTS
 
 __all__ = ["LEVELS", "Flags", "Scoring", "explain", "flags", "refresh_scores", "score"]
@@ -176,7 +177,7 @@ def explain(row: dict, scoring: Scoring = Scoring()) -> dict[str, float]:
     return {p: scoring.weights.get(p, 0.0) * row[p] for p in PARTS}
 
 
-def refresh_scores(con, config: HubConfig | None = None, plans: dict | None = None) -> int:
+def refresh_scores(con, config: HubConfig | None = None, plans: dict[str, Plan] | None = None) -> int:
     """Recompute member_scores and member_flags of every community whose persons are resolved,
     with each community's rules from the configuration: all weeks, or from the week its plan
     (hub/incremental.py) starts at; member_scores rows in all."""
@@ -185,11 +186,10 @@ def refresh_scores(con, config: HubConfig | None = None, plans: dict | None = No
     config = config or HubConfig()
     tables, flagged = {}, {}
     for community, timezone in scores.communities_with_persons(con).items():
-        plan = (plans or {}).get(community)
-        if plan is not None and not plan.changed:
-            continue
-        since = None if plan is None or plan.everything else plan.since
-        tables[community], flagged[community] = _community_scores(con, config, community, timezone, since)
+        plan = (plans or {}).get(community) or Plan.whole(community)
+        if plan.changed:
+            tables[community], flagged[community] = _community_scores(con, config, community, timezone,
+                                                                      plan.from_week)
     return scores.replace_scores(con, tables, flagged)
 
 

@@ -18,6 +18,7 @@ import polars as pl
 from hub.config import HubConfig
 from hub.identity import normalise_phone
 from hub.rules import StageRules
+from warehouse.changes import Plan
 
 
 def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
@@ -65,7 +66,7 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     return sorted(found)
 
 
-def refresh_stages(con, config: HubConfig, plans: dict | None = None) -> int:
+def refresh_stages(con, config: HubConfig, plans: dict[str, Plan] | None = None) -> int:
     """Recompute community_stages of every community whose persons are resolved, each with its
     thresholds from the configuration: all weeks, or from the week its plan (hub/incremental.py)
     starts at."""
@@ -73,10 +74,10 @@ def refresh_stages(con, config: HubConfig, plans: dict | None = None) -> int:
 
     tables = {}
     for community, timezone in scores.communities_with_persons(con).items():
-        plan = (plans or {}).get(community)
-        if plan is not None and not plan.changed:
+        plan = (plans or {}).get(community) or Plan.whole(community)
+        if not plan.changed:
             continue
-        since = None if plan is None or plan.everything else plan.since
+        since = plan.from_week
         frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community), since))
         stage, reason = stage_of(config.rules(community).stages)
         tables[community] = (since, frame.with_columns(stage=stage, reason=reason).to_arrow())

@@ -63,9 +63,19 @@ class Plan:
     everything: bool  # recompute the community whole
     since: dt.date | None  # else from the week of this Monday on; None: nothing changed
 
+    @classmethod
+    def whole(cls, community: str) -> "Plan":
+        """Recompute the community whole (no plan made, or a step run on its own)."""
+        return cls(community, True, None)
+
     @property
     def changed(self) -> bool:
         return self.everything or self.since is not None
+
+    @property
+    def from_week(self) -> dt.date | None:
+        """The first week to recompute; None for all of them."""
+        return None if self.everything else self.since
 
 
 def make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, whole: str) -> Plan:
@@ -99,7 +109,7 @@ def current_plan(con: duckdb.DuckDBPyConnection, community: str) -> Plan:
     """The plan of the build under way; without one (a step run on its own), everything."""
     row = con.execute("SELECT everything, since_week FROM derived_state WHERE community = ? AND state = 'planned'",
                       [community]).fetchone()
-    return Plan(community, True, None) if row is None else Plan(community, row[0], row[1])
+    return Plan.whole(community) if row is None else Plan(community, row[0], row[1])
 
 
 def last_builds(con: duckdb.DuckDBPyConnection) -> list[Plan]:

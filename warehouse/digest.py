@@ -9,6 +9,8 @@ import datetime as dt
 
 import duckdb
 
+from warehouse.persons import timezones
+
 _RECOGNISED = """
 WITH edges AS (
     SELECT to_person, from_person, kind FROM interactions
@@ -65,8 +67,7 @@ def latest_week(con: duckdb.DuckDBPyConnection, community: str) -> dt.date | Non
 
 
 def timezone(con: duckdb.DuckDBPyConnection, community: str) -> str:
-    row = con.execute("SELECT timezone FROM communities WHERE community = ?", [community]).fetchone()
-    return row[0] if row else "UTC"
+    return timezones(con).get(community, "UTC")
 
 
 def recognised(con: duckdb.DuckDBPyConnection, community: str, first: dt.date, weeks: int, promoters: list[str],

@@ -125,13 +125,13 @@ def refresh(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan] | None = None
     active within 30 days counts in the week they arrived."""
     zones = dict(con.execute("""SELECT DISTINCT m.community, coalesce(c.timezone, 'UTC') FROM messages m
                                 LEFT JOIN communities c USING (community)""").fetchall())
-    plans = {c: Plan(c, True, None) for c in zones} if plans is None else plans
+    plans = {c: Plan.whole(c) for c in zones} if plans is None else plans
     with transaction(con):
         for community in sorted(set(plans) & set(zones)):
             plan = plans[community]
             if not plan.changed:
                 continue
-            start = dt.date.min if plan.everything else plan.since - NEWCOMER_LOOK_BACK
+            start = plan.from_week - NEWCOMER_LOOK_BACK if plan.from_week else dt.date.min
             con.execute("DELETE FROM community_health WHERE community = ? AND week >= ?", [community, start])
             with local_weeks(con, community, zones[community]):
                 con.execute(_SQL, {"community": community, "timezone": zones[community],

@@ -50,13 +50,12 @@ def refresh(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan] | None = None
     """Rebuild the interactions each community's plan asks for (default: every community whole),
     in one transaction: from the week the plan starts at, or all of them; rows in all."""
     if plans is None:
-        plans = {c: Plan(c, True, None) for (c,) in
-                 con.execute("SELECT DISTINCT community FROM messages ORDER BY 1").fetchall()}
+        plans = {c: Plan.whole(c) for (c,) in con.execute("SELECT DISTINCT community FROM messages").fetchall()}
     with transaction(con):
         for community, plan in sorted(plans.items()):
             if not plan.changed:
                 continue
-            since = None if plan.everything else _start(con, community, plan.since)
+            since = plan.from_week and _start(con, community, plan.from_week)
             con.execute("""DELETE FROM interactions WHERE community = $c AND ($since IS NULL OR "at" >= $since)""",
                         {"c": community, "since": since})
             con.execute(_SQL, {"community": community, "since": since or dt.datetime.min.replace(tzinfo=dt.UTC)})

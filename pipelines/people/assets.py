@@ -10,22 +10,19 @@ from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
 from warehouse import views
 
-def current_plans(con) -> dict:
-    """The plan `persons` made for each community (warehouse/changes.py)."""
-    from warehouse.changes import current_plan
-
-    return {c: current_plan(con, c) for c in people_report.communities_with_persons(con)}
-
-
-def done_with(con, plans: dict, step: str) -> None:
-    """`step` carried out each community's plan; the plan is built once every step has."""
-    from warehouse.changes import record_built, step_done
+def carry_out(con, step: str, refresh) -> int:
+    """Run `step`'s refresh on the plan `persons` made for each community (warehouse/changes.py),
+    and note it done; the plan is recorded as built once every step has. Rows in all."""
+    from warehouse.changes import current_plan, record_built, step_done
     from warehouse.db import transaction
 
+    plans = {c: current_plan(con, c) for c in people_report.communities_with_persons(con)}
+    rows = refresh(plans)
     with transaction(con):
         for community in plans:
             step_done(con, community, step)
             record_built(con, community)
+    return rows
 
 
 # Recomputed once loads settle, like the marts; a file that failed to load must not hold them back.
@@ -64,9 +61,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               description="Replies, thread participation, reactions and mentions between persons, across platforms.")
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            plans = current_plans(con)
-            rows = interaction_graph.refresh(con, plans)
-            done_with(con, plans, "interactions")
+            rows = carry_out(con, "interactions", lambda plans: interaction_graph.refresh(con, plans))
             by_kind = interaction_graph.summary(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "by kind": md_table(
@@ -78,9 +73,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                           "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
     def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
-            plans = current_plans(con)
-            rows = health.refresh(con, plans)
-            done_with(con, plans, "community_health")
+            rows = carry_out(con, "community_health", lambda plans: health.refresh(con, plans))
             last = health.latest(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(
@@ -94,9 +87,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         from hub.scoring import refresh_scores
 
         with warehouse(duckdb) as con:
-            plans = current_plans(con)
-            rows = refresh_scores(con, hub.config(), plans)
-            done_with(con, plans, "member_scores")
+            rows = carry_out(con, "member_scores", lambda plans: refresh_scores(con, hub.config(), plans))
             levels = people_report.latest_levels(con)
             top = [(slug, name, level, round(reputation, 1), platforms, flags.replace("_", " "))
                    for slug in people_report.communities_with_persons(con)
@@ -115,9 +106,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
         from hub.stages import refresh_stages
 
         with warehouse(duckdb) as con:
-            plans = current_plans(con)
-            rows = refresh_stages(con, hub.config(), plans)
-            done_with(con, plans, "community_stages")
+            rows = carry_out(con, "community_stages", lambda plans: refresh_stages(con, hub.config(), plans))
             latest = people_report.latest_stages(con)
         return dg.MaterializeResult(metadata={"dagster/row_count": dg.MetadataValue.int(rows),
                                               "latest week, all platforms": md_table(

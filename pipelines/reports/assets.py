@@ -16,19 +16,13 @@ def build(upstream: list) -> dg.AssetsDefinition:
               description="Each community's report for promoters: one self-contained HTML page that works "
                           "offline (hub report --out), in the reports folder.")
     def community_reports(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
-        from hub.html_report import write_html_report
-        from hub.stages import promoters
+        from hub.html_report import write_report
         from warehouse.scores import communities_with_persons
 
         settings = hub.config()
-        folder = Path(hub.reports)
-        written = []
         with warehouse(duckdb) as con:
-            for slug in communities_with_persons(con):
-                page = write_html_report(con, slug, folder / f"{slug}.html",
-                                         weights=settings.rules(slug).scoring.weights,
-                                         promoters=promoters(con, settings, slug))
-                written.append((slug, page.resolve()))
+            written = [(slug, write_report(con, settings, slug, Path(hub.reports) / f"{slug}.html").resolve())
+                       for slug in communities_with_persons(con)]
         metadata = {"reports": md_table(["community", "file"], [(s, f"[{p.name}]({p.as_uri()})") for s, p in written])}
         if len(written) == 1:
             metadata["path"] = dg.MetadataValue.path(str(written[0][1]))

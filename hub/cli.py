@@ -400,6 +400,49 @@ def digest(
 
 
 @app.command()
+def forget(
+    person: Annotated[str, typer.Argument(help="A person id, an account id, or a name only one person has")],
+    community: CommunityOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation")] = False,
+    build: Annotated[bool, typer.Option(help="Recompute the derived tables afterwards")] = True,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Erase a person from every table and the raw store, and keep them out of later loads."""
+    from hub.forget import ForgetError, find, forget_person, still_named_in
+    from hub.views import ViewError, community as find_community
+    from warehouse.db import WarehouseMissing, connect
+
+    try:
+        settings = load_config(config)
+        with connect(db) as con:
+            slug = find_community(con, community) if community else None
+            who = find(con, person, slug)
+            out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
+                      highlight=False)
+            if not yes and not typer.confirm("Forget them? This cannot be undone", default=False):
+                raise typer.Exit(1)
+            done = forget_person(con, who)
+    except (WarehouseMissing, ViewError, ForgetError, ConfigError) as e:
+        raise _fail(str(e)) from None
+    out.print(f"forgotten: {len(done.accounts)} account(s); {done.messages:,} message(s) now [removed], "
+              f"{done.reactions:,} reaction(s) made anonymous, {done.events:,} membership event(s), "
+              f"{done.values_scrubbed:,} other value(s) naming them; {len(done.raw_copies)} raw copy(ies) deleted",
+              highlight=False, markup=False)
+    for account in who.maybe_same:
+        out.print(f"not forgotten, proposed as the same person: {account} (hub forget {account})", highlight=False)
+    for where in still_named_in(settings, who):
+        out.print(f"still named in the configuration: {where}", highlight=False)
+    if build:
+        from hub.build import build_derived
+
+        build_derived(db, config)
+        out.print("derived tables recomputed without them")
+    else:
+        out.print("run hub build to recompute the derived tables without them")
+
+
+@app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the export and its ground truth into")],
     members: Annotated[int, typer.Option(help="Members in the community")] = 60,

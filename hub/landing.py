@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,3 +44,20 @@ def _link_or_copy(source: Path | str, target: Path | str) -> None:
         os.link(source, target)
     except OSError:
         shutil.copyfile(source, target)
+
+
+def delete_raw_copies(paths: list[str]) -> None:
+    """Delete copies in the raw store (`hub forget`): a file or folder and its hash folder.
+
+    Only paths laid out as the store lays them out are touched, so an export that was read where
+    it is (its row points at the original) is never deleted by mistake."""
+    for stored in map(Path, paths):
+        folder = stored.parent
+        if not (len(folder.name) == 64 and folder.parent.name == folder.name[:2]):
+            continue
+        if stored.is_dir() and not stored.is_symlink():
+            shutil.rmtree(stored)
+        else:
+            stored.unlink(missing_ok=True)
+        with suppress(OSError):  # other names of the same bytes may still be there
+            folder.rmdir()

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow.parquet as pq
 
 from hub.model import Batch
+from warehouse import forget
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class LoadResult:
     reactions: int = 0
     first_at: dt.datetime | None = None
     last_at: dt.datetime | None = None
+    forgotten: forget.Forgotten | None = None  # people `hub forget` erased, whom this load brought back
     seen_channels: set[str] = field(default_factory=set, repr=False)
     known_channels: set[str] = field(default_factory=set, repr=False)  # had messages before this load
 
@@ -98,12 +100,20 @@ def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> Lo
         if not source.live:  # a file's quarantine is replaced; a live source's only grows
             con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
         work(result)
+        _forget_again(con, source, result)
         _upsert_source(con, source, result)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return result
+
+
+def _forget_again(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:
+    """An old export can hold people forgotten since: they are forgotten again before the commit."""
+    result.forgotten = forget.reapply(con, source.community)
+    if result.forgotten is not None:
+        result.new -= result.forgotten.duplicates
 
 
 def _load_each(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[Batch],
@@ -419,13 +429,20 @@ _LOADERS = {
 
 
 def record_raw_file(con: duckdb.DuckDBPyConnection, path: str, sha256: str, size: int, platform: str,
-                    stored_as: str) -> None:
-    """Register a landed export file in the raw layer (the latest content found at that path wins)."""
+                    stored_as: str) -> bool:
+    """Register a landed export file in the raw layer (the latest content found at that path wins).
+
+    False if a file with these bytes held someone `hub forget` erased: no copy of it may be kept,
+    so the row points at `path` itself, and the caller deletes the copy it made."""
+    (erased,) = con.execute("SELECT max(erased_at) FROM raw_files WHERE sha256 = ?", [sha256]).fetchone()
     con.execute(
-        """INSERT INTO raw_files VALUES (?, ?, ?, ?, ?, now())
+        """INSERT INTO raw_files (path, sha256, bytes, platform, stored_as, landed_at, erased_at)
+           VALUES (?, ?, ?, ?, ?, now(), ?)
            ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
-             platform = excluded.platform, stored_as = excluded.stored_as, landed_at = excluded.landed_at""",
-        [path, sha256, size, platform, stored_as])
+             platform = excluded.platform, stored_as = excluded.stored_as, landed_at = excluded.landed_at,
+             erased_at = excluded.erased_at""",
+        [path, sha256, size, platform, path if erased else stored_as, erased])
+    return erased is None
 
 
 def raw_file(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, str, str] | None:

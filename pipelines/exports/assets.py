@@ -8,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 from connectors import detect_platform
 from connectors.files import UnreadableExport
 from hub.ingest import ingest_file
-from hub.landing import land
+from hub.landing import delete_raw_copies, land
 from pipelines.resources import HubSettings, warehouse
 from warehouse.load import raw_file, record_raw_file
 
@@ -27,14 +27,17 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
         raise dg.Failure(description=str(e)) from None
     landed = land(path, Path(hub.raw_store))
     with warehouse(duckdb) as con:
-        record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
+        kept = record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
+    if not kept:  # it holds someone forgotten: read it where it is, keep no copy
+        context.log.info(f"{path} holds a person hub forget erased: no raw copy is kept")
+        delete_raw_copies([str(landed.stored_as)])
     return dg.MaterializeResult(
         metadata={
             "platform": platform,
             "path": dg.MetadataValue.path(str(path)),
             "sha256": landed.sha256,
             "size (bytes)": dg.MetadataValue.int(landed.bytes),
-            "stored as": dg.MetadataValue.path(str(landed.stored_as)),
+            "stored as": dg.MetadataValue.path(str(landed.stored_as) if kept else "(not kept: see hub forget)"),
         },
         data_version=dg.DataVersion(landed.sha256),
     )
@@ -56,6 +59,9 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
     if report.error:
         raise dg.Failure(description=report.error)
     r = report.result
+    if r.forgotten is not None:
+        context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again")
+        delete_raw_copies(r.forgotten.raw_copies)
     if r.quarantined:
         context.log.warning(f"{r.quarantined} record(s) of {origin} quarantined: see the quarantine table")
     return dg.MaterializeResult(

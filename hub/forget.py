@@ -1,0 +1,73 @@
+"""`hub forget PERSON`: a member's request to be forgotten, carried out in every table, in the raw
+store, and for every later load (warehouse/forget.py says what becomes of each row)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import duckdb
+
+from hub.config import HubConfig, load_identities
+from hub.landing import delete_raw_copies
+from warehouse import forget as sql
+from warehouse.db import transaction
+from warehouse.views import find_members
+
+
+class ForgetError(Exception):
+    """Nobody, or more than one person, answers to what was typed: the message says what to type."""
+
+
+@dataclass
+class Person:
+    community: str
+    label: str  # what to show: the person's name and id, or the account
+    accounts: list[str]
+    maybe_same: list[str]  # accounts proposed as the same person, not merged: not forgotten with them
+
+
+def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None) -> Person:
+    """The one person `text` names: a person id, an account id, or a name matching only one person."""
+    row = con.execute("SELECT community, display_name FROM accounts WHERE account_id = ?", [text]).fetchone()
+    if row is None:
+        found = find_members(con, text, community)
+        if len(found) > 1:
+            listed = "; ".join(f"{name} ({c}: {person})" for person, name, c, _ in found[:10])
+            raise ForgetError(f"{len(found)} people match {text!r}: {listed}. Give the person id.")
+        if not found:
+            raise ForgetError(f"nobody matches {text!r}: give a person id (hub members, hub member NAME) "
+                              "or an account id (hub query \"SELECT account_id, display_name FROM accounts\")")
+        person, name, slug, _ = found[0]
+        row, text = (slug, name), person
+    slug, name = row
+    accounts = sql.accounts_of(con, slug, text)
+    maybe = con.execute(
+        """SELECT DISTINCT CASE WHEN list_contains($a, account_id) THEN other_account_id ELSE account_id END
+           FROM identity_suggestions WHERE community = $c AND confidence > 0
+             AND (list_contains($a, account_id) OR list_contains($a, other_account_id)) ORDER BY 1""",
+        {"a": accounts, "c": slug}).fetchall()
+    return Person(slug, f"{name} ({text})", accounts, [a for (a,) in maybe if a not in accounts])
+
+
+def forget_person(con: duckdb.DuckDBPyConnection, person: Person) -> sql.Forgotten:
+    """Erase the person in one transaction, then delete the raw copies of the files that held them."""
+    with transaction(con):
+        done = sql.forget(con, person.community, person.accounts, uuid.uuid4().hex)
+    delete_raw_copies(done.raw_copies)
+    return done
+
+
+def still_named_in(config: HubConfig, person: Person) -> list[str]:
+    """Configuration that still names the person's accounts (the hub does not rewrite people's files)."""
+    found = []
+    decisions = load_identities(config.identities_file(person.community))
+    for key in ("merge", "never_merge"):
+        for i, group in enumerate(getattr(decisions, key)):
+            if set(group) & set(person.accounts):
+                found.append(decisions.where(key, i))
+    community = next((c for c in config.communities if c.slug == person.community), None)
+    for promoter in community.promoters if community else []:
+        if promoter.account and any(a.endswith(f":{promoter.account}") for a in person.accounts):
+            found.append(f"{config.path or 'hub.yaml'}: promoters: {promoter.platform} {promoter.account}")
+    return found

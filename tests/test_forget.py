@@ -1,0 +1,169 @@
+"""`hub forget`: a member who asks to be forgotten is erased from every table and the raw store,
+the community's counts and threads still add up, and an old export cannot bring them back.
+
+One simulated community on WhatsApp, Slack and Telegram. Ivan Novák is on WhatsApp (known there
+by his phone number, which WhatsApp puts in account and message ids) and on Slack (with that
+phone in his profile), so the two accounts are one person.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+from hub.simulate import simulate
+from hub.simulate.community import community, write_exports
+from hub.simulate.whatsapp import write_export
+from pipelines.exports.assets import core_tables, export_files, raw_export_file
+from pipelines.resources import HubSettings, warehouse_resource
+from warehouse import checks
+
+runner = CliRunner()
+NAME = "Ivan Novák"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("forget")
+    cp = community(members=40, days=90, seed=6, trajectory="mature", platforms=("whatsapp", "slack", "telegram"))
+    db = folder / "hub.duckdb"
+    exports = write_exports(cp, folder / "exports")
+    for path in exports:
+        assert runner.invoke(app, ["ingest", str(path), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["build", "--db", str(db)]).exit_code == 0
+    return {"db": db, "exports": exports, "phone": cp.identity[NAME]["phone"], "folder": folder}
+
+
+@pytest.fixture
+def db(built, tmp_path: Path) -> Path:
+    copy = tmp_path / "hub.duckdb"
+    shutil.copy(built["db"], copy)
+    return copy
+
+
+def _sql(db: Path, sql: str, *params) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, list(params)).fetchall()
+
+
+def _identifiers(db: Path, phone: str) -> list[str]:
+    """Every way the warehouse spells Ivan: names, handles, ids, the phone as written and in E.164."""
+    rows = _sql(db, """SELECT a.display_name, a.handle, a.native_id, a.email, a.phone FROM accounts a
+                       JOIN person_accounts USING (account_id) JOIN persons p USING (person_id)
+                       WHERE p.display_name = ?""", NAME)
+    found = {v for row in rows for v in row if v} | {NAME, phone, phone.replace(" ", "")}
+    return sorted(found)
+
+
+def _where_found(db: Path, needles: list[str]) -> list[str]:
+    """Every table and column (cast to text) holding any of the needles."""
+    hits = []
+    with duckdb.connect(str(db), read_only=True) as con:
+        columns = con.execute("""SELECT table_name, column_name FROM information_schema.columns
+                                 WHERE table_schema = 'main'""").fetchall()
+        for table, column in columns:
+            for needle in needles:
+                (n,) = con.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}"::VARCHAR ILIKE ?',
+                                   [f"%{needle}%"]).fetchone()
+                if n:
+                    hits.append(f"{table}.{column} holds {needle!r} {n} time(s)")
+    return hits
+
+
+def _counts(db: Path) -> tuple:
+    return _sql(db, """SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM messages WHERE reply_to_id IS NOT NULL),
+                              (SELECT sum(count) FROM reactions), (SELECT count(*) FROM membership_events)""")[0]
+
+
+def test_a_forgotten_person_is_nowhere_and_the_counts_still_add_up(built, db: Path) -> None:
+    needles = _identifiers(db, built["phone"])
+    assert len(needles) >= 5 and _where_found(db, needles)  # Ivan is there, under all these spellings
+    (wrote,) = _sql(db, """SELECT count(*) FROM messages m JOIN person_accounts pa ON pa.account_id = m.author_id
+                           JOIN persons p USING (person_id) WHERE p.display_name = ?""", NAME)[0]
+    assert wrote > 300
+    before = _counts(db)
+
+    result = runner.invoke(app, ["forget", NAME, "--yes", "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "2 account(s)" in said and f"{wrote:,} message(s) now [removed]" in said
+    assert _where_found(db, needles) == []
+    assert _counts(db) == before  # the same messages, replies, reactions and events, now anonymous
+    removed = _sql(db, "SELECT count(*), count(DISTINCT author_id) FROM messages WHERE text = '[removed]'")[0]
+    assert removed == (wrote, 2)  # one tombstone account per platform
+    assert _sql(db, """SELECT count(*) FROM messages r ANTI JOIN messages m ON m.message_id = r.reply_to_id
+                       WHERE r.reply_to_id IS NOT NULL""") == _sql(db, "SELECT 0")  # threads hold together
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert checks.unique_message_ids(con)[0] and checks.no_orphan_authors(con)[0]
+    # Rebuilt without him: the tombstones are not people, and everyone else is still scored.
+    assert _sql(db, "SELECT count(*) FROM persons WHERE display_name = '[removed]'") == [(0,)]
+    assert _sql(db, "SELECT count(DISTINCT person_id) > 30 FROM member_scores") == [(True,)]
+
+
+def test_an_old_export_does_not_bring_them_back(built, db: Path) -> None:
+    needles = _identifiers(db, built["phone"])
+    assert runner.invoke(app, ["forget", NAME, "--yes", "--no-build", "--db", str(db)]).exit_code == 0
+    before = _counts(db)
+    chat = next(p for p in built["exports"] if p.suffix == ".txt")
+    lines = chat.read_text(encoding="utf-8").splitlines(keepends=True)
+    older = built["folder"] / "older" / chat.name
+    older.parent.mkdir(exist_ok=True)
+    older.write_text("".join(lines[: len(lines) * 2 // 3]), encoding="utf-8")
+    slack = next(p for p in built["exports"] if p.is_dir())
+
+    for path, extra in ((older, []), (slack, ["--force"])):
+        result = runner.invoke(app, ["ingest", str(path), "--db", str(db), *extra])
+        assert result.exit_code == 0, result.output
+
+    assert _where_found(db, needles) == []
+    assert _counts(db) == before  # nothing twice: his messages came back under the ids they had
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert checks.unique_message_ids(con)[0]
+
+
+def test_a_name_that_is_not_one_person_forgets_nobody(db: Path) -> None:
+    before = _counts(db)
+    several = runner.invoke(app, ["forget", "Martin", "--yes", "--db", str(db)])
+    nobody = runner.invoke(app, ["forget", "Nobody Atall", "--yes", "--db", str(db)])
+    declined = runner.invoke(app, ["forget", NAME, "--db", str(db)], input="n\n")
+    assert several.exit_code == 2 and "people match 'Martin'" in several.output and "person id" in several.output
+    assert nobody.exit_code == 2 and "nobody matches 'Nobody Atall'" in nobody.output
+    assert declined.exit_code == 1 and "Forget them?" in declined.output
+    assert _counts(db) == before and _sql(db, "SELECT count(*) FROM erasures") == [(0,)]
+
+
+def test_the_raw_copy_goes_and_is_not_landed_again(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    path = write_export(simulate(members=25, days=45, seed=11), inbox, "android_en_gb")
+    db, store = tmp_path / "hub.duckdb", tmp_path / "raw"
+    resources = {"duckdb": warehouse_resource(db), "hub": HubSettings(inbox=str(inbox), raw_store=str(store))}
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(export_files.name, [str(path)])
+
+    def land_and_load() -> None:
+        result = dg.materialize([raw_export_file, core_tables], partition_key=str(path), instance=instance,
+                                resources=resources)
+        assert result.success
+
+    land_and_load()
+    ((author, wrote),) = _sql(db, """SELECT author_id, count(*) FROM messages WHERE kind = 'message'
+                                     GROUP BY 1 ORDER BY 2 DESC LIMIT 1""")
+    name = author.rsplit(":", 1)[1]
+    assert [p for p in store.rglob("*") if p.is_file()]
+    result = runner.invoke(app, ["forget", author, "--yes", "--no-build", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert "1 raw copy(ies) deleted" in " ".join(result.output.split())
+    assert [p for p in store.rglob("*") if p.is_file()] == [] and path.exists()  # the original is the user's
+    assert _sql(db, "SELECT erased_at IS NOT NULL FROM raw_files") == [(True,)]
+
+    land_and_load()  # the sensor sees the file again: read where it is, no copy kept, still forgotten
+    assert [p for p in store.rglob("*") if p.is_file()] == []
+    assert _where_found(db, [name]) == []
+    assert _sql(db, "SELECT count(*) FROM messages WHERE text = '[removed]'") == [(wrote,)]

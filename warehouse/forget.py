@@ -1,0 +1,228 @@
+"""The SQL of `hub forget`: erase a person's accounts from every table, and keep them out.
+
+What a forgotten person wrote stays as a message, so that counts and threads stay coherent: its
+text becomes `[removed]` and its author a tombstone account per platform (`…:~forgotten`,
+flagged as a bot so that no reputation is ever computed for it). Their reactions become
+anonymous counts, their join and leave events the tombstone's, and their accounts, persons,
+links, mentions and derived rows are deleted. Their full names, handles, e-mails and phone
+numbers are then replaced wherever they still appear as text (others' messages, system lines,
+channel names, quarantined lines) by `[removed]`, and inside ids (a WhatsApp account or message
+id holds the author's name) by the erasure's token, so that ids stay consistent across tables.
+
+The erasure is recorded as hashes of the account ids: a re-ingest of an old export brings their
+accounts back only until the load's end, where `reapply` forgets them again in the same
+transaction. Callers hold the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import duckdb
+import phonenumbers
+
+REMOVED = "[removed]"
+TOMBSTONE = "~forgotten"  # the native id of the account that authors what forgotten people wrote
+# Tables whose text is not about people, or is the erasure itself.
+_NOT_SCRUBBED = {"schema_migrations", "erasures", "derived_inputs", "derived_state", "derived_steps", "sync_state"}
+# Where an export was found and where its raw copy is: Dagster's partition keys are these paths,
+# so they are kept (README: rename or delete the export file itself).
+_KEPT_COLUMNS = {("sources", "path"), ("raw_files", "path"), ("raw_files", "stored_as")}
+# Rows that a re-ingest can bring back under the same id once scrubbed: (table, key columns).
+_KEYS = {"messages": "message_id", "membership_events": "event_id", "reactions": "message_id, reactor_id, emoji",
+         "mentions": "message_id, account_id", "links": "message_id, url"}
+_SHORTEST_NAME = 3  # shorter names ("Al", "JB") are common letter pairs in any text
+
+
+@dataclass
+class Forgotten:
+    accounts: list[str]
+    messages: int = 0
+    reactions: int = 0
+    events: int = 0
+    values_scrubbed: int = 0
+    raw_copies: list[str] = field(default_factory=list)  # raw store copies to delete once committed
+    duplicates: int = 0  # messages a re-ingest brought back and `reapply` removed again
+
+
+def accounts_of(con: duckdb.DuckDBPyConnection, community: str, text: str) -> list[str]:
+    """The account ids `text` names: a person id (all its accounts), or an account id (with the
+    other accounts of its person, if persons are built)."""
+    rows = con.execute(
+        """WITH person AS (
+               SELECT person_id FROM persons WHERE community = $c AND person_id = $t
+               UNION SELECT person_id FROM person_accounts WHERE account_id = $t)
+           SELECT account_id FROM person_accounts WHERE person_id IN (SELECT person_id FROM person)
+           UNION SELECT account_id FROM accounts WHERE community = $c AND account_id = $t
+           ORDER BY 1""", {"c": community, "t": text}).fetchall()
+    return [a for (a,) in rows]
+
+
+def forget(con: duckdb.DuckDBPyConnection, community: str, account_ids: list[str], erasure_id: str) -> Forgotten:
+    """Erase these accounts of `community` and record the erasure."""
+    token = f"removed-{erasure_id[:8]}"
+    con.execute("""INSERT INTO erasures SELECT ?, ?, sha256(a), ?, now() FROM unnest(?::VARCHAR[]) t(a)""",
+                [erasure_id, community, token, account_ids])
+    return _scrub(con, community, {a: token for a in account_ids})
+
+
+def reapply(con: duckdb.DuckDBPyConnection, community: str) -> Forgotten | None:
+    """Forget again the accounts of earlier erasures that a load brought back; None if none came back."""
+    back = dict(con.execute(
+        """SELECT a.account_id, e.token FROM accounts a
+           JOIN erasures e ON e.community = a.community AND e.account_hash = sha256(a.account_id)
+           WHERE a.community = ?""", [community]).fetchall())
+    if not back:
+        return None
+    done = _scrub(con, community, back)
+    done.duplicates = _drop_duplicates(con, set(back.values()))
+    return done
+
+
+def _scrub(con: duckdb.DuckDBPyConnection, community: str, tokens: dict[str, str]) -> Forgotten:
+    con.execute("CREATE OR REPLACE TEMP TABLE forgotten AS SELECT unnest(?::VARCHAR[]) AS account_id, "
+                "unnest(?::VARCHAR[]) AS token", [list(tokens), list(tokens.values())])
+    names = _identifiers(con)
+    done = Forgotten(sorted(tokens))
+    done.raw_copies = _erase_raw_copies(con)
+    _tombstones(con)
+    done.messages, done.reactions, done.events = _reassign(con)
+    _delete_about(con, community)
+    for token in set(tokens.values()):
+        done.values_scrubbed += _replace_everywhere(con, names, token)
+    return done
+
+
+def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Regexes of what names the forgotten accounts in text: full names, handles, e-mails, phones."""
+    rows = con.execute(
+        """SELECT display_name, handle, email, phone, native_id, platform FROM accounts
+           WHERE account_id IN (SELECT account_id FROM forgotten)
+           UNION SELECT DISTINCT author_name, NULL, NULL, NULL, NULL, platform FROM messages
+           WHERE author_id IN (SELECT account_id FROM forgotten)
+           UNION SELECT p.display_name, NULL, NULL, NULL, NULL, NULL FROM persons p
+           JOIN person_accounts USING (person_id) WHERE account_id IN (SELECT account_id FROM forgotten)""").fetchall()
+    found: set[str] = set()
+    for name, handle, email, phone, native_id, platform in rows:
+        for text in (name, handle, email, native_id):
+            text = (text or "").strip().lstrip("@")
+            if len(text) >= _SHORTEST_NAME and not text.isdigit():  # numeric ids also occur inside other ids
+                found.add(re.escape(text))
+        for number in (phone, native_id if platform == "whatsapp" else None):
+            if pattern := _phone_pattern(number):
+                found.add(pattern)
+    return sorted(found, key=len, reverse=True)
+
+
+def _phone_pattern(text: str | None) -> str | None:
+    """A phone number's national digits, whatever is written between them (+33 6 12 34 56 78, 06.12…)."""
+    try:
+        number = phonenumbers.parse(text or "", None)
+    except phonenumbers.NumberParseException:
+        return None
+    digits = str(number.national_number)
+    return r"[\s.()\-]*".join(digits) if len(digits) >= 6 else None
+
+
+def _erase_raw_copies(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Mark the raw copies of the files that held the forgotten accounts erased; their paths."""
+    rows = con.execute(
+        """UPDATE raw_files SET erased_at = now()
+           WHERE erased_at IS NULL AND sha256 IN (SELECT sha256 FROM sources WHERE source_id IN (
+               SELECT source_id FROM messages WHERE author_id IN (SELECT account_id FROM forgotten)
+               UNION SELECT source_id FROM reactions WHERE reactor_id IN (SELECT account_id FROM forgotten)
+               UNION SELECT source_id FROM membership_events WHERE account_id IN (SELECT account_id FROM forgotten)
+               UNION SELECT source_id FROM mentions WHERE account_id IN (SELECT account_id FROM forgotten)))
+           RETURNING stored_as""").fetchall()
+    return sorted(p for (p,) in rows)
+
+
+def _tombstones(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"""INSERT INTO accounts (account_id, platform, community, native_id, display_name, is_bot)
+            SELECT DISTINCT platform || ':' || community || ':{TOMBSTONE}', platform, community, '{TOMBSTONE}',
+                   '{REMOVED}', true
+            FROM accounts WHERE account_id IN (SELECT account_id FROM forgotten)
+            ON CONFLICT (account_id) DO NOTHING""")
+
+
+def _reassign(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
+    """What they wrote goes to the tombstone, their reactions become counts: (messages, reactions, events)."""
+    tomb = f"platform || ':' || community || ':{TOMBSTONE}'"
+    (messages,) = con.execute(
+        f"""UPDATE messages SET author_id = {tomb}, author_name = '{REMOVED}', text = '{REMOVED}'
+            WHERE author_id IN (SELECT account_id FROM forgotten)""").fetchone()
+    con.execute(f"""DELETE FROM links WHERE message_id IN (
+                        SELECT message_id FROM messages WHERE author_id LIKE '%:{TOMBSTONE}')""")
+    (reactions,) = con.execute("UPDATE reactions SET reactor_id = NULL "
+                               "WHERE reactor_id IN (SELECT account_id FROM forgotten)").fetchone()
+    (events,) = con.execute(f"UPDATE membership_events SET account_id = {tomb} "
+                            "WHERE account_id IN (SELECT account_id FROM forgotten)").fetchone()
+    con.execute(f"UPDATE membership_events SET actor_id = {tomb} WHERE actor_id IN (SELECT account_id FROM forgotten)")
+    return messages, reactions, events
+
+
+def _delete_about(con: duckdb.DuckDBPyConnection, community: str) -> None:
+    """Rows that are about the forgotten accounts; the derived tables are recomputed whole next build."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE forgotten_persons AS
+                   SELECT DISTINCT person_id FROM person_accounts WHERE account_id IN (SELECT account_id FROM forgotten)""")
+    for sql in (
+        "DELETE FROM mentions WHERE account_id IN (SELECT account_id FROM forgotten)",
+        "DELETE FROM identity_suggestions WHERE account_id IN (SELECT account_id FROM forgotten) "
+        "OR other_account_id IN (SELECT account_id FROM forgotten)",
+        "DELETE FROM member_weekly_activity WHERE account_id IN (SELECT account_id FROM forgotten)",
+        "DELETE FROM accounts WHERE account_id IN (SELECT account_id FROM forgotten)",
+        "DELETE FROM interactions WHERE from_person IN (SELECT person_id FROM forgotten_persons) "
+        "OR to_person IN (SELECT person_id FROM forgotten_persons)",
+        "DELETE FROM member_scores WHERE person_id IN (SELECT person_id FROM forgotten_persons)",
+        "DELETE FROM member_flags WHERE person_id IN (SELECT person_id FROM forgotten_persons)",
+        "DELETE FROM person_accounts WHERE person_id IN (SELECT person_id FROM forgotten_persons)",
+        "DELETE FROM persons WHERE person_id IN (SELECT person_id FROM forgotten_persons)",
+    ):
+        con.execute(sql)
+    for table in ("derived_inputs", "derived_state", "derived_steps"):  # nothing built stands: recompute whole
+        con.execute(f"DELETE FROM {table} WHERE community = ?", [community])
+
+
+def _replace_everywhere(con: duckdb.DuckDBPyConnection, names: list[str], token: str) -> int:
+    """Replace the names in every text column of every table: by the token inside ids, else `[removed]`."""
+    if not names:
+        return 0
+    # RE2 has no look-around and its \b knows only ASCII: a name stands between non-letters.
+    pattern = r"(?i)(^|[^\pL\pN])(" + "|".join(names) + r")([^\pL\pN]|$)"
+    changed = 0
+    for table, column, kind in _text_columns(con):
+        is_id = column.endswith("_id") or column in ("from_person", "to_person")
+        by = token if is_id else REMOVED
+        value = f'"{column}"::VARCHAR' if kind == "JSON" else f'"{column}"'
+        once = f"regexp_replace({value}, $p, '\\1{by}\\3', 'g')"
+        twice = f"regexp_replace({once}, $p, '\\1{by}\\3', 'g')"  # "Ann Ann": the space went to the first match
+        (n,) = con.execute(f'UPDATE "{table}" SET "{column}" = {twice}{"::JSON" if kind == "JSON" else ""} '
+                           f"WHERE regexp_matches({value}, $p)", {"p": pattern}).fetchone()
+        changed += n
+    return changed
+
+
+def _text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    rows = con.execute(
+        """SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
+           JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
+           WHERE c.table_schema = 'main' AND t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON')
+           ORDER BY 1, 2""").fetchall()
+    return [r for r in rows if r[0] not in _NOT_SCRUBBED and (r[0], r[1]) not in _KEPT_COLUMNS]
+
+
+def _drop_duplicates(con: duckdb.DuckDBPyConnection, tokens: set[str]) -> int:
+    """Rows a re-ingest brought back that, scrubbed, are rows kept from before: the older one stays."""
+    dropped = 0
+    for table, key in _KEYS.items():
+        first = key.split(",")[0]
+        where = " OR ".join(f"{first} LIKE '%{tok}%'" for tok in tokens)
+        (n,) = con.execute(
+            f"""DELETE FROM {table} WHERE rowid IN (
+                    SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY {key} ORDER BY rowid) AS n
+                                       FROM {table} WHERE {where}) WHERE n > 1)""").fetchone()
+        if table == "messages":
+            dropped = n
+    return dropped

@@ -23,6 +23,7 @@ err = Console(stderr=True)
 
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file [default: $HUB_DB, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
+ShowPhonesOption = Annotated[bool, typer.Option("--show-phones", help="Show phone numbers in full [default: masked]")]
 PROGRESS_FROM_BYTES = 8 << 20
 
 
@@ -241,6 +242,7 @@ def report(
     start: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD [default: the first week]")] = None,
     end: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD [default: the latest week]")] = None,
     config: ConfigOption = None,
+    show_phones: ShowPhonesOption = False,
 ) -> None:
     """The cross-platform report: in the terminal, or with --out one self-contained HTML page that
     works offline (or Markdown with SVG charts, or CSV tables)."""
@@ -252,15 +254,15 @@ def report(
             raise _fail("--format, --from and --to go with --out FILE")
         try:
             with connect(db, read_only=True) as con:
-                print_report(con, out, community=community)
+                print_report(con, out, community=community, show_phones=show_phones)
         except WarehouseMissing as e:
             raise _fail(str(e)) from None
         return
-    written = _write_report(db, config, community, out_file, format, start, end)
+    written = _write_report(db, config, community, out_file, format, start, end, show_phones)
     out.print(f"report written to {written}", highlight=False, soft_wrap=True)
 
 
-def _write_report(db, config, community, out_file: Path, format, start, end) -> Path:
+def _write_report(db, config, community, out_file: Path, format, start, end, show_phones: bool) -> Path:
     import datetime as dt
 
     from hub.html_report import FORMATS, ReportError, write_report
@@ -277,7 +279,8 @@ def _write_report(db, config, community, out_file: Path, format, start, end) -> 
     try:
         settings = load_config(config)
         with connect(db, read_only=True) as con:
-            return write_report(con, settings, find(con, community), out_file, kind, start=first, end=last)
+            return write_report(con, settings, find(con, community), out_file, kind, start=first, end=last,
+                                show_phones=show_phones)
     except (ConfigError, WarehouseMissing, ViewError, ReportError) as e:
         raise _fail(str(e)) from None
 
@@ -312,11 +315,12 @@ def members(
     top: Annotated[int, typer.Option(help="How many members", min=1)] = 20,
     level: Annotated[Optional[str], typer.Option(help="Only this level: observer, participant, contributor, ambassador")] = None,
     db: DbOption = None,
+    show_phones: ShowPhonesOption = False,
 ) -> None:
     """A community's members by reputation in the latest week, with level, platforms and flags."""
     from hub.views import show_members
 
-    _view(db, lambda con: show_members(con, out, community, top, level))
+    _view(db, lambda con: show_members(con, out, community, top, level, show_phones))
 
 
 @app.command()
@@ -325,6 +329,7 @@ def member(
     community: CommunityOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
+    show_phones: ShowPhonesOption = False,
 ) -> None:
     """One member: their accounts, reputation part by part, level over 12 weeks, flags and why."""
     from hub.views import show_member
@@ -333,7 +338,7 @@ def member(
         settings = load_config(config)
     except ConfigError as e:
         raise _fail(str(e)) from None
-    _view(db, lambda con: show_member(con, out, name, community, settings))
+    _view(db, lambda con: show_member(con, out, name, community, settings, show_phones))
 
 
 @app.command()
@@ -369,6 +374,7 @@ def digest(
     post: Annotated[bool, typer.Option("--post", help="Send it to the community's digest: channel or chat")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
+    show_phones: ShowPhonesOption = False,
 ) -> None:
     """The weekly digest for members: whom others valued, who was welcomed, the member of the month.
     Printed only (a dry run) unless --post."""
@@ -383,7 +389,7 @@ def digest(
         settings = load_config(config)
         day = dt.date.fromisoformat(week) if week else None
         with connect(db, read_only=True) as con:
-            made = compose(con, settings, find(con, community), day)
+            made = compose(con, settings, find(con, community), day, show_phones=show_phones)
     except ValueError:
         raise _fail(f"--week is a date, YYYY-MM-DD, not {week!r}") from None
     except (ConfigError, WarehouseMissing, ViewError, DigestError) as e:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import duckdb
 
 from hub.config import Community, HubConfig
+from hub.privacy import masked
 from warehouse import digest as sql
 
 _MONTH_WEEKS = 4
@@ -34,8 +35,9 @@ class Digest:
 
 
 def compose(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str, week: dt.date | None = None,
-            top: int = 3) -> Digest:
-    """The digest of the week starting on Monday `week` (default: the latest scored week that is over)."""
+            top: int = 3, *, show_phones: bool = False) -> Digest:
+    """The digest of the week starting on Monday `week` (default: the latest scored week that is over).
+    Members go on to forward it: phone numbers in names are masked unless `show_phones`."""
     from hub.stages import promoters
 
     week = week or _last_whole_week(con, community)
@@ -64,7 +66,7 @@ def compose(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str, w
                      f"and {_count(mentions, 'mention', 'mentions')}.")
     if not (valued or welcomed or month):
         lines.append("A quiet week: no one replied to or reacted to anyone.")
-    return Digest(community, week, "\n".join(lines).strip() + "\n")
+    return Digest(community, week, masked("\n".join(lines).strip() + "\n", show_phones))
 
 
 def _last_whole_week(con: duckdb.DuckDBPyConnection, community: str) -> dt.date | None:

@@ -27,6 +27,7 @@ import duckdb
 from jinja2 import Environment, StrictUndefined
 from markupsafe import Markup
 
+from hub.privacy import masked
 from hub.rules import DEFAULT_WEIGHTS
 from hub.views import STAGES
 from warehouse import report_data as sql
@@ -54,12 +55,13 @@ def monday(day: dt.date) -> dt.date:
 
 def report_data(con: duckdb.DuckDBPyConnection, community: str, *, start: dt.date | None = None,
                 end: dt.date | None = None, weights: dict[str, float] | None = None,
-                promoters: list[str] | tuple[str, ...] = ()) -> dict:
+                promoters: list[str] | tuple[str, ...] = (), show_phones: bool = False) -> dict:
     """Every number of the report, JSON-ready (dates as ISO text; a platform of None is all
     platforms together, as in the warehouse).
 
     `weights` are the community's reputation weights (`HubConfig.rules(slug).scoring.weights`;
     default: the defaults), `promoters` its promoters' person ids (`hub.stages.promoters`).
+    Phone numbers in names are masked unless `show_phones` (hub/privacy.py).
     """
     weights = {**DEFAULT_WEIGHTS, **(weights or {})}
     info = sql.community(con, community)
@@ -109,7 +111,7 @@ def report_data(con: duckdb.DuckDBPyConnection, community: str, *, start: dt.dat
         "newcomers": {"new_members": new, "active_30d": active_30d,
                       "activation": active_30d / new if new else None},
     }
-    return _jsonable(data)
+    return masked(_jsonable(data), show_phones)
 
 
 def _headline(rows: list[dict]) -> list[dict]:
@@ -215,9 +217,10 @@ def render_html(data: dict) -> str:
 
 def write_html_report(con: duckdb.DuckDBPyConnection, community: str, out: Path, *, start: dt.date | None = None,
                       end: dt.date | None = None, weights: dict[str, float] | None = None,
-                      promoters: list[str] | tuple[str, ...] = ()) -> Path:
+                      promoters: list[str] | tuple[str, ...] = (), show_phones: bool = False) -> Path:
     """One self-contained HTML file at `out` (its folder is made); returns `out`."""
-    data = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters)
+    data = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters,
+                       show_phones=show_phones)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_html(data), encoding="utf-8")
@@ -243,9 +246,10 @@ def _table(headers: list[str], rows: list[list]) -> list[str]:
 def write_markdown_report(con: duckdb.DuckDBPyConnection, community: str, out: Path, *,
                           start: dt.date | None = None, end: dt.date | None = None,
                           weights: dict[str, float] | None = None,
-                          promoters: list[str] | tuple[str, ...] = ()) -> Path:
+                          promoters: list[str] | tuple[str, ...] = (), show_phones: bool = False) -> Path:
     """The report as Markdown at `out`, its charts as SVG files beside it (`<stem>-*.svg`)."""
-    d = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters)
+    d = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters,
+                       show_phones=show_phones)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     charts = _svg_charts(d, out.parent, out.stem)
@@ -413,9 +417,10 @@ def _cell(value):
 
 def write_csv_report(con: duckdb.DuckDBPyConnection, community: str, out: Path, *, start: dt.date | None = None,
                      end: dt.date | None = None, weights: dict[str, float] | None = None,
-                     promoters: list[str] | tuple[str, ...] = ()) -> Path:
+                     promoters: list[str] | tuple[str, ...] = (), show_phones: bool = False) -> Path:
     """The report's tables as CSV files in the folder `out` (made); returns `out`."""
-    d = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters)
+    d = report_data(con, community, start=start, end=end, weights=weights, promoters=promoters,
+                       show_phones=show_phones)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tables: dict[str, list[dict]] = {
@@ -447,11 +452,11 @@ FORMATS = ("html", "md", "csv")
 
 
 def write_report(con: duckdb.DuckDBPyConnection, config, community: str, out: Path, kind: str = "html", *,
-                 start: dt.date | None = None, end: dt.date | None = None) -> Path:
+                 start: dt.date | None = None, end: dt.date | None = None, show_phones: bool = False) -> Path:
     """The community's report in `kind` (html, md or csv), with its weights and promoters taken
     from the configuration: what `hub report`, the demo and the Dagster asset all write."""
     from hub.stages import promoters
 
     writer = {"html": write_html_report, "md": write_markdown_report, "csv": write_csv_report}[kind]
     return writer(con, community, out, start=start, end=end, weights=config.rules(community).scoring.weights,
-                  promoters=promoters(con, config, community))
+                  promoters=promoters(con, config, community), show_phones=show_phones)

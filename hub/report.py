@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from hub.privacy import masked
 from warehouse import reports
 
 _BARS = " ▁▂▃▄▅▆▇█"
@@ -23,7 +24,7 @@ def sparkline(values: list[int]) -> str:
 
 
 def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community: str | None = None,
-                 weeks: int = 16) -> None:
+                 weeks: int = 16, show_phones: bool = False) -> None:
     communities = reports.communities(con, community)
     if not communities:
         console.print("The warehouse holds no messages yet: ingest an export first (hub ingest FILE).")
@@ -32,7 +33,7 @@ def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community:
         console.print(Panel.fit(f"[bold]{name}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
         _platforms(con, console, slug)
         _weekly(con, console, slug, weeks)
-        _members(con, console, slug)
+        _members(con, console, slug, show_phones)
         _quarantine(con, console, slug)
 
 
@@ -58,11 +59,11 @@ def _weekly(con, console: Console, slug: str, weeks: int) -> None:
     console.print(table)
 
 
-def _members(con, console: Console, slug: str) -> None:
+def _members(con, console: Console, slug: str, show_phones: bool) -> None:
     table = Table("member", "platforms", "messages", "weeks active", "last seen",
                   title="Most active members (all time)", title_justify="left")
     for name, platforms, messages, weeks, last in reports.top_members(con, slug, 10):
-        table.add_row(name, platforms, f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
+        table.add_row(masked(name, show_phones), platforms, f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
     console.print(table)
 
 

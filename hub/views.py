@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.config import HubConfig
+from hub.privacy import masked
 from hub.report import sparkline
 from hub.rules import LEVELS
 from warehouse import views
@@ -46,7 +47,7 @@ def show_communities(con: duckdb.DuckDBPyConnection, console: Console) -> None:
 
 
 def show_members(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, top: int,
-                 level: str | None) -> None:
+                 level: str | None, show_phones: bool = False) -> None:
     if level is not None and level not in LEVELS:
         raise ViewError(f"--level is one of {', '.join(LEVELS)}, not {level!r}")
     slug = community(con, text)
@@ -55,25 +56,26 @@ def show_members(con: duckdb.DuckDBPyConnection, console: Console, text: str | N
                   title=f"Members of {slug}, latest week" + (f" ({level})" if level else ""), title_justify="left")
     table.columns[0].overflow = "fold"
     for name, lvl, reputation, platforms, flags, _ in rows:
-        table.add_row(name, lvl, f"{reputation:,.1f}", platforms or "", flags.replace("_", " "))
+        table.add_row(masked(name, show_phones), lvl, f"{reputation:,.1f}", platforms or "", flags.replace("_", " "))
     console.print(table if rows else f"No member of {slug} is scored yet: run hub build.")
 
 
 def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, community_text: str | None,
-                config: HubConfig) -> None:
+                config: HubConfig, show_phones: bool = False) -> None:
     slug = community(con, community_text) if community_text else None
     found = views.find_members(con, text, slug)
     if not found:
         raise ViewError(f"no member matches {text!r}" + (f" in {slug}" if slug else ""))
     if len(found) > 1:
-        listed = "; ".join(f"{name} ({c}, {where}: {person})" for person, name, c, where in found[:10])
+        listed = "; ".join(f"{masked(name, show_phones)} ({c}, {where}: {person})"
+                           for person, name, c, where in found[:10])
         more = f" and {len(found) - 10} more" if len(found) > 10 else ""
         raise ViewError(f"{len(found)} members match {text!r}: {listed}{more}. Type more of the name, or the person id.")
     person, name, slug, _ = found[0]
-    console.print(f"[bold]{name}[/bold]  [dim]{slug} · {person}[/dim]")
+    console.print(f"[bold]{masked(name, show_phones)}[/bold]  [dim]{slug} · {person}[/dim]")
     accounts = Table("platform", "shown as", "handle", "tied by", title="Accounts", title_justify="left")
     for platform, shown, handle, method, confidence in views.member_accounts(con, person):
-        accounts.add_row(platform, shown or "", handle or "", f"{method} ({confidence:.2f})")
+        accounts.add_row(platform, masked(shown or "", show_phones), handle or "", f"{method} ({confidence:.2f})")
     console.print(accounts)
     row = views.member_score(con, person)
     if row is None:
@@ -89,7 +91,7 @@ def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, com
         parts.add_row(part.replace("_", " "), f"{row[part]:,.2f}", f"{weight:g}", f"{row[part] * weight:,.1f}")
     console.print(parts)
     for flag, evidence in views.member_flags(con, person):
-        console.print(f"[bold]{flag.replace('_', ' ')}[/bold]: {evidence}")
+        console.print(f"[bold]{flag.replace('_', ' ')}[/bold]: {masked(evidence, show_phones)}")
 
 
 def show_stage(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, platform: str | None,

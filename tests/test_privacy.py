@@ -1,5 +1,6 @@
-"""`hub forget`: a member who asks to be forgotten is erased from every table and the raw store,
-the community's counts and threads still add up, and an old export cannot bring them back.
+"""Privacy. `hub forget`: a member who asks to be forgotten is erased from every table and the raw
+store, the community's counts and threads still add up, and an old export cannot bring them back.
+Reports, views and the digest mask phone numbers unless asked to show them.
 
 One simulated community on WhatsApp, Slack and Telegram. Ivan Novák is on WhatsApp (known there
 by his phone number, which WhatsApp puts in account and message ids) and on Slack (with that
@@ -167,3 +168,39 @@ def test_the_raw_copy_goes_and_is_not_landed_again(tmp_path: Path) -> None:
     assert [p for p in store.rglob("*") if p.is_file()] == []
     assert _where_found(db, [name]) == []
     assert _sql(db, "SELECT count(*) FROM messages WHERE text = '[removed]'") == [(wrote,)]
+
+
+def _phone_named(db: Path) -> list[str]:
+    """Members WhatsApp knows only by their number (not in the exporting phone's contacts)."""
+    return [n for (n,) in _sql(db, "SELECT display_name FROM persons WHERE display_name LIKE '+%' ORDER BY 1")]
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def test_reports_views_and_the_digest_mask_phone_numbers(built, tmp_path: Path) -> None:
+    db = built["db"]
+    numbers = _phone_named(db)
+    assert numbers
+    written = []
+    for kind in ("html", "md", "csv"):
+        out = tmp_path / f"report.{kind}"
+        result = runner.invoke(app, ["report", "--db", str(db), "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        written.append("\n".join(p.read_text(encoding="utf-8") for p in ([out] if out.is_file() else out.iterdir())))
+    for command in (["report"], ["members", "--top", "100"], ["digest"]):
+        result = runner.invoke(app, [*command, "--db", str(db)], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, result.output
+        written.append(result.output)
+    (mine, *_) = numbers
+    shown = runner.invoke(app, ["member", mine, "--db", str(db)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    written.append(shown.output)
+
+    for text in written:
+        flat = _digits(text)
+        assert not any(_digits(n) in flat for n in numbers)
+    assert "+" + _digits(mine)[:2] in written[-1] and _digits(mine)[-2:] in written[-1]  # still told apart
+    full = runner.invoke(app, ["members", "--top", "100", "--show-phones", "--db", str(db)], env={"COLUMNS": "200"})
+    assert any(n in full.output for n in numbers)  # asked for: shown in full

@@ -42,6 +42,7 @@ def ingest(
     platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp, slack, telegram, facebook, discord")] = "auto",
     tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one [default: the community's, else UTC]")] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if already loaded unchanged")] = False,
+    pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help="Replace names and phone numbers by keyed hashes (key: $HUB_PSEUDONYM_KEY)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON (for scripts)")] = False,
 ) -> None:
     """Load export files into the warehouse: per file, records new, duplicate and quarantined."""
@@ -68,7 +69,8 @@ def ingest(
             started = time.perf_counter()
             with _progress_for(path) as progress:
                 report = ingest_file(con, path, config=cfg, community=community, channel=channel,
-                                     platform=platform, tz=tz, force=force, progress=progress)
+                                     platform=platform, tz=tz, force=force, progress=progress,
+                                     pseudonymise=pseudonymise)
             results.append(_as_dict(report, time.perf_counter() - started))
             if report.error:
                 failures += 1

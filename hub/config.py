@@ -127,6 +127,7 @@ class Community(_Strict):
     flags: Flags = Flags()  # when a member is flagged ambassador, new and promising, drifting
     stages: StageRules = StageRules()  # the thresholds of stages 2, 3 and 4
     digest: Digest | None = None  # where the weekly digest is posted (hub digest --post)
+    pseudonymise: bool = False  # replace names and phone numbers by keyed hashes at ingest (hub/pseudonyms.py)
 
     @property
     def rules(self) -> Rules:

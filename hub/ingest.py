@@ -17,7 +17,8 @@ from connectors import detect_platform, is_export_folder, reader_for
 from connectors.files import UnreadableExport, content_digest
 from hub.config import HubConfig
 from hub.model import Batch
-from warehouse.load import LoadResult, SourceFile, load, source_loaded
+from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
+from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, source_loaded
 
 Progress = Callable[[int, int], None]
 
@@ -49,11 +50,13 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
 
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig, community: str | None = None,
                 channel: str | None = None, platform: str = "auto", tz: str | None = None, force: bool = False,
-                progress: Progress | None = None, origin: Path | None = None) -> FileReport:
+                progress: Progress | None = None, origin: Path | None = None,
+                pseudonymise: bool = False) -> FileReport:
     """Read one export file into the warehouse. An unreadable file is reported, not raised.
 
     `origin` is where the file was found when `path` is its copy in the raw store: the
-    configuration is matched against it, and it is what `sources.path` records.
+    configuration is matched against it, and it is what `sources.path` records. Names and phone
+    numbers are pseudonymised if asked, or if the community's configuration says so.
     """
     report = FileReport(origin or path)
     try:
@@ -71,33 +74,41 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         )
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
+        pseudonyms = Pseudonymiser.from_env(report.platform) if pseudonymise or target.pseudonymise else None
         digest, size = content_digest(path)
         source = SourceFile(
             platform=report.platform, community=target.slug, path=str(origin or path), sha256=digest,
             bytes=size, channel_id=reader.channel_id,
             community_name=target.display_name, community_timezone=target.timezone,
             options={"tz": options.tz, "channel": reader.channel_name},
+            pseudonym_check=pseudonyms.check() if pseudonyms else None,
         )
         previous = None if force else source_loaded(con, source)
         if previous is not None:
             report.skipped = True
             report.result = LoadResult(source.source_id, records=previous[0], new=0, quarantined=previous[1])
             return report
-        report.result = _load_with_final_date_order(con, module, path, options, source, progress)
-    except UnreadableExport as e:
-        report.error = str(e)
+        report.result = _load_with_final_date_order(con, module, path, options, source, progress, pseudonyms)
+    except (UnreadableExport, PseudonymKeyError, PseudonymMismatch) as e:
+        report.error = f"{origin or path}: {e}" if not isinstance(e, UnreadableExport) else str(e)
     return report
 
 
-def _load_with_final_date_order(con, module, path, options, source, progress) -> LoadResult:
+def _load_with_final_date_order(con, module, path, options, source, progress, pseudonyms) -> LoadResult:
+    def batches(reader) -> Iterator[Batch]:
+        read = _described(reader, source)
+        return _read_ahead(pseudonyms.batches(read) if pseudonyms else read)
+
+    if pseudonyms:
+        pseudonyms.learn(module.ExportReader(path, options).batches())
     reader = module.ExportReader(path, options, progress=progress)
     try:
-        return load(con, source, _read_ahead(_described(reader, source)))
+        return load(con, source, batches(reader))
     except getattr(module, "DateOrderChanged", ()) as changed:
         # The first chunk's dates misled the reader; the load was rolled back. Read again, decided.
         options.date_order = changed.order
         reader = module.ExportReader(path, options, progress=progress)
-        return load(con, source, _read_ahead(_described(reader, source)))
+        return load(con, source, batches(reader))
 
 
 def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:

@@ -52,7 +52,12 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     account), else the person who wrote most in the community's first four weeks."""
     from warehouse import stages as sql
 
-    wanted = next((c.promoters for c in config.communities if c.slug == community), [])
+    configured = next((c for c in config.communities if c.slug == community), None)
+    wanted = configured.promoters if configured else []
+    if configured and configured.pseudonymise and wanted:
+        from hub.pseudonyms import as_stored
+
+        wanted = as_stored(wanted)  # named in hub.yaml as they are, stored as pseudonyms
     found: set[str] = set()
     for person, person_name, native, phone, handle, account_name, platform in sql.promoter_candidates(con, community):
         for p in wanted:

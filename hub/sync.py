@@ -17,8 +17,9 @@ from connectors.slack.api import LiveReader, SlackSyncError, SyncState, client_f
 from connectors.telegram import api as telegram_api
 from hub.config import Community, Source
 from hub.model import Batch, Checkpoint
+from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
 from warehouse import state as stored
-from warehouse.load import SourceFile, load
+from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load
 
 
 class SyncError(Exception):
@@ -41,11 +42,27 @@ _DEFAULT_URL = {"slack": "https://slack.com/api/", "telegram": "https://api.tele
 _URL_VARIABLE = {"slack": "SLACK_API_URL", "telegram": "TELEGRAM_API_URL"}
 
 
-def live_source(community: Community, source: Source) -> SourceFile:
+def live_source(community: Community, source: Source, pseudonyms: Pseudonymiser | None = None) -> SourceFile:
     where = source.base_url or _DEFAULT_URL[source.platform]
     return SourceFile(platform=source.platform, community=community.slug, path=f"{source.platform} API at {where}",
                       sha256=f"live:{where}", bytes=0, community_name=community.display_name,
-                      community_timezone=community.timezone, live=True, options={"base_url": where})
+                      community_timezone=community.timezone, live=True, options={"base_url": where},
+                      pseudonym_check=pseudonyms.check() if pseudonyms else None)
+
+
+def _pseudonyms(community: Community, platform: str) -> Pseudonymiser | None:
+    try:
+        return Pseudonymiser.from_env(platform) if community.pseudonymise else None
+    except PseudonymKeyError as e:
+        raise SyncError(f"{community.slug}: {e}") from None
+
+
+def _load(con: duckdb.DuckDBPyConnection, target: SourceFile, batches: list[Batch],
+          pseudonyms: Pseudonymiser | None) -> LoadResult:
+    try:
+        return load(con, target, pseudonyms.batches(batches) if pseudonyms else batches)
+    except PseudonymMismatch as e:
+        raise SyncError(str(e)) from None
 
 
 def sync_slack(con: duckdb.DuckDBPyConnection, community: Community, source: Source, *, client=None,
@@ -53,7 +70,8 @@ def sync_slack(con: duckdb.DuckDBPyConnection, community: Community, source: Sou
     """Bring the warehouse up to date with one Slack workspace."""
     if client is None:
         client = client_for(_token(community, source), source.base_url or os.environ.get(_URL_VARIABLE["slack"]))
-    target = live_source(community, source)
+    pseudonyms = _pseudonyms(community, "slack")
+    target = live_source(community, source, pseudonyms)
     now = now if now is not None else time.time()
     state = SyncState(checkpoints=stored.checkpoints(con, target.source_id),
                       latest_replies=stored.latest_replies(con, community.slug, "slack", now - lookback_days * 86400))
@@ -65,7 +83,7 @@ def sync_slack(con: duckdb.DuckDBPyConnection, community: Community, source: Sou
             if unit.checkpoints:
                 batches.append(Batch.of("sync_state", [Checkpoint(key=k, value=v) for k, v in unit.checkpoints.items()]))
             if batches:
-                result = load(con, target, batches)
+                result = _load(con, target, batches, pseudonyms)
                 report.messages_new += result.new
                 report.units += bool(result.new or unit.checkpoints)
     except SlackSyncError as e:
@@ -97,7 +115,8 @@ def sync_telegram(con: duckdb.DuckDBPyConnection, community: Community, source: 
     if bot is None:
         bot = telegram_api.bot_for(_token(community, source),
                                    source.base_url or os.environ.get(_URL_VARIABLE["telegram"]))
-    target = live_source(community, source)
+    pseudonyms = _pseudonyms(community, "telegram")
+    target = live_source(community, source, pseudonyms)
     offset = stored.checkpoints(con, target.source_id).get("offset")
     reader = telegram_api.LiveReader(bot, community.slug, int(offset) if offset else None, max_pages=max_pages,
                                      sleep=sleep)
@@ -106,7 +125,7 @@ def sync_telegram(con: duckdb.DuckDBPyConnection, community: Community, source: 
         for unit in reader.units():
             batches = unit.batches + [Batch.of("sync_state", [Checkpoint(key=k, value=v)
                                                               for k, v in unit.checkpoints.items()])]
-            report.messages_new += load(con, target, batches).new
+            report.messages_new += _load(con, target, batches, pseudonyms).new
     except telegram_api.TelegramSyncError as e:
         raise SyncError(f"{community.slug}: {e}") from None
     finally:

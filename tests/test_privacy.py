@@ -204,3 +204,65 @@ def test_reports_views_and_the_digest_mask_phone_numbers(built, tmp_path: Path) 
     assert "+" + _digits(mine)[:2] in written[-1] and _digits(mine)[-2:] in written[-1]  # still told apart
     full = runner.invoke(app, ["members", "--top", "100", "--show-phones", "--db", str(db)], env={"COLUMNS": "200"})
     assert any(n in full.output for n in numbers)  # asked for: shown in full
+
+
+KEY = "a-test-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="module")
+def pseudonymised(built, tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("pseudonymised") / "hub.duckdb"
+    for path in built["exports"]:
+        result = runner.invoke(app, ["ingest", str(path), "--pseudonymise", "--db", str(db)],
+                               env={"HUB_PSEUDONYM_KEY": KEY})
+        assert result.exit_code == 0, result.output
+    assert runner.invoke(app, ["build", "--db", str(db)]).exit_code == 0
+    return db
+
+
+def test_pseudonymised_names_and_phones_never_reach_the_warehouse(built, pseudonymised: Path) -> None:
+    db = pseudonymised
+    # Full names. A bare first name ("Mateo" on one platform) is left where another platform's
+    # members write "Thanks Mateo!": that is anyone's first name (README, Privacy).
+    names = [n for (n,) in _sql(built["db"], "SELECT DISTINCT display_name FROM accounts WHERE NOT is_bot "
+                                             "AND display_name LIKE '% %'")]
+    phones = [p for (p,) in _sql(built["db"], "SELECT DISTINCT phone FROM accounts WHERE phone IS NOT NULL")]
+    emails = [e for (e,) in _sql(built["db"], "SELECT DISTINCT email FROM accounts WHERE email IS NOT NULL")]
+    assert len(names) > 30 and phones
+    assert _where_found(db, names + phones + [p.removeprefix("+") for p in phones] + emails) == []
+    # The same community, counted the same: nothing lost, and people still merged by their phone.
+    assert _counts(db) == _counts(built["db"])
+    merged = "SELECT method, count(*) FROM person_accounts WHERE method <> 'single' GROUP BY 1 ORDER BY 1"
+    assert _sql(db, merged) == _sql(built["db"], merged) != []
+    assert _sql(db, "SELECT count(*) FROM member_scores") == _sql(built["db"], "SELECT count(*) FROM member_scores")
+    assert _sql(db, "SELECT count(*) FROM persons WHERE display_name LIKE 'Member %'") == \
+        _sql(db, "SELECT count(*) FROM persons")
+
+
+def test_the_same_key_gives_the_same_pseudonyms_and_nothing_twice(built, pseudonymised: Path, tmp_path: Path) -> None:
+    db = tmp_path / "hub.duckdb"
+    shutil.copy(pseudonymised, db)
+    before = _counts(db)
+    chat = next(p for p in built["exports"] if p.suffix == ".txt")
+    result = runner.invoke(app, ["ingest", str(chat), "--pseudonymise", "--force", "--db", str(db)],
+                           env={"HUB_PSEUDONYM_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    assert _counts(db) == before
+
+
+def test_a_load_cannot_mix_pseudonymised_and_plain_names(built, pseudonymised: Path, tmp_path: Path) -> None:
+    db = tmp_path / "hub.duckdb"
+    shutil.copy(pseudonymised, db)
+    before = _counts(db)
+    chat = next(p for p in built["exports"] if p.suffix == ".txt")
+    plain = runner.invoke(app, ["ingest", str(chat), "--force", "--db", str(db)])
+    other_key = runner.invoke(app, ["ingest", str(chat), "--pseudonymise", "--force", "--db", str(db)],
+                              env={"HUB_PSEUDONYM_KEY": KEY[::-1]})
+    no_key = runner.invoke(app, ["ingest", str(chat), "--pseudonymise", "--force", "--db", str(tmp_path / "new.duckdb")],
+                           env={"HUB_PSEUDONYM_KEY": ""})
+    for result in (plain, other_key, no_key):
+        assert result.exit_code != 0
+    said = [" ".join(r.output.split()) for r in (plain, other_key, no_key)]
+    assert "was loaded pseudonymised" in said[0] and "with another key" in said[1]
+    assert "$HUB_PSEUDONYM_KEY" in said[2] and chat.name in said[2]
+    assert _counts(db) == before

@@ -40,6 +40,7 @@ class SourceFile:
     community_timezone: str = "UTC"
     options: dict = field(default_factory=dict)
     live: bool = False  # an API sync: loaded in many small loads whose counts add up
+    pseudonym_check: str | None = None  # the key's fingerprint when names were pseudonymised (hub/pseudonyms.py)
 
     @property
     def source_id(self) -> str:
@@ -95,6 +96,7 @@ def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> Lo
     result = LoadResult(source.source_id)
     con.execute("BEGIN TRANSACTION")
     try:
+        _same_pseudonyms(con, source)
         if source.community_name is not None:
             upsert_community(con, source.community, source.community_name, source.community_timezone)
         if not source.live:  # a file's quarantine is replaced; a live source's only grows
@@ -107,6 +109,28 @@ def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> Lo
         con.execute("ROLLBACK")
         raise
     return result
+
+
+class PseudonymMismatch(Exception):
+    """A load would mix pseudonymised and plain names in one community, or two keys."""
+
+
+def _same_pseudonyms(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None:
+    """A community's names are all pseudonymised with one key, or none is: mixed, nobody could be
+    matched across loads. The first load of a community decides."""
+    row = con.execute("""SELECT c.pseudonym_check, EXISTS (SELECT 1 FROM sources s WHERE s.community = c.community)
+                         FROM communities c WHERE c.community = ?""", [source.community]).fetchone()
+    if row is not None and row[1] and row[0] != source.pseudonym_check:
+        was = "with another key" if row[0] and source.pseudonym_check else \
+            "pseudonymised" if row[0] else "without pseudonymising"
+        now = "pseudonymise it with the key of its earlier loads ($HUB_PSEUDONYM_KEY)" if row[0] else \
+            "load it without pseudonymising"
+        raise PseudonymMismatch(f"community {source.community!r} was loaded {was}: {now}, or load it into "
+                                "another community (--community)")
+    con.execute("""INSERT INTO communities (community, name, timezone, pseudonym_check) VALUES (?, ?, ?, ?)
+                   ON CONFLICT (community) DO UPDATE SET pseudonym_check = excluded.pseudonym_check""",
+                [source.community, source.community_name or source.community, source.community_timezone,
+                 source.pseudonym_check])
 
 
 def _forget_again(con: duckdb.DuckDBPyConnection, source: SourceFile, result: LoadResult) -> None:
@@ -400,7 +424,7 @@ def _add_to_live_source(con: duckdb.DuckDBPyConnection, source: SourceFile, resu
 
 def upsert_community(con: duckdb.DuckDBPyConnection, slug: str, name: str, timezone: str) -> None:
     con.execute(
-        """INSERT INTO communities VALUES (?, ?, ?)
+        """INSERT INTO communities (community, name, timezone) VALUES (?, ?, ?)
            ON CONFLICT (community) DO UPDATE SET name = excluded.name, timezone = excluded.timezone
            WHERE excluded.name IS DISTINCT FROM name OR excluded.timezone IS DISTINCT FROM timezone""",
         [slug, name, timezone],

@@ -418,6 +418,7 @@ def forget(
 ) -> None:
     """Erase a person from every table and the raw store, and keep them out of later loads."""
     from hub.forget import ForgetError, find, forget_person, still_named_in
+    from hub.pseudonyms import PseudonymKeyError
     from hub.views import ViewError, community as find_community
     from warehouse.db import WarehouseMissing, connect
 
@@ -425,13 +426,13 @@ def forget(
         settings = load_config(config)
         with connect(db) as con:
             slug = find_community(con, community) if community else None
-            who = find(con, person, slug)
+            who = find(con, person, slug, settings)
             out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
                       highlight=False)
             if not yes and not typer.confirm("Forget them? This cannot be undone", default=False):
                 raise typer.Exit(1)
             done = forget_person(con, who)
-    except (WarehouseMissing, ViewError, ForgetError, ConfigError) as e:
+    except (WarehouseMissing, ViewError, ForgetError, ConfigError, PseudonymKeyError) as e:
         raise _fail(str(e)) from None
     out.print(f"forgotten: {len(done.accounts)} account(s); {done.messages:,} message(s) now [removed], "
               f"{done.reactions:,} reaction(s) made anonymous, {done.events:,} membership event(s), "

@@ -27,11 +27,12 @@ class Person:
     maybe_same: list[str]  # accounts proposed as the same person, not merged: not forgotten with them
 
 
-def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None) -> Person:
-    """The one person `text` names: a person id, an account id, or a name matching only one person."""
+def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, config: HubConfig | None = None) -> Person:
+    """The one person `text` names: a person id, an account id, or a name matching only one person
+    (in a pseudonymised community, the name as it was before: its pseudonym is looked up)."""
     row = con.execute("SELECT community, display_name FROM accounts WHERE account_id = ?", [text]).fetchone()
     if row is None:
-        found = find_members(con, text, community)
+        found = find_members(con, text, community) or _by_pseudonym(con, text, community, config)
         if len(found) > 1:
             listed = "; ".join(f"{name} ({c}: {person})" for person, name, c, _ in found[:10])
             raise ForgetError(f"{len(found)} people match {text!r}: {listed}. Give the person id.")
@@ -48,6 +49,15 @@ def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None) -> Pe
              AND (list_contains($a, account_id) OR list_contains($a, other_account_id)) ORDER BY 1""",
         {"a": accounts, "c": slug}).fetchall()
     return Person(slug, f"{name} ({text})", accounts, [a for (a,) in maybe if a not in accounts])
+
+
+def _by_pseudonym(con: duckdb.DuckDBPyConnection, text: str, community: str | None,
+                  config: HubConfig | None) -> list[tuple]:
+    if config is None or not any(c.pseudonymise for c in config.communities):
+        return []
+    from hub.pseudonyms import Pseudonymiser
+
+    return find_members(con, Pseudonymiser.from_env().name(text), community)
 
 
 def forget_person(con: duckdb.DuckDBPyConnection, person: Person) -> sql.Forgotten:

@@ -266,3 +266,14 @@ def test_a_load_cannot_mix_pseudonymised_and_plain_names(built, pseudonymised: P
     assert "was loaded pseudonymised" in said[0] and "with another key" in said[1]
     assert "$HUB_PSEUDONYM_KEY" in said[2] and chat.name in said[2]
     assert _counts(db) == before
+
+
+def test_a_pseudonymised_member_is_forgotten_by_their_real_name(built, pseudonymised: Path, tmp_path: Path) -> None:
+    db, config = tmp_path / "hub.duckdb", tmp_path / "hub.yaml"
+    shutil.copy(pseudonymised, db)
+    config.write_text("communities:\n  - slug: default\n    pseudonymise: true\n")
+    result = runner.invoke(app, ["forget", NAME, "--yes", "--no-build", "--db", str(db), "--config", str(config)],
+                           env={"HUB_PSEUDONYM_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    assert "2 account(s)" in result.output and NAME not in result.output  # shown by pseudonym only
+    assert _sql(db, "SELECT count(*) FROM messages WHERE author_name = '[removed]'")[0][0] > 300

@@ -10,16 +10,35 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hub.config import ConfigError, load_config
 
-app = typer.Typer(help="Community Hub: one warehouse for a community's chats on every platform.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 out = Console()
 err = Console(stderr=True)
+BUSY_EXIT = 75  # EX_TEMPFAIL: the warehouse was busy; the same command may succeed later
+
+
+class _Commands(TyperGroup):
+    """The commands. Any that opens the warehouse can find it held by another process for longer
+    than it waits: that ends the command with one line and BUSY_EXIT, whatever the command."""
+
+    def invoke(self, ctx):
+        from warehouse.db import WarehouseBusy
+
+        try:
+            return super().invoke(ctx)
+        except WarehouseBusy as e:
+            raise _fail(str(e), BUSY_EXIT) from None
+        except ConfigError as e:  # a bad HUB_DB_WAIT, read when the warehouse is opened
+            raise _fail(str(e)) from None
+
+
+app = typer.Typer(cls=_Commands, help="Community Hub: one warehouse for a community's chats on every platform.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file [default: $HUB_DB, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
@@ -78,8 +97,9 @@ def ingest(
                 continue
             r = report.result
             quarantined += r.quarantined
-            if r.new or not report.skipped:
-                touched.add(report.community)
+            # Refreshed even when the file was loaded before: a run killed between its loads and the
+            # refresh below left the marts behind, and nothing in the warehouse records that.
+            touched.add(report.community)
             table.add_row(str(path), report.platform, report.channel or "(every channel)", f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
         started = time.perf_counter()

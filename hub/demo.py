@@ -78,7 +78,11 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
     instance = dg.DagsterInstance.ephemeral()
 
     console.print(f"[cyan]demo[/cyan] sample exports in {workdir / 'inbox'}, warehouse {db}")
-    sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
+    # Two ticks of the inbox sensor: the samples were just written, and it requests a file once a
+    # tick finds it as the tick before did (a file still being written is not loaded).
+    first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
+    sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
+                                                         resources={"hub": settings}))
     for request in sensed.dynamic_partitions_requests:
         instance.add_dynamic_partitions(export_files.name, list(request.partition_keys))
     for run in sensed.run_requests:

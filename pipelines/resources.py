@@ -12,7 +12,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from hub.config import HubConfig, load_config
-from warehouse.db import default_path, migrate
+from warehouse.db import default_path, migrate, open_waiting
 
 
 class HubSettings(dg.ConfigurableResource):
@@ -45,10 +45,29 @@ def hub_settings() -> HubSettings:
                        reports=os.environ.get("HUB_REPORTS", "data/reports"))
 
 
-def warehouse_resource(database: str | Path | None = None) -> DuckDBResource:
-    # One file, one writer: assets that write are in the "duckdb" pool, limited to 1 in dagster.yaml.
-    return DuckDBResource(database=str(database or default_path()),
-                          connection_config={"preserve_insertion_order": False})
+class WarehouseResource(DuckDBResource):
+    """DuckDBResource that, while another process (`hub ingest`, a second Dagster) holds the file,
+    waits as the CLI does, and then fails with the CLI's clear WarehouseBusy instead of DuckDB's
+    lock error. A run in the background can wait longer than someone at a terminal."""
+
+    wait_seconds: float = 120.0
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = open_waiting(self.database, wait=self.wait_seconds,
+                           config={"custom_user_agent": "dagster", **self.connection_config},
+                           to_wait_longer="raise wait_seconds of the duckdb resource")
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
+    # One file, one writer: assets that write are in the "duckdb" pool, limited to 1 in dagster.yaml;
+    # the wait is for writers outside Dagster.
+    return WarehouseResource(database=str(database or default_path()),
+                             connection_config={"preserve_insertion_order": False})
 
 
 @contextmanager

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
@@ -12,10 +15,16 @@ import duckdb
 import pyarrow as pa
 
 DEFAULT_PATH = Path("data") / "hub.duckdb"
+DEFAULT_WAIT_SECONDS = 30.0
+_MAX_PAUSE_SECONDS = 1.0
 
 
 class WarehouseMissing(Exception):
     pass
+
+
+class WarehouseBusy(Exception):
+    """Another process held the warehouse file for longer than the wait."""
 
 
 def default_path() -> Path:
@@ -23,30 +32,83 @@ def default_path() -> Path:
     return Path(os.environ.get("HUB_DB") or DEFAULT_PATH)
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse, migrated to the current schema unless read-only."""
+def default_wait() -> float:
+    """`$HUB_DB_WAIT`, else 30: seconds to wait for another process to let go of the warehouse."""
+    value = os.environ.get("HUB_DB_WAIT", "").strip()
+    if not value:
+        return DEFAULT_WAIT_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:  # float() takes "nan" and "inf" too: neither is a wait
+        from hub.config import ConfigError  # here: hub.config imports (through the rules) this module
+
+        raise ConfigError(f"HUB_DB_WAIT is a number of seconds (0 or more), not {value!r}")
+    return seconds
+
+
+def connect(path: str | Path | None = None, *, read_only: bool = False,
+            wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse, migrated to the current schema unless read-only.
+
+    DuckDB lets one process write a file (or several read it): while another process holds it,
+    this waits up to `wait` seconds (default `$HUB_DB_WAIT`), then raises WarehouseBusy."""
     path = Path(path) if path else default_path()
     if read_only:
         if not path.exists():
             raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
-        return duckdb.connect(str(path), read_only=True)
+        return open_waiting(path, wait=wait, read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Insertion order is not a property of our tables (rows carry their order as data), and not
     # preserving it lets DuckDB load in parallel.
-    con = duckdb.connect(str(path), config={"preserve_insertion_order": False})
+    con = open_waiting(path, wait=wait, config={"preserve_insertion_order": False})
     migrate(con)
     return con
 
 
-def connect_for_queries(path: str | Path | None = None) -> duckdb.DuckDBPyConnection:
+def connect_for_queries(path: str | Path | None = None, *, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """A connection for SQL someone typed (`hub query`): read-only, and shut off from the file
     system (no COPY … TO, ATTACH, read_csv of other files, extensions), settings locked so the SQL
     cannot turn that back on. The warehouse's own tables are all it can see."""
     path = Path(path) if path else default_path()
     if not path.exists():
         raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
-    return duckdb.connect(str(path), read_only=True,
-                          config={"enable_external_access": False, "lock_configuration": True})
+    return open_waiting(path, wait=wait, read_only=True,
+                        config={"enable_external_access": False, "lock_configuration": True})
+
+
+def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool = False, config: dict | None = None,
+                 to_wait_longer: str = "set HUB_DB_WAIT to the seconds to wait") -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, retried with a growing pause while another process holds the file's lock,
+    for up to `wait` seconds (default `$HUB_DB_WAIT`); then WarehouseBusy says who holds it, and
+    what to do."""
+    wait = default_wait() if wait is None else wait
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
+        except duckdb.IOException as e:
+            if _LOCK_HELD not in str(e):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarehouseBusy(_busy_message(Path(path), str(e), wait, to_wait_longer)) from None
+            time.sleep(min(pause, left))
+            pause = min(pause * 2, _MAX_PAUSE_SECONDS)
+
+
+# DuckDB 1.5: 'Could not set lock on file "…": Conflicting lock is held in /usr/bin/python3 (PID 2132)'
+_LOCK_HELD = "Could not set lock on file"
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def _busy_message(path: Path, error: str, wait: float, to_wait_longer: str) -> str:
+    holder = _HOLDER.search(error)
+    by = f" ({holder[1]}, PID {holder[2]})" if holder else ""
+    return (f"the warehouse {path} is in use by another process{by}, still after waiting {wait:g} s: "
+            f"run this again once that process is done, or {to_wait_longer}")
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -163,10 +164,14 @@ def _merge(con: duckdb.DuckDBPyConnection, source: SourceFile, stage: "_Stage", 
 
 
 class _Stage:
-    """Parquet files of a source's big streams (one per stream), and its small batches in memory."""
+    """Parquet files of a source's big streams (one per stream), and its small batches in memory.
+
+    In a temp folder named after the process: one killed mid-load (SIGKILL runs no cleanup) leaves
+    its folder behind, and the next stage, of any process, removes it."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="hub-stage-"))
+        _remove_orphan_stages()
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{_STAGE_PREFIX}{os.getpid()}-"))
         self.files: dict[str, Path] = {}
         self.rows: dict[str, int] = {}
         self.small: dict[str, list[Batch]] = {}
@@ -196,6 +201,29 @@ class _Stage:
     def __exit__(self, *exc) -> None:
         self.close()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_STAGE_PREFIX = "hub-stage-"
+
+
+def _remove_orphan_stages() -> None:
+    """Remove the staging folders of processes that no longer run."""
+    if os.name != "posix":  # where os.kill(pid, 0) only asks whether the process exists
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{_STAGE_PREFIX}*-*"):
+        pid = folder.name.removeprefix(_STAGE_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
 
 
 def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:

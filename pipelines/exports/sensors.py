@@ -1,6 +1,17 @@
-"""The inbox: export files dropped into a watched folder are added as partitions and loaded."""
+"""The inbox: export files dropped into a watched folder are added as partitions and loaded.
+
+A file is loaded once it is complete. Nothing tells a reader that a writer is done with a file, so
+the sensor waits until it stops changing: it is requested when its size and modification time are
+the ones the previous tick saw (ticks are 30 s apart), or when it was last modified a minute ago or
+more (a file found on the first tick after a pause). A flood of files is requested over several
+ticks, oldest first, so that each tick stays short.
+"""
+
+from __future__ import annotations
 
 import json
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
@@ -9,33 +20,68 @@ from hub.ingest import expand
 from pipelines.exports.assets import core_tables, export_files, raw_export_file
 from pipelines.resources import HubSettings
 
+SETTLED_AFTER_SECONDS = 60
+RUNS_PER_TICK = 200
+
 ingest_export_job = dg.define_asset_job(
     "ingest_export", selection=dg.AssetSelection.assets(raw_export_file, core_tables),
     description="Land one export file and load it into the core tables.",
 )
 
+Version = tuple[int, int]  # (size, newest mtime_ns) of an export
 
-def inbox_files(folders: list[Path]) -> dict[str, tuple[int, int]]:
+
+def inbox_files(folders: list[Path]) -> dict[str, Version]:
     """Every export under the folders (files, and folders that are one export like a Slack
     export): path -> (size, newest mtime_ns), so a change anywhere in it counts."""
-    found: dict[str, tuple[int, int]] = {}
+    found: dict[str, Version] = {}
     for export in expand([f for f in folders if f.exists()]):
-        stats = [p.stat() for p in export.rglob("*") if p.is_file()] if export.is_dir() else [export.stat()]
+        try:
+            stats = [p.stat() for p in export.rglob("*") if p.is_file()] if export.is_dir() else [export.stat()]
+        except FileNotFoundError:  # moved away while we looked: the next tick sees where it went
+            continue
         found[str(export.resolve())] = (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
     return found
 
 
+@dataclass
+class InboxCursor:
+    requested: dict[str, Version] = field(default_factory=dict)  # the version each run was asked for
+    pending: dict[str, Version] = field(default_factory=dict)  # seen last tick, not requested yet
+
+    @classmethod
+    def parse(cls, text: str | None) -> "InboxCursor":
+        stored = json.loads(text) if text else {}
+        if "requested" not in stored:  # before pending files were kept: every path was requested
+            return cls(requested={p: tuple(v) for p, v in stored.items()})
+        return cls({p: tuple(v) for p, v in stored["requested"].items()},
+                   {p: tuple(v) for p, v in stored["pending"].items()})
+
+    def dumps(self) -> str:
+        return json.dumps({"requested": self.requested, "pending": self.pending}, sort_keys=True)
+
+
+def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int) -> tuple[list[str], InboxCursor]:
+    """The files to request now (complete, and new or changed since their last run), oldest first
+    and at most RUNS_PER_TICK, and the cursor for the next tick."""
+    waiting = {p: v for p, v in files.items() if cursor.requested.get(p) != v}
+    settled = [p for p, v in waiting.items()
+               if cursor.pending.get(p) == v or now_ns - v[1] >= SETTLED_AFTER_SECONDS * 1_000_000_000]
+    chosen = sorted(settled, key=lambda p: (files[p][1], p))[:RUNS_PER_TICK]
+    requested = {p: v for p, v in cursor.requested.items() if p in files} | {p: files[p] for p in chosen}
+    return chosen, InboxCursor(requested, {p: v for p, v in waiting.items() if requested.get(p) != v})
+
+
 @dg.sensor(job=ingest_export_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING,
-           description="Watches the inbox folders (data/inbox and each community's inbox in hub.yaml).")
+           description="Watches the inbox folders (data/inbox and each community's inbox in hub.yaml); "
+                       "loads a file once it has stopped changing.")
 def export_inbox_sensor(context: dg.SensorEvaluationContext, hub: HubSettings) -> dg.SensorResult:
-    seen: dict[str, list[int]] = json.loads(context.cursor) if context.cursor else {}
-    now = inbox_files(hub.inboxes())
-    changed = {p: v for p, v in now.items() if seen.get(p) != list(v)}
+    files = inbox_files(hub.inboxes())
+    chosen, cursor = plan_tick(InboxCursor.parse(context.cursor), files, time.time_ns())
     known = set(context.instance.get_dynamic_partitions(export_files.name))
-    new_keys = sorted(p for p in changed if p not in known)
+    new_keys = sorted(p for p in chosen if p not in known)
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(partition_key=p, run_key=f"{p}:{size}:{mtime}")
-                      for p, (size, mtime) in sorted(changed.items())],
+        run_requests=[dg.RunRequest(partition_key=p, run_key=f"{p}:{files[p][0]}:{files[p][1]}") for p in chosen],
         dynamic_partitions_requests=[export_files.build_add_request(new_keys)] if new_keys else [],
-        cursor=json.dumps({p: list(v) for p, v in now.items()}),
+        cursor=cursor.dumps(),
     )

@@ -61,14 +61,15 @@ class Scoring(_Rules):
 class Flags(_Rules):
     """When a member is flagged (weeks are counted back from the flagged week, itself included)."""
 
-    # Ambassadors: at least `ambassador_level`, and among the members whom most distinct others
-    # replied to over the window (percent rank, distinct repliers counted week by week), in at
-    # least `consistent_weeks` of its weeks.
-    window_weeks: int = Field(12, ge=1)
-    consistent_weeks: int = Field(6, ge=1)
+    # Ambassadors: at least `ambassador_level`, and among the active members (those who
+    # interacted with anyone over the window) whom most distinct others replied to over the
+    # window (percent rank, distinct repliers counted week by week), in at least
+    # `consistent_weeks` of its weeks.
+    window_weeks: int = Field(8, ge=1)
+    consistent_weeks: int = Field(3, ge=1)
     ambassador_level: Level = "contributor"
-    drew_replies_rank: float = Field(0.95, ge=0, le=1)
-    drew_replies_min: int = Field(12, ge=1)  # …and at least this many over the window, however quiet the rest
+    drew_replies_rank: float = Field(0.93, ge=0, le=1)
+    drew_replies_min: int = Field(8, ge=1)  # …and at least this many over the window, however quiet the rest
     new_weeks: int = Field(8, ge=1)  # new and promising: arrived this recently…
     promising_level: Level = "contributor"  # …and already at this level
     drifting_quiet_weeks: int = Field(3, ge=1)  # drifting: silent this long…

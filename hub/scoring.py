@@ -130,11 +130,15 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
         peak=pl.col("level_n").rolling_max(rules.drifting_lookback_weeks, min_samples=1).over("person_id"),
         age=((pl.col("week") - pl.col("arrived")).dt.total_days() // 7),
     )
-    # Where the member stands that week among all members by replies drawn over the window.
-    drew_rank = (pl.col("drew").rank("max").over("week") - 1) / (pl.len().over("week") - 1).clip(1)
-    animates = (drew_rank >= rules.drew_replies_rank) & (pl.col("level_n") >= rank[rules.ambassador_level]) \
+    # Where the member stands that week, by replies drawn over the window, among the members who
+    # interacted with anyone over it: members long gone would make the bar depend on how many
+    # people ever came by (a growing community's top 5 % of everyone is its top 15 % of the active).
+    active = pl.col("partners") > 0
+    drew_rank = (pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1) \
+        / (active.sum().over("week") - 1).clip(1)
+    animates = active & (drew_rank >= rules.drew_replies_rank) & (pl.col("level_n") >= rank[rules.ambassador_level]) \
         & (pl.col("drew") >= max(1, rules.drew_replies_min))
-    return frame.with_columns(animates=animates).with_columns(
+    return frame.with_columns(animates=animates.fill_null(False)).with_columns(
         animating_weeks=pl.col("animates").cast(pl.Int64).rolling_sum(w, min_samples=1).over("person_id"))
 
 
@@ -143,8 +147,8 @@ def _ambassadors(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
     return frame.filter(pl.col("animates") & (pl.col("animating_weeks") >= rules.consistent_weeks)
                         & (pl.col("quiet") < rules.drifting_quiet_weeks)).select(
         "person_id", "week", flag=pl.lit("ambassador"),
-        evidence=pl.format("level {}; among the {}% of members whom most others replied to ({} repliers, counted week "
-                           "by week) in {} of the last {} weeks; {} interactions with others over those weeks",
+        evidence=pl.format("level {}; among the {}% of active members whom most others replied to ({} repliers, "
+                           "counted week by week) in {} of the last {} weeks; {} interactions with others over those weeks",
                            "level", pl.lit(round((1 - rules.drew_replies_rank) * 100)),
                            pl.col("drew").cast(pl.Int64), "animating_weeks", pl.lit(rules.window_weeks),
                            pl.col("partners").cast(pl.Int64)))

@@ -141,7 +141,7 @@ def test_rules_are_set_per_community_in_the_config(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("rules, says", [
-    ("flags: {window_weeks: 4}", "consistent_weeks (6) cannot exceed window_weeks (4)"),
+    ("flags: {window_weeks: 2}", "consistent_weeks (3) cannot exceed window_weeks (2)"),
     ("scoring: {weights: [answers]}", "weights is a mapping of parts to numbers"),
     ("stages: {mobilisation_max_promoter_starts: 40}", "less than or equal to 1"),
     ("flags: {drifting_quiet_weeks: 0}", "greater than or equal to 1"),

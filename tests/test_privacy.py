@@ -277,3 +277,23 @@ def test_a_pseudonymised_member_is_forgotten_by_their_real_name(built, pseudonym
     assert result.exit_code == 0, result.output
     assert "2 account(s)" in result.output and NAME not in result.output  # shown by pseudonym only
     assert _sql(db, "SELECT count(*) FROM messages WHERE author_name = '[removed]'")[0][0] > 300
+
+
+def test_forgetting_a_bare_first_name_leaves_namesakes_alone(db: Path) -> None:
+    # WhatsApp knows one member as "Mateo" and another as "Mateo Papadopoulos"; their ids hold the names.
+    namesake = "whatsapp:default:Mateo Papadopoulos"
+    theirs = "SELECT count(*), count(*) FILTER (WHERE message_id LIKE '%/Mateo Papadopoulos/%') FROM messages " \
+             "WHERE author_id = ? AND author_name = 'Mateo Papadopoulos'"
+    (wrote, with_name), = _sql(db, theirs, namesake)
+    assert wrote > 10 and with_name == wrote
+    (mateo,) = _sql(db, "SELECT count(*) FROM messages WHERE author_id = 'whatsapp:default:Mateo'")[0]
+
+    result = runner.invoke(app, ["forget", "whatsapp:default:Mateo", "--yes", "--no-build", "--db", str(db)])
+
+    assert result.exit_code == 0, result.output
+    assert _sql(db, theirs, namesake) == [(wrote, wrote)]
+    assert _sql(db, "SELECT display_name FROM accounts WHERE account_id = ?", namesake) == [("Mateo Papadopoulos",)]
+    assert _sql(db, "SELECT count(*) FROM accounts WHERE account_id = 'whatsapp:default:Mateo'") == [(0,)]
+    assert _sql(db, "SELECT count(*) FROM messages WHERE author_name = '[removed]'") == [(mateo,)]
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert checks.unique_message_ids(con)[0] and checks.no_orphan_authors(con)[0]

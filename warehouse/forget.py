@@ -33,6 +33,14 @@ _KEPT_COLUMNS = {("sources", "path"), ("raw_files", "path"), ("raw_files", "stor
 _KEYS = {"messages": "message_id", "membership_events": "event_id", "reactions": "message_id, reactor_id, emoji",
          "mentions": "message_id, account_id", "links": "message_id, url"}
 _SHORTEST_NAME = 3  # shorter names ("Al", "JB") are common letter pairs in any text
+# Every column that holds a message or event id.
+_ID_COLUMNS = (("messages", "message_id"), ("messages", "reply_to_id"), ("messages", "thread_id"),
+               ("reactions", "message_id"), ("mentions", "message_id"), ("links", "message_id"),
+               ("membership_events", "message_id"), ("membership_events", "event_id"), ("interactions", "message_id"))
+# Columns that name one account each: a forgotten account's rows are gone, the rest are others'.
+_NAME_COLUMNS = {("accounts", "display_name"), ("accounts", "handle"), ("accounts", "email"), ("accounts", "phone"),
+                 ("accounts", "native_id"), ("messages", "author_name"), ("messages", "forwarded_from"),
+                 ("persons", "display_name"), ("member_weekly_activity", "display_name")}
 
 
 @dataclass
@@ -86,11 +94,13 @@ def _scrub(con: duckdb.DuckDBPyConnection, community: str, tokens: dict[str, str
     names = _identifiers(con)
     done = Forgotten(sorted(tokens))
     done.raw_copies = _erase_raw_copies(con)
+    if names:
+        done.values_scrubbed += _rename_own_ids(con, _pattern(names))
     _tombstones(con)
     done.messages, done.reactions, done.events = _reassign(con)
     _delete_about(con, community)
-    for token in set(tokens.values()):
-        done.values_scrubbed += _replace_everywhere(con, names, token)
+    if names:
+        done.values_scrubbed += _replace_in_text(con, names)
     return done
 
 
@@ -185,23 +195,49 @@ def _delete_about(con: duckdb.DuckDBPyConnection, community: str) -> None:
         con.execute(f"DELETE FROM {table} WHERE community = ?", [community])
 
 
-def _replace_everywhere(con: duckdb.DuckDBPyConnection, names: list[str], token: str) -> int:
-    """Replace the names in every text column of every table: by the token inside ids, else `[removed]`."""
-    if not names:
-        return 0
+def _pattern(names: list[str]) -> str:
     # RE2 has no look-around and its \b knows only ASCII: a name stands between non-letters.
-    pattern = r"(?i)(^|[^\pL\pN])(" + "|".join(names) + r")([^\pL\pN]|$)"
+    return r"(?i)(^|[^\pL\pN])(" + "|".join(names) + r")([^\pL\pN]|$)"
+
+
+def _rename_own_ids(con: duckdb.DuckDBPyConnection, pattern: str) -> int:
+    """Ids made from their name (WhatsApp's message and event ids) take the erasure's token instead,
+    in every table that refers to them. Only their own messages' and events' ids are renamed, so a
+    namesake's ids ("Ann" in "Ann Smith") are left as they are."""
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE renamed AS
+           SELECT old, new FROM (
+               SELECT m.message_id AS old, regexp_replace(m.message_id, $p, '\\1' || f.token || '\\3', 'g') AS new
+               FROM messages m JOIN forgotten f ON f.account_id = m.author_id
+               UNION ALL
+               SELECT e.event_id, regexp_replace(e.event_id, $p, '\\1' || f.token || '\\3', 'g')
+               FROM membership_events e JOIN forgotten f ON f.account_id = e.account_id)
+           WHERE new <> old""", {"p": pattern})
     changed = 0
+    for table, column in _ID_COLUMNS:
+        (n,) = con.execute(f'UPDATE "{table}" t SET "{column}" = r.new FROM renamed r WHERE t."{column}" = r.old').fetchone()
+        changed += n
+    return changed
+
+
+def _replace_in_text(con: duckdb.DuckDBPyConnection, names: list[str]) -> int:
+    """Their names in text (others' messages, system lines, channel names, quarantined lines,
+    evidence) become `[removed]`. Columns that name accounts are left: theirs are gone already, and
+    a namesake's name is the namesake's."""
+    pattern, changed = _pattern(names), 0
     for table, column, kind in _text_columns(con):
-        is_id = column.endswith("_id") or column in ("from_person", "to_person")
-        by = token if is_id else REMOVED
+        if column.endswith("_id") or (table, column) in _NAME_COLUMNS:
+            continue
         value = f'"{column}"::VARCHAR' if kind == "JSON" else f'"{column}"'
-        once = f"regexp_replace({value}, $p, '\\1{by}\\3', 'g')"
-        twice = f"regexp_replace({once}, $p, '\\1{by}\\3', 'g')"  # "Ann Ann": the space went to the first match
+        once = f"regexp_replace({value}, $p, '\\1{REMOVED}\\3', 'g')"
+        twice = f"regexp_replace({once}, $p, '\\1{REMOVED}\\3', 'g')"  # "Ann Ann": the space went to the first match
         (n,) = con.execute(f'UPDATE "{table}" SET "{column}" = {twice}{"::JSON" if kind == "JSON" else ""} '
                            f"WHERE regexp_matches({value}, $p)", {"p": pattern}).fetchone()
         changed += n
-    return changed
+    # Someone forwarded what they wrote: the forward names them as its first author.
+    (n,) = con.execute(f"UPDATE messages SET forwarded_from = '{REMOVED}' WHERE regexp_full_match(forwarded_from, $p)",
+                       {"p": "(?i)(" + "|".join(names) + ")"}).fetchone()
+    return changed + n
 
 
 def _text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:

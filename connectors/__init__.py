@@ -16,7 +16,8 @@ import connectors.slack.export
 import connectors.telegram.export
 import connectors.whatsapp.parse
 import connectors.whatsapp.source
-from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
+from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, refused_members, refused_note, \
+    zip_members
 
 # Platform name -> (detector, reader module). Each new connector adds one line.
 FILE_CONNECTORS = {
@@ -46,7 +47,8 @@ def detect_platform(path: Path) -> str:
     else:
         with open_zip(path) as archive:
             if not zip_members(archive):
-                raise UnreadableExport(path, "the zip archive is empty", "export the chat again")
+                raise UnreadableExport(path, "the zip archive is empty" + refused_note(refused_members(archive)),
+                                       "export the chat again")
     for platform, (sniff, _) in FILE_CONNECTORS.items():
         if sniff(path):
             return platform

@@ -3,14 +3,28 @@
 An export arrives as a file, a folder or a `.zip`. These helpers open it, say clearly when it
 cannot be read, and stream a text file as chunks of decoded lines, so that memory stays bounded
 whatever the file's size and one undecodable line does not stop the rest.
+
+Zips come from anywhere, so they are read in place and never extracted (nothing is ever written
+to disk), and an archive is checked before any entry is read:
+- an entry that is not a plain file we can read safely is *refused*: never opened, and listed
+  with the reason for the connector to quarantine (a name leading out of the archive, a symbolic
+  link, a device, pipe or socket, a password-protected entry, a compression other than deflate);
+- a zip bomb fails the whole archive: more than `HUB_MAX_UNZIPPED_BYTES` in all, or an entry or
+  the archive unpacking to more than `HUB_MAX_ZIP_RATIO` times its packed size. These use the
+  sizes the archive declares; reading then never yields more than an entry declares, so a lying
+  header cannot get past them.
+In a folder export, symbolic links are not followed and devices, pipes and sockets not read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import stat
 import zipfile
+import zlib
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +33,8 @@ from typing import BinaryIO
 import polars as pl
 
 CHUNK_BYTES = 8 << 20  # ~100,000 lines: big enough for column-wise work, small enough for memory
+MAX_LINE_BYTES = 16 << 20  # a WhatsApp message holds at most 65,536 characters: a longer line is no chat
+_SHOWN_BYTES = 4000  # of a line set aside, what the quarantine keeps
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -34,6 +50,8 @@ def require_export(path: Path, looks_right: Callable[[Path], bool], what: str, a
     """Fail, naming the file and what to do, unless `path` exists and is this connector's export."""
     if not (path.is_dir() or path.is_file()):
         raise UnreadableExport(path, "no such file or folder", "check the path")
+    if path.is_file() and zipfile.is_zipfile(path):
+        open_zip(path).close()  # a damaged zip or a zip bomb says so, rather than "not a … export"
     if not looks_right(path):
         raise UnreadableExport(path, f"not {what}", advice)
 
@@ -59,20 +77,182 @@ def _control_share(sample: bytes) -> float:
     return len(controls) / max(1, len(sample))
 
 
+# Zip bomb limits. Real exports can be several GB (a Facebook or Slack export with years of
+# media), so the total allows 20 GiB. They pack 1.5-15:1 (chat text ~3-5:1, JSON ~5-15:1, media
+# ~1:1, and the most repetitive JSON seldom passes 30:1), while deflate's ceiling, where bombs sit,
+# is ~1030:1: 200:1 leaves real exports ten times the room they need and still stops a bomb.
+# Entries under 1 MiB are not held to the ratio: they can do no harm, and tiny files pack oddly.
+MAX_UNZIPPED_BYTES = 20 << 30
+MAX_ZIP_RATIO = 200
+_RATIO_FROM_BYTES = 1 << 20
+_READ_STEP = 8 << 20  # bytes decompressed per read at most, whatever a caller asks for
+
+_TRAVERSAL = "a zip entry whose path leads out of the archive (path traversal): not read"
+_SYMLINK = "a symbolic link: not followed"
+_SPECIAL = "a device, named pipe or socket, not a file: not read"
+_ENCRYPTED = "a password-protected entry: not read"
+_METHODS = {zipfile.ZIP_BZIP2: "bzip2", zipfile.ZIP_LZMA: "LZMA", 9: "Deflate64"}
+
+
 def open_zip(path: Path) -> zipfile.ZipFile:
+    """A zip archive, once its central directory shows no zip bomb; UnreadableExport otherwise."""
     try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError):
         raise UnreadableExport(path, "damaged or incomplete zip archive",
                                "download or export it again, or unzip it and pass the folder") from None
+    try:
+        _refuse_bombs(path, archive)
+    except BaseException:
+        archive.close()
+        raise
+    return archive
 
 
-def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
-    """Members that are files, without macOS resource forks (`__MACOSX/`, `._name`)."""
+def _file_entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """Members that are not folders, without macOS resource forks (`__MACOSX/`, `._name`)."""
     return [
         m for m in archive.infolist()
         if not m.is_dir() and not m.filename.startswith("__MACOSX/") and not Path(m.filename).name.startswith("._")
     ]
+
+
+def zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    """The members that are files and may be read (see `refusal`)."""
+    return [m for m in _file_entries(archive) if refusal(m) is None]
+
+
+def refused_members(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Members that are never read, by name, with why."""
+    return {m.filename: reason for m in _file_entries(archive) if (reason := refusal(m)) is not None}
+
+
+def refusal(member: zipfile.ZipInfo) -> str | None:
+    """Why a zip member is not read, or None if it may be. Nothing is extracted, but a name that
+    leads outside or a link would do harm to whoever unzips the file, and is no chat data."""
+    if unsafe_name(member.filename):
+        return _TRAVERSAL
+    kind = stat.S_IFMT(member.external_attr >> 16)  # Unix mode, as zip tools on Unix store it
+    if kind == stat.S_IFLNK:
+        return _SYMLINK
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return _SPECIAL
+    if member.flag_bits & 0x1:
+        return _ENCRYPTED
+    if member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        # Not only unusual: bzip2 and LZMA decompress without a bound on the output of one read.
+        method = _METHODS.get(member.compress_type, f"method {member.compress_type}")
+        return f"compressed with {method}, not deflate: not read (unzip the export and pass the folder)"
+    return None
+
+
+def _refuse_bombs(path: Path, archive: zipfile.ZipFile) -> None:
+    max_bytes = _limit("HUB_MAX_UNZIPPED_BYTES", MAX_UNZIPPED_BYTES)
+    max_ratio = _limit("HUB_MAX_ZIP_RATIO", MAX_ZIP_RATIO)
+    members = zip_members(archive)
+    total = sum(m.file_size for m in members)
+    if total > max_bytes:
+        raise UnreadableExport(path, f"the zip would unpack to {_size(total)}, more than the {_size(max_bytes)} "
+                                     "allowed (a zip bomb, or a very big export)",
+                               "unzip it yourself and pass the folder, or raise HUB_MAX_UNZIPPED_BYTES")
+    for m in members:
+        if m.file_size >= _RATIO_FROM_BYTES and m.file_size > max_ratio * max(m.compress_size, 1):
+            raise UnreadableExport(path, f"the entry {m.filename!r} would unpack to {_size(m.file_size)} from "
+                                         f"{_size(m.compress_size)} ({m.file_size / max(m.compress_size, 1):,.0f}:1, "
+                                         f"more than the {max_ratio:,}:1 allowed): a zip bomb",
+                                   "unzip it yourself and pass the folder, or raise HUB_MAX_ZIP_RATIO")
+    # Entries can share their packed bytes (overlapping entries): measured against the file itself.
+    packed = path.stat().st_size
+    if total >= _RATIO_FROM_BYTES and total > max_ratio * max(packed, 1):
+        raise UnreadableExport(path, f"the zip would unpack to {_size(total)} from {_size(packed)} "
+                                     f"({total / max(packed, 1):,.0f}:1, more than the {max_ratio:,}:1 allowed): "
+                                     "a zip bomb", "unzip it yourself and pass the folder, or raise HUB_MAX_ZIP_RATIO")
+
+
+def _limit(variable: str, default: int) -> int:
+    """A limit from the environment: a whole number, for sizes with an optional K, M, G or T (powers of 1024)."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    found = re.fullmatch(r"(\d+)\s*([KMGT]?)i?B?", value, re.IGNORECASE)
+    if found is None or int(found.group(1)) == 0:
+        raise UnreadableExport(f"${variable}", f"{value!r} is not a limit",
+                               "set it to a whole number such as 200, or a size such as 20G")
+    return int(found.group(1)) << _UNIT_SHIFT[found.group(2).upper()]
+
+
+_UNIT_SHIFT = {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
+
+
+def _size(n: int) -> str:
+    for unit, shift in (("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        if n >= 1 << shift:
+            return f"{n / (1 << shift):,.1f} {unit}"
+    return f"{n:,} bytes"
+
+
+def open_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> BinaryIO:
+    """A member as a stream that yields at most the size the archive declares for it, a few MB
+    at a time, and says which file and entry are damaged instead of raising zipfile's errors."""
+    where = archive.filename or "zip archive"
+    try:
+        return _BoundedMember(archive.open(member), member, where)
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError, ValueError, zlib.error,
+            OSError) as e:  # OSError: an offset the damage moved before the file's start (found by fuzzing)
+        raise _damaged(where, member, e) from None
+
+
+def _damaged(where: str, member: zipfile.ZipInfo, error: Exception) -> UnreadableExport:
+    return UnreadableExport(where, f"the zip entry {member.filename!r} is damaged ({error})",
+                            "download or export it again, or unzip it and pass the folder")
+
+
+class _BoundedMember(io.RawIOBase):
+    """Reads of a zip member, bounded. zipfile stops at the declared size too, but one `read()`
+    would first inflate everything the entry holds into memory (GBs for a bomb with a lying header)."""
+
+    def __init__(self, stream: BinaryIO, member: zipfile.ZipInfo, where: str) -> None:
+        self._stream, self._member, self._where = stream, member, where
+        self._left = member.file_size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return self.readall()
+        data = self._read(min(size, _READ_STEP))
+        while len(data) < size and (more := self._read(min(size - len(data), _READ_STEP))):
+            data += more
+        return data
+
+    def readall(self) -> bytes:
+        parts = []
+        while part := self._read(_READ_STEP):
+            parts.append(part)
+        return b"".join(parts)
+
+    def readinto(self, buffer) -> int:
+        data = self._read(min(len(buffer), _READ_STEP))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def _read(self, size: int) -> bytes:
+        # One byte more than declared is asked for, to see if there is more than declared.
+        try:
+            data = self._stream.read(min(size, self._left + 1))
+        except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as e:
+            raise _damaged(self._where, self._member, e) from None
+        self._left -= len(data)
+        if self._left < 0:
+            raise UnreadableExport(self._where, f"the zip entry {self._member.filename!r} holds more than the "
+                                                f"{_size(self._member.file_size)} its header declares",
+                                   "a damaged or hostile archive: do not use it, export it again")
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
 
 
 @dataclass
@@ -88,24 +268,41 @@ class LineChunk:
 
 
 def read_line_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LineChunk]:
-    """Decoded lines in chunks cut at line ends; CRLF becomes LF and a leading BOM is dropped."""
+    """Decoded lines in chunks cut at line ends; CRLF becomes LF and a leading BOM is dropped.
+    A line longer than MAX_LINE_BYTES is not kept (memory would grow with it): it stays one line,
+    empty and listed in `bad` with its first bytes."""
     pending, line_no, done, first = b"", 1, 0, True
+    long_line: bytes | None = None  # the start of a line too long to keep, while the rest of it is skipped
     block = stream.read(chunk_bytes)
     while block:
         done += len(block)
         ahead = stream.read(chunk_bytes)  # one block of look-ahead tells the last chunk apart
+        if long_line is not None:
+            end = block.find(b"\n")
+            if end < 0 and ahead:  # still inside the long line
+                block = ahead
+                continue
+            block = b"\n" + (block[end + 1:] if end >= 0 else b"")  # an empty line stands for it
         buf = pending + block
         pending = b""
         if ahead:
             cut = buf.rfind(b"\n")
             if cut < 0:  # a line longer than a chunk: keep reading
-                pending, block = buf, ahead
+                if len(buf) > MAX_LINE_BYTES:
+                    long_line = buf[:_SHOWN_BYTES]
+                else:
+                    pending = buf
+                block = ahead
                 continue
             buf, pending = buf[: cut + 1], buf[cut + 1:]
         if first:
             buf, first = buf.removeprefix(_BOM), False
         if buf:
             lines, bad = _split(buf)
+            if long_line is not None:
+                bad[0] = (f"a line longer than {MAX_LINE_BYTES >> 20} MB: not read",
+                          long_line.decode("utf-8", "backslashreplace") + " …")
+                long_line = None
             yield LineChunk(line_no, lines, bad, done, last=not ahead)
             line_no += len(lines)
         block = ahead
@@ -153,26 +350,31 @@ class ExportTree:
     """An export that is a set of files: a folder, or a zip (read in place, never extracted).
 
     Names are relative paths with `/`. A zip whose files all sit in one top folder (as when a
-    folder is zipped) is read from inside that folder. Entries whose names lead out of the archive
-    are left out and listed in `unsafe`, for the connector to report.
+    folder is zipped) is read from inside that folder. Entries that are not read (see `refusal`;
+    in a folder: symbolic links, devices, pipes, sockets) are left out and listed in `refused`,
+    by name with the reason, for the connector to quarantine.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._zip = open_zip(path) if path.is_file() else None
-        self.unsafe: list[str] = []  # zip entries whose names lead out of the archive: never read
+        self.refused: dict[str, str] = {}
         if self._zip is not None:
+            self.refused = refused_members(self._zip)
             members = {m.filename: m for m in zip_members(self._zip)}
-            self.unsafe = sorted(n for n in members if unsafe_name(n))
-            members = {n: m for n, m in members.items() if n not in self.unsafe}
             top = {n.split("/", 1)[0] for n in members}
             self._root = next(iter(top)) + "/" if len(top) == 1 and all("/" in n for n in members) else ""
             self._members = {n[len(self._root):]: m for n, m in members.items()}
         else:
-            self._members = {
-                p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            }
+            self._members = {}
+            for p, mode in folder_entries(path):
+                name = p.relative_to(path).as_posix()
+                if any(part.startswith(".") for part in p.relative_to(path).parts):
+                    continue
+                if stat.S_ISREG(mode):
+                    self._members[name] = p
+                else:
+                    self.refused[name] = _SYMLINK if stat.S_ISLNK(mode) else _SPECIAL
 
     def names(self) -> list[str]:
         return sorted(self._members)
@@ -181,15 +383,13 @@ class ExportTree:
         return name in self._members
 
     def read(self, name: str) -> bytes:
-        member = self._members[name]
-        if self._zip is not None:
-            return self._zip.read(member)
-        return member.read_bytes()
+        with self.open(name) as f:
+            return f.read()
 
     def open(self, name: str) -> BinaryIO:
         """A member as a stream, for files too big to read at once."""
         member = self._members[name]
-        return self._zip.open(member) if self._zip is not None else open(member, "rb")
+        return open_member(self._zip, member) if self._zip is not None else open(member, "rb")
 
     def size(self) -> int:
         if self._zip is not None:
@@ -207,17 +407,55 @@ class ExportTree:
         self.close()
 
 
+def refused_records(refused: dict[str, str]) -> list[dict]:
+    """Quarantine records (location, reason, raw) for entries of an export that were not read."""
+    return [{"location": name, "reason": reason, "raw": None} for name, reason in sorted(refused.items())]
+
+
+def refused_note(refused: dict[str, str]) -> str:
+    """For a message saying an export holds nothing readable: what was refused in it, if anything."""
+    if not refused:
+        return ""
+    name, reason = min(refused.items())
+    more = f" and {len(refused) - 1} more" if len(refused) > 1 else ""
+    what = reason.split(":")[0]
+    return f"; {name!r}{more} not read: {what}"
+
+
+def folder_entries(root: Path) -> list[tuple[Path, int]]:
+    """Everything under a folder but subfolders, in path order, with its own mode (`lstat`: a link
+    is a link). `**` never enters a linked folder, so nothing outside `root` is listed."""
+    found = []
+    for p in sorted(root.rglob("*")):
+        try:
+            mode = p.lstat().st_mode
+        except FileNotFoundError:  # gone since it was listed
+            continue
+        if not stat.S_ISDIR(mode):
+            found.append((p, mode))
+    return found
+
+
 def content_digest(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file, or of a folder's files (names and bytes, in name order)."""
+    """SHA-256 and size of a file, or of a folder's files (names and bytes, in name order; links
+    are not followed, devices and pipes not read)."""
     if path.is_file():
         return sha256_of(path), path.stat().st_size
     digest, size = hashlib.sha256(), 0
-    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+    for p, mode in folder_entries(path):
+        if not stat.S_ISREG(mode):
+            continue
         name = p.relative_to(path).as_posix().encode()
-        data = p.read_bytes()
-        digest.update(len(name).to_bytes(4, "big") + name + len(data).to_bytes(8, "big"))
-        digest.update(data)
-        size += len(data)
+        with open(p, "rb") as f:
+            length = os.fstat(f.fileno()).st_size
+            digest.update(len(name).to_bytes(4, "big") + name + length.to_bytes(8, "big"))
+            # Streamed, so a big file does not sit in memory; bytes beyond the size measured (a file
+            # still being written) are left for the next look.
+            left = length
+            while left and (block := f.read(min(left, CHUNK_BYTES))):
+                digest.update(block)
+                left -= len(block)
+        size += length
     return digest.hexdigest(), size
 
 

@@ -32,7 +32,9 @@ def land(path: Path, store: Path) -> Landed:
         partial = target.with_name(target.name + ".partial")
         if path.is_dir():
             shutil.rmtree(partial, ignore_errors=True)
-            shutil.copytree(path, partial, copy_function=_link_or_copy)
+            # Links are copied as links: their targets lie outside the export, and the connectors
+            # refuse to follow them (connectors/files.py).
+            shutil.copytree(path, partial, symlinks=True, copy_function=_link_or_copy)
         else:
             _link_or_copy(path, partial)
         os.replace(partial, target)

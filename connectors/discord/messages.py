@@ -45,6 +45,8 @@ from hub.model import Batch, Channel
 
 PLATFORM = "discord"
 _ARROW = pl.CompatLevel.oldest()
+# The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
+MAX_COUNT = 2 ** 31 - 1
 _UTC = pl.Datetime("us", "UTC")
 
 _USER = pl.Struct({"id": pl.String, "name": pl.String, "discriminator": pl.String, "nickname": pl.String,
@@ -180,7 +182,8 @@ def _reactions(m: pl.DataFrame, prefix: str) -> tuple[pl.DataFrame, pl.DataFrame
         .with_columns(reactor=pl.col("u").struct.field("id")).drop_nulls("reactor") \
         .unique(["message_id", "emoji", "reactor"], maintain_order=True)
     listed = named.group_by("message_id", "emoji").agg(listed=pl.len())
-    rest = r.group_by("message_id", "emoji", maintain_order=True).agg(count=pl.col("count").max()) \
+    count = pl.when(pl.col("count").is_between(0, MAX_COUNT)).then("count")  # else: no count, the listed users only
+    rest = r.group_by("message_id", "emoji", maintain_order=True).agg(count=count.max()) \
         .join(listed, on=["message_id", "emoji"], how="left", maintain_order="left") \
         .with_columns(rest=pl.col("count").fill_null(0) - pl.col("listed").fill_null(0)).filter(pl.col("rest") > 0)
     reactions = pl.concat([

@@ -116,17 +116,28 @@ def name_id(name: str) -> str:
     return f"name:{name}"
 
 
-def as_int(value: object) -> int:
-    """An integer field (timestamps): ints and digit strings; anything else is a bad record."""
+# The years 1 to 9999, in epoch seconds: what Python's datetime, Polars and DuckDB all hold. A time
+# outside would overflow on its way to microseconds, or fail the load.
+FIRST_SECOND, LAST_SECOND = -62135596800, 253402300799
+
+
+def as_int(value: object, *, ms: bool = False) -> int:
+    """A timestamp field in seconds (`ms`: milliseconds): ints and digit strings within the years
+    1 to 9999; anything else is a bad record."""
     if isinstance(value, bool) or value is None:
         raise ValueError("no timestamp")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise ValueError(f"unreadable timestamp {value!r}")
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 30:
+        number = int(value)
+    else:
+        raise ValueError(f"unreadable timestamp {str(value)[:40]!r}")
+    scale = 1000 if ms else 1
+    if not FIRST_SECOND * scale <= number <= LAST_SECOND * scale:
+        raise ValueError(f"a timestamp outside the years 1 to 9999: {str(number)[:40]}")
+    return number
 
 
 def listed(value: object, where: str) -> list:
@@ -140,8 +151,11 @@ def listed(value: object, where: str) -> list:
 
 def bad(location: str, reason: str, raw: object) -> dict:
     """A quarantine record; the strings of a parsed record are repaired like everything else."""
-    text = raw if isinstance(raw, str) or raw is None else \
-        orjson.dumps(_repaired(raw), default=str).decode("utf-8", "backslashreplace")
+    try:
+        text = raw if isinstance(raw, str) or raw is None else \
+            orjson.dumps(_repaired(raw), default=str).decode("utf-8", "backslashreplace")
+    except (TypeError, RecursionError):  # nested deeper than orjson (254 levels) or Python writes out
+        text = "(a value nested too deep to show)"
     return {"location": location, "reason": reason, "raw": None if text is None else text[:4000]}
 
 

@@ -10,8 +10,9 @@ Input, told apart by content (the first 64 KB of each JSON file), not by file na
   group side by side, or saved feed pages. The other files of a dump (profile, ads, photos …) are
   not chat data and are passed over; `profile_information.json` only names the dump's member.
 
-A zip is read in place, never extracted, and nothing is ever written. An entry whose name would
-lead out of the archive (`../x`, `/x`, `C:x`) is not read at all: it goes to quarantine.
+A zip is read in place, never extracted, and nothing is ever written. An entry that is not a
+plain file (a name leading out of the archive `../x`, `/x`, `C:x`; a link; a device) is not read at
+all: it goes to quarantine with the reason (`files.refusal`).
 
 Bad input: a file given on its own that is not valid JSON (cut short, damaged) raises
 `UnreadableExport`; inside a folder or zip it goes to quarantine and the other files load. A
@@ -34,7 +35,7 @@ import polars as pl
 
 from connectors.facebook import activity, feed, messenger
 from connectors.facebook.common import PLATFORM, Part, Repairer, accounts_batch, bad, quarantine_batch
-from connectors.files import ExportTree, UnreadableExport, require_export, unsafe_name
+from connectors.files import ExportTree, UnreadableExport, refused_records, require_export, unsafe_name
 from hub.model import Batch
 
 HEAD = 65536
@@ -86,8 +87,8 @@ def _is_tree(path: Path) -> bool:
 
 
 def unsafe_entries(path: Path, tree: ExportTree) -> dict[str, str]:
-    """Zip entries whose names lead out of the archive (never read: `ExportTree` leaves them out)."""
-    return {name: name for name in tree.unsafe}
+    """Entries never read (`ExportTree` leaves them out), with why."""
+    return tree.refused
 
 
 def sniff(path: Path) -> bool:
@@ -181,9 +182,7 @@ class ExportReader:
     def _tree(self, tree: ExportTree) -> Iterator[Batch]:
         total = tree.size()
         skip = unsafe_entries(self.path, tree)
-        for entry in sorted(skip.values()):
-            self._quarantine.append(bad(entry, "a zip entry whose path leads out of the archive (path "
-                                               "traversal): not read", None))
+        self._quarantine.extend(refused_records(skip))
         threads: dict[str, list[tuple[int, str]]] = {}
         activity_files, feed_files, profiles = [], [], {}
         for name in _json_names(tree, skip):
@@ -193,6 +192,10 @@ class ExportReader:
                 continue
             with tree.open(name) as f:
                 kind = kind_of(f.read(HEAD))
+            if kind is None and _MESSAGE_FILE.search(name):
+                # Named as a thread's file but not recognised (damaged, or its start is not what
+                # Messenger writes): read as one, so that it is quarantined if unreadable, not passed over.
+                kind = "messenger"
             if kind == "messenger":
                 found = _MESSAGE_FILE.search(name)
                 threads.setdefault(_thread_key(name), []).append((int(found.group(1)) if found else 1, name))

@@ -47,7 +47,8 @@ from dataclasses import dataclass
 import orjson
 import polars as pl
 
-from connectors.facebook.common import Part, as_int, bad, listed, name_id, repair, repair_series
+from connectors.facebook.common import (FIRST_SECOND, LAST_SECOND, Part, as_int, bad, listed, name_id, repair,
+                                       repair_series)
 
 _BOM = b"\xef\xbb\xbf"
 _MEDIA = ("photos", "videos", "audio_files", "files", "gifs")
@@ -107,11 +108,13 @@ def parse_file(name: str, raw: bytes) -> ThreadFile:
 
 
 def _complete(frame: pl.DataFrame) -> bool:
-    """Every message has a sender and a time, every reaction its reaction and actor."""
+    """Every message has a sender and a time (within the years 1 to 9999), every reaction its
+    reaction and actor."""
     incomplete = pl.element().is_null() | (pl.element().struct.field("reaction").fill_null("") == "") \
         | (pl.element().struct.field("actor").fill_null("") == "")
     return not frame.select(
-        pl.col("timestamp_ms").is_null() | (pl.col("sender_name").fill_null("") == "")
+        ~pl.col("timestamp_ms").is_between(FIRST_SECOND * 1000, LAST_SECOND * 1000).fill_null(False)
+        | (pl.col("sender_name").fill_null("") == "")
         | pl.col("reactions").list.eval(incomplete).list.any().fill_null(False)).to_series().any()
 
 
@@ -226,7 +229,7 @@ def _normalised(m: object, where: str, part: Part) -> dict:
     quarantined on their own (the message is kept)."""
     if not isinstance(m, dict):
         raise ValueError("not a JSON object")
-    out = {"timestamp_ms": as_int(m.get("timestamp_ms")), "sender_name": _string(m.get("sender_name"))}
+    out = {"timestamp_ms": as_int(m.get("timestamp_ms"), ms=True), "sender_name": _string(m.get("sender_name"))}
     if not out["sender_name"]:
         raise ValueError("no sender_name")
     out.update(content=_string(m.get("content")), type=_string(m.get("type")), is_unsent=bool(m.get("is_unsent")))

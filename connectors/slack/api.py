@@ -33,6 +33,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from connectors.redaction import keep_out_of_logs
 from connectors.slack.messages import PLATFORM, MessageFrames, Names, batches_of, channel_kind, channel_record, \
     channels_batch, frame_of, seen_times
 from hub.model import Batch
@@ -127,6 +128,7 @@ class PacedRateLimitHandler(RateLimitErrorRetryHandler):
 def client_for(token: str, base_url: str | None = None, *, pace: Pace | None = None,
                max_retries: int = 5) -> WebClient:
     """A WebClient that honours rate limits. The token is never logged by us nor kept in errors."""
+    keep_out_of_logs(token)  # slack_sdk masks its Authorization header; this covers any other log line
     client = WebClient(token=token, base_url=base_url or "https://slack.com/api/")
     client.retry_handlers.append(PacedRateLimitHandler(pace or Pace(), max_retry_count=max_retries))
     return client
@@ -282,7 +284,11 @@ class LiveReader:
             return getattr(self.client, method)(**{k: v for k, v in params.items() if v is not None}).data
         except SlackApiError as e:
             _raise_if_fatal(method, e)
-            raise
+            if e.response.get("error") in _SKIP_CHANNEL:
+                raise  # one channel the bot cannot read: units() skips it
+            raise SlackSyncError(f"Slack answered {method.replace('_', '.')} with HTTP {e.response.status_code} "
+                                 f"({e.response.get('error') or 'no error code'}): the sync stopped there; what it "
+                                 "loaded is kept, run it again later") from None
 
     def _pages(self, method: str, key: str, **params) -> Iterator[list[dict]]:
         cursor = None

@@ -18,12 +18,14 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport, require_export
+from connectors.files import ExportTree, UnreadableExport, refused_records, require_export
 from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
 
 _DAY_FILE = re.compile(r"^([^/]+)/(\d{4}-\d{2}-\d{2})\.json$")
+# A message's time as Slack writes it ("1700000000.000100"); 12 digits of seconds keep microseconds in 64 bits.
+_TS = r"^\d{1,12}(\.\d+)?$"
 _METADATA = {"channels.json": "channel", "groups.json": "channel", "dms.json": "direct", "mpims.json": "group"}
 # Messages gathered before they are handed to the warehouse: bounds memory on big exports.
 BATCH_MESSAGES = 200_000
@@ -80,10 +82,10 @@ class ExportReader:
         quarantine: list[dict] = []
         seen: list[pl.DataFrame] = []
         with ExportTree(self.path) as tree:
+            quarantine.extend(refused_records(tree.refused))
             for users_file in ("users.json", "org_users.json"):
-                for user in self._json_list(tree, users_file, quarantine):
-                    if isinstance(user, dict) and "id" in user:
-                        names.add_user(user)
+                for user in self._objects(tree, users_file, quarantine):
+                    names.add_user(user)
             listed = list(self._listed(tree, quarantine))
             conversations = _by_folder(listed)
             days = [(m[1], m[2], n) for n in tree.names() if (m := _DAY_FILE.match(n))]
@@ -123,21 +125,25 @@ class ExportReader:
 
     @staticmethod
     def _day(tree: ExportTree, name: str, quarantine: list[dict]) -> pl.DataFrame:
-        """A day file's messages; the file, or messages without a ts, are set aside if unreadable."""
+        """A day file's messages; the file, or messages without a readable ts, are set aside if unreadable."""
         raw = tree.read(name)
         try:
-            messages = read_messages(raw)
+            messages = read_messages(raw, lambda i, m, why: quarantine.append(_bad(f"{name}[{i}]", why, m)))
         except ValueError as e:
             reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
             quarantine.append(_bad(name, reason, raw.decode("utf-8", "backslashreplace")))
             return pl.DataFrame(schema=RAW)
-        missing = messages["ts"].is_null()
-        if missing.any():
-            items = orjson.loads(raw)
-            for i in missing.arg_true().to_list():
-                quarantine.append(_bad(f"{name}[{i}]", "a message without a ts", items[i]))
-            messages = messages.filter(~missing)
-        return messages
+        unreadable = ~messages["ts"].str.contains(_TS).fill_null(False)
+        if unreadable.any():
+            try:
+                items = orjson.loads(raw)
+            except orjson.JSONDecodeError:  # Polars read what orjson refuses (a BOM…): show the ts alone
+                items = None
+            for index, ts in messages.filter(unreadable).select("index", "ts").iter_rows():
+                reason = "a message without a ts" if ts is None else f"a ts that is not a Slack time: {ts[:40]!r}"
+                quarantine.append(_bad(f"{name}[{index}]", reason, items[index] if items is not None else {"ts": ts}))
+            messages = messages.filter(~unreadable)
+        return messages.drop("index")
 
     def _flush(self, columns: MessageFrames, seen: list[pl.DataFrame]) -> Iterator[Batch]:
         frames = columns.frames()
@@ -147,11 +153,18 @@ class ExportReader:
 
     def _listed(self, tree: ExportTree, quarantine: list[dict]) -> Iterator[tuple[dict, str]]:
         for file_name, kind in _METADATA.items():
-            for conversation in self._json_list(tree, file_name, quarantine):
-                if isinstance(conversation, dict) and "id" in conversation:
-                    if file_name == "dms.json":
-                        conversation = {**conversation, "is_im": True}
-                    yield conversation, kind
+            for conversation in self._objects(tree, file_name, quarantine):
+                if file_name == "dms.json":
+                    conversation = {**conversation, "is_im": True}
+                yield conversation, kind
+
+    def _objects(self, tree: ExportTree, name: str, quarantine: list[dict]) -> Iterator[dict]:
+        """The objects with a text `id` of a users or conversations file; the other entries are set aside."""
+        for i, entry in enumerate(self._json_list(tree, name, quarantine)):
+            if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+                yield entry
+            else:
+                quarantine.append(_bad(f"{name}[{i}]", "an entry without an id", entry))
 
     @staticmethod
     def _json_list(tree: ExportTree, name: str, quarantine: list[dict]) -> list:
@@ -184,7 +197,7 @@ def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
     by_folder = {}
     for conversation, _kind in listed:
         by_folder[conversation["id"]] = conversation
-        if conversation.get("name"):
+        if isinstance(conversation.get("name"), str) and conversation["name"]:
             by_folder[conversation["name"]] = conversation
     return by_folder
 
@@ -193,5 +206,8 @@ _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.Stri
 
 
 def _bad(location: str, reason: str, raw: object) -> dict:
-    text = raw if isinstance(raw, str) else orjson.dumps(raw).decode("utf-8", "backslashreplace")
+    try:
+        text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
+    except TypeError:  # orjson writes at most 254 levels of nesting
+        text = "(a value nested too deep to show)"
     return {"location": location, "reason": reason, "raw": text[:4000]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import orjson
@@ -22,6 +22,7 @@ import polars as pl
 from hub.model import Batch, Channel
 
 PLATFORM = "slack"
+Rejected = Callable[[int, dict, str], None]  # a message left out: its index, itself, why
 
 # What Slack writes (joins, topic changes, pins...) rather than what a person wrote.
 SYSTEM_SUBTYPES = [
@@ -35,6 +36,8 @@ _JOIN = {"channel_join": "join", "group_join": "join", "channel_leave": "leave",
 MENTION = r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>"
 _BOT_NAME = re.compile(r"services/(B[A-Z0-9]+)\|([^>]+)>")
 _ARROW = pl.CompatLevel.oldest()
+# The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
+MAX_COUNT = 2 ** 31 - 1
 
 # The fields of a Slack message that the hub reads; everything else in the JSON is skipped.
 RAW = {
@@ -51,15 +54,45 @@ RAW = {
 }
 
 
-def read_messages(raw: bytes) -> pl.DataFrame:
-    """A day file (a JSON list of messages) as a frame of RAW fields; ValueError if it is not one."""
+def read_messages(raw: bytes, rejected: Rejected) -> pl.DataFrame:
+    """A day file (a JSON list of messages) as a frame of `index` (each message's place in the list)
+    and the RAW fields; ValueError if it is not one. A message that is not an object, or whose
+    fields have shapes Slack never writes, is left out and passed to `rejected` (index, itself, why)."""
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # (an editor's BOM, which orjson refuses)
+    if not raw.lstrip(b" \t\r\n").startswith(b"["):  # Polars would read an object as one message
+        raise ValueError("expected a JSON list of messages")
     try:
-        return pl.read_json(io.BytesIO(raw), schema=RAW)
+        return pl.read_json(io.BytesIO(raw), schema=RAW).with_row_index("index")
     except Exception:  # Polars refuses odd shapes (a non-object in the list...): read them one by one
         data = orjson.loads(raw)  # JSONDecodeError is a ValueError: the caller quarantines the file
         if not isinstance(data, list):
             raise ValueError("expected a JSON list of messages") from None
-        return frame_of([m if isinstance(m, dict) else {"_not_an_object": orjson.dumps(m).decode()} for m in data])
+    numbered = []
+    for i, m in enumerate(data):
+        if isinstance(m, dict):
+            numbered.append({**m, "index": i})
+        else:
+            rejected(i, m, "not a JSON object")
+    parts = _fitting(numbered, rejected)
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_NUMBERED)
+
+
+_NUMBERED = {"index": pl.UInt32, **RAW}
+# What Polars raises for values that do not fit RAW (a list where text belongs, an integer past 64 bits).
+_SHAPE_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
+
+
+def _fitting(messages: list[dict], rejected: Rejected) -> list[pl.DataFrame]:
+    """Frames of the messages that fit RAW, found by halving: a few bad ones cost a few dozen tries."""
+    try:
+        return [pl.DataFrame(messages, schema=_NUMBERED, strict=False)]
+    except _SHAPE_ERRORS as e:
+        if len(messages) == 1:
+            message = {k: v for k, v in messages[0].items() if k != "index"}
+            rejected(messages[0]["index"], message, f"a message of an unexpected shape: {str(e).splitlines()[0]}")
+            return []
+    half = len(messages) // 2
+    return _fitting(messages[:half], rejected) + _fitting(messages[half:], rejected)
 
 
 def frame_of(messages: list[dict]) -> pl.DataFrame:
@@ -79,7 +112,10 @@ class Names:
         return f"{PLATFORM}:{self.community}:{native}"
 
     def add_user(self, user: dict) -> None:
-        profile = user.get("profile") or {}
+        """A user object with a text `id`; its other fields count only where they are text."""
+        profile = {k: v for k, v in user["profile"].items() if isinstance(v, str)} \
+            if isinstance(user.get("profile"), dict) else {}
+        user = {k: v for k, v in user.items() if isinstance(v, str) or k == "is_bot"}
         self.touched.add(user["id"])
         self.accounts[user["id"]] = {
             "account_id": self.account_id(user["id"]), "platform": PLATFORM, "community": self.community,
@@ -122,8 +158,10 @@ _ACCOUNT_SCHEMA = {
 
 
 def channel_record(community: str, conversation: dict, kind: str) -> dict:
+    """A conversation object with a text `id`; a name that is not text counts as missing."""
+    name = conversation.get("name") if isinstance(conversation.get("name"), str) else None
     return {"channel_id": f"{PLATFORM}:{community}:{conversation['id']}", "platform": PLATFORM,
-            "community": community, "name": conversation.get("name") or conversation["id"], "kind": kind}
+            "community": community, "name": name or conversation["id"], "kind": kind}
 
 
 def channels_batch(records: list[dict]) -> Batch:
@@ -249,9 +287,10 @@ class MessageFrames:
 def _reactions(m: pl.DataFrame) -> pl.DataFrame:
     """One row per reacting user, and one anonymous row for reactors a big message does not list."""
     r = m.explode("reactions").drop_nulls("reactions").select(
-        "message_id", emoji=pl.col("reactions").struct.field("name"),
+        "message_id", emoji=pl.col("reactions").struct.field("name").fill_null("?"),  # (as Discord's nameless emoji)
         users=pl.col("reactions").struct.field("users").fill_null([]),
-        total=pl.col("reactions").struct.field("count"))
+        total=pl.when(pl.col("reactions").struct.field("count").is_between(0, MAX_COUNT))  # else: no count
+        .then(pl.col("reactions").struct.field("count")))
     named = r.explode("users").drop_nulls("users").select("message_id", "emoji", user="users",
                                                          count=pl.lit(1, pl.Int64))
     rest = r.with_columns(rest=pl.coalesce("total", pl.col("users").list.len()) - pl.col("users").list.len()) \
@@ -260,10 +299,11 @@ def _reactions(m: pl.DataFrame) -> pl.DataFrame:
 
 
 def _ts_to_time(column: str | pl.Expr) -> pl.Expr:
-    """Slack's `"1700000000.000123"` to a UTC timestamp, exactly (no float rounding)."""
+    """Slack's `"1700000000.000123"` to a UTC timestamp, exactly (no float rounding); null for what
+    is not such a time (a damaged `edited.ts`: message times are checked before)."""
     parts = (pl.col(column) if isinstance(column, str) else column).str.split_exact(".", 1)
-    micros = parts.struct.field("field_0").cast(pl.Int64) * 1_000_000 \
-        + parts.struct.field("field_1").fill_null("0").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64)
+    micros = parts.struct.field("field_0").cast(pl.Int64, strict=False) * 1_000_000 \
+        + parts.struct.field("field_1").fill_null("0").str.pad_end(6, "0").str.slice(0, 6).cast(pl.Int64, strict=False)
     return micros.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 

@@ -32,6 +32,7 @@ import telegram  # noqa: E402
 import telegram.error  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from connectors.redaction import keep_out_of_logs, redact
 from connectors.telegram.messages import (PLATFORM, Chat, bare_chat_id, frame_of, frames, repair_names, People,
                                           _CHAT_KINDS)
 from hub.model import Batch, Channel
@@ -67,6 +68,7 @@ class Summary:
 
 def bot_for(token: str, base_url: str | None = None) -> telegram.Bot:
     """The real python-telegram-bot client; `base_url` points it elsewhere (a local fake in tests)."""
+    keep_out_of_logs(token)  # the token is in every request URL, which httpx logs, and in the Bot's repr
     request = HTTPXRequest(connection_pool_size=2, read_timeout=60)
     return telegram.Bot(token, base_url=base_url or "https://api.telegram.org/bot", request=request,
                         get_updates_request=HTTPXRequest(read_timeout=60))
@@ -118,11 +120,11 @@ class LiveReader:
                 raise TelegramSyncError("the bot token was rejected (401): check the token in the environment "
                                         "variable the source names") from None
             except telegram.error.Conflict as e:
-                raise TelegramSyncError(f"Telegram refused getUpdates ({e.message}): another process polls this "
-                                        "bot, or a webhook is set (delete it with deleteWebhook)") from None
+                raise TelegramSyncError(f"Telegram refused getUpdates ({redact(e.message)}): another process polls "
+                                        "this bot, or a webhook is set (delete it with deleteWebhook)") from None
             except (telegram.error.TimedOut, telegram.error.NetworkError) as e:
                 if attempt == self.retries:
-                    raise TelegramSyncError(f"the Bot API cannot be reached: {e.message}") from None
+                    raise TelegramSyncError(f"the Bot API cannot be reached: {redact(e.message)}") from None
                 self.sleep(min(30, 2 ** attempt))
 
     # -- one page of updates into canonical batches -----------------------------------------

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,7 +28,8 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport, pretty_array_blocks, require_export, split_objects
+from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, refused_records, require_export,
+                              split_objects)
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
@@ -41,6 +42,8 @@ _OBJECT_START = re.compile(rb"(?:^|\n)[ \t]*\{")
 _META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+|null)')
          for key in ("name", "type", "id")}
 _HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
+MAX_DEPTH = 64  # levels of JSON nesting read from a stream: an account export has a dozen at most
+_EXPORT_AGAIN = "export the chat again from Telegram Desktop (Export chat history, JSON)"
 
 
 @dataclass
@@ -122,8 +125,9 @@ class ExportReader:
         for chat, parts in self._chats():
             self.summary.chats += 1
             yield channel_batch(self.options.community, [chat])
+            seen = _SeenIds()
             for part in parts:
-                yield from self._emit(part)
+                yield from self._emit(chat, part, seen)
         events = self._people.resolve_events(pl.concat(self._events)) if self._events else None
         yield self._people.accounts()  # after the events: members only service messages name have one too
         if events is not None:
@@ -132,10 +136,16 @@ class ExportReader:
             self.summary.quarantined += len(self._quarantine)
             yield Batch.conform("quarantine", pl.DataFrame(self._quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
 
-    def _emit(self, f) -> Iterator[Batch]:
+    def _emit(self, chat: Chat, f, seen: "_SeenIds") -> Iterator[Batch]:
         for position, message_id in f.bad.iter_rows():
-            self._quarantine.append(_bad(f"message #{position}", "a message without a readable id or date",
+            self._quarantine.append(_bad(f"{chat.name} message #{position}", "a message without a readable id or date",
                                          {"id": message_id}))
+        again = seen.repeated(f.messages["message_id"])
+        if again.any():  # ids given earlier in the file: these copies, and what hangs off them, are set aside
+            for position, message_id in f.messages.filter(again).select("position", "message_id").iter_rows():
+                self._quarantine.append(_bad(f"{chat.name} message #{position}", "a second message with the id "
+                                             f"{message_id.rsplit('/', 1)[-1]}", {"id": message_id}))
+            f = _without(f, f.messages.filter(again)["message_id"])
         kinds = f.messages["kind"]
         self.summary.service += int((kinds == "system").sum())
         self.summary.messages += f.messages.height
@@ -148,13 +158,14 @@ class ExportReader:
     def _chats(self) -> Iterator[tuple[Chat, Iterator]]:
         if self.path.is_dir() or self.path.suffix.lower() == ".zip":
             with ExportTree(self.path) as tree:
+                self._quarantine.extend(refused_records(tree.refused))
                 pages = sorted((int(m.group(1) or 1), n) for n in tree.names() if (m := _HTML_PAGE.search(n)))
                 if not any(n.rsplit("/", 1)[-1] == "result.json" for n in tree.names()) and pages:
-                    yield from self._html_pages([tree.read(n) for _, n in pages])
+                    yield from self._html_pages([(n, tree.read(n)) for _, n in pages])
                     return
         with _opened(self.path) as (name, stream):
             if name.endswith(".html"):
-                yield from self._html_pages([stream.read()])
+                yield from self._html_pages([(name, stream.read())])
                 return
             size = self.path.stat().st_size if self.path.is_file() else None
             if size is not None and size <= SMALL_FILE and self.path.suffix.lower() != ".zip":
@@ -167,37 +178,62 @@ class ExportReader:
         try:
             data = orjson.loads(raw.removeprefix(b"\xef\xbb\xbf"))
         except orjson.JSONDecodeError as e:
-            raise UnreadableExport(self.path, f"not valid JSON ({e})",
-                                   "export the chat again from Telegram Desktop (Export chat history, JSON)") from None
+            if _MESSAGES.search(raw) and _pretty(raw):
+                # Laid out as Telegram Desktop writes: read message by message as a big file is, so
+                # that a damaged message is set aside and a cut file keeps what is whole.
+                yield from self._streamed(io.BytesIO(raw))
+                return
+            raise UnreadableExport(self.path, f"not valid JSON ({e})", _EXPORT_AGAIN) from None
         for meta, messages in _chats_in(data, self._fallback_name()):
             chat = Chat.of(meta, self._fallback_name())
             yield chat, self._from_dicts(chat, messages)
 
     def _from_dicts(self, chat: Chat, messages: list) -> Iterator:
-        good = []
-        for i, m in enumerate(messages, 1):
-            if isinstance(m, dict):
-                good.append(m)
-            else:
-                self._quarantine.append(_bad(f"{chat.name} message #{i}", "not a JSON object", m))
-        derive_ids(good, chat)
-        yield self._frames(frame_of(good), chat, 1)
+        yield self._frames(self._framed(chat, list(enumerate(messages, 1))), chat, 1)
 
-    def _html_pages(self, pages: list[bytes]) -> Iterator[tuple[Chat, Iterator]]:
+    def _framed(self, chat: Chat, numbered: list[tuple[int, object]]) -> pl.DataFrame:
+        """A RAW frame of (message number, parsed message) pairs. What is not an object, or has
+        fields of shapes no export writes, is set aside with its number and why; the rest is kept."""
+        messages, numbers = [], []
+        for number, m in numbered:
+            if isinstance(m, dict):
+                messages.append(m)
+                numbers.append(number)
+            else:
+                self._quarantine.append(_bad(f"{chat.name} message #{number}", "not a JSON object", m))
+        derive_ids(messages, chat)
+        left_out: set[int] = set()
+
+        def rejected(i: int, message: dict, why: str) -> None:
+            left_out.add(i)
+            self._quarantine.append(_bad(f"{chat.name} message #{numbers[i]}", why, message))
+
+        raw = frame_of(messages, rejected=rejected)
+        # Positions are the messages' numbers, gaps included: quarantine locations must not shift.
+        return raw.with_columns(position=pl.Series([n for i, n in enumerate(numbers) if i not in left_out],
+                                                   dtype=pl.Int64))
+
+    def _html_pages(self, pages: list[tuple[str, bytes]]) -> Iterator[tuple[Chat, Iterator]]:
         self.summary.layout = "html"
-        read = [html.read_html(page) for page in pages]
+        read = []
+        for name, page in pages:
+            try:
+                read.append(html.read_html(page))
+            except ValueError as e:
+                self._quarantine.append(_bad(name, str(e), page[:4000].decode("utf-8", "backslashreplace")))
         meta = {"name": self.options.channel or next((p.get("name") for p in read if p.get("name")), None)}
         chat = Chat.of(meta, self._fallback_name())
         messages = [m for p in read for m in p["messages"]]
         previous: dict = {}
         for m in messages:  # the HTML gives service messages no time: they happened after the message before
-            if m.get("date") is None and previous:
+            if m.get("date") is None and m.get("type") == "service" and previous:
                 m["date"], m["date_unixtime"] = previous.get("date"), previous.get("date_unixtime")
-            previous = m
+            if m.get("date") is not None:  # (a message whose date is damaged lends none, and gets none)
+                previous = m
         yield chat, self._from_dicts(chat, messages)
 
     def _streamed(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
-        head = stream.read(BLOCK_BYTES)
+        head = stream.read(BLOCK_BYTES).removeprefix(b"\xef\xbb\xbf")  # ijson refuses a BOM
         if b'"messages"' in head and not _pretty(head):
             self.summary.layout = "ijson"
             yield from self._ijson(_Prepend(head, stream))
@@ -229,13 +265,12 @@ class ExportReader:
             if raw["text_entities"].is_null().any():
                 raise ValueError("messages without text_entities: an older export, read one by one")
         except Exception:
-            messages = self._one_by_one(chat, part, indent, first)
-            derive_ids(messages, chat)
-            raw = frame_of(messages)
+            raw = self._framed(chat, self._one_by_one(chat, part, indent, first))
         return self._frames(raw, chat, first)
 
-    def _one_by_one(self, chat: Chat, part: bytes, indent: bytes, first: int) -> list:
-        """The block's messages parsed one at a time: a broken one is set aside, its neighbours kept."""
+    def _one_by_one(self, chat: Chat, part: bytes, indent: bytes, first: int) -> list[tuple[int, object]]:
+        """The block's messages parsed one at a time, with their numbers: a broken one is set aside,
+        its neighbours kept."""
         unfinished = part.startswith(b"!")  # what the file held after its last whole message
         pieces = split_objects(part.removeprefix(b"!"), indent)
         messages = []
@@ -243,7 +278,7 @@ class ExportReader:
             try:
                 if unfinished and i == len(pieces) - 1:
                     raise ValueError("the file ends inside a message (an unfinished export?)")
-                messages.append(orjson.loads(text))
+                messages.append((first + i, orjson.loads(text)))
             except ValueError as e:
                 reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
                 self._quarantine.append(_bad(f"{chat.name} message #{first + i}", reason,
@@ -251,11 +286,22 @@ class ExportReader:
         return messages
 
     def _frames(self, raw: pl.DataFrame, chat: Chat, first: int):
+        """Canonical frames of a stretch of a chat's messages. An id given twice in it (a damaged or
+        doubled export) would make two rows of one message: the second copy is set aside. (Ids
+        given in an earlier stretch are set aside in order, by `_emit`.)"""
+        if "position" not in raw.columns:
+            raw = raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + first)
+        again = raw["id"].is_not_null() & ~raw["id"].is_first_distinct()
+        if again.any():
+            for position, message_id in raw.filter(again).select("position", "id").iter_rows():
+                self._quarantine.append(_bad(f"{chat.name} message #{position}",
+                                             f"a second message with the id {message_id}", {"id": message_id}))
+            raw = raw.filter(~again)
         return frames(raw, chat, self.options.community, self.options.tz, first)
 
     def _ijson(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
         """Any layout, one message at a time: for files Telegram Desktop did not lay out itself."""
-        events = ijson.parse(stream, use_float=True)
+        events = _events(stream, self.path)
         meta: dict = {}
         for prefix, event, value in events:
             if prefix.endswith("messages") and event == "start_array":
@@ -267,7 +313,7 @@ class ExportReader:
                 meta[prefix.rsplit(".", 1)[-1]] = value
 
     def _ijson_messages(self, chat: Chat, events, item_prefix: str) -> Iterator:
-        batch, first = [], 1
+        batch, first = [], 1  # parsed messages, and the number of the first
         builder, depth = None, 0
         for prefix, event, value in events:
             if builder is None:
@@ -281,16 +327,51 @@ class ExportReader:
                 batch.append(builder.value)
                 builder = None
                 if len(batch) >= 50_000:
-                    derive_ids(batch, chat)
-                    yield self._frames(frame_of(batch), chat, first)
+                    yield self._frames(self._framed(chat, list(enumerate(batch, first))), chat, first)
                     first += len(batch)
                     batch = []
         if batch:
-            derive_ids(batch, chat)
-            yield self._frames(frame_of(batch), chat, first)
+            yield self._frames(self._framed(chat, list(enumerate(batch, first))), chat, first)
 
     def _fallback_name(self) -> str:
         return self.options.channel or self.path.stem
+
+
+def _events(stream: BinaryIO, path: Path) -> Iterator[tuple[str, str, object]]:
+    """`ijson.parse`'s (prefix, event, value), for a document nested at most MAX_DEPTH levels deep;
+    UnreadableExport for one nested deeper or not valid JSON.
+
+    Not `ijson.parse` itself: it holds the prefix of every open level, each as long as the path to
+    it, so the memory grows with the square of the depth (100,000 nested `[`, 200 KB, would take
+    some 25 GB). Here the depth is bounded before any prefix is built.
+    """
+    levels: list[tuple[str, bool]] = []  # prefix of each open container, and whether it is an array
+    prefix = ""  # of the next value
+    try:
+        for event, value in ijson.basic_parse(stream, use_float=True):
+            if event in ("end_map", "end_array"):
+                yield levels.pop()[0], event, None
+                if levels and levels[-1][1]:
+                    prefix = _item(levels[-1][0])
+            elif event == "map_key":
+                yield levels[-1][0], event, value
+                prefix = f"{levels[-1][0]}.{value}" if levels[-1][0] else value
+            else:
+                if event in ("start_map", "start_array"):
+                    if len(levels) >= MAX_DEPTH:
+                        raise UnreadableExport(path, f"JSON nested more than {MAX_DEPTH} levels deep, which no "
+                                                     "Telegram export is", _EXPORT_AGAIN)
+                    levels.append((prefix, event == "start_array"))
+                yield prefix, event, value
+                if event == "start_array":
+                    prefix = _item(prefix)
+    except ijson.JSONError as e:
+        problem = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise UnreadableExport(path, f"not valid JSON ({problem})", _EXPORT_AGAIN) from None
+
+
+def _item(prefix: str) -> str:
+    return f"{prefix}.item" if prefix else "item"
 
 
 def _chats_in(data: object, fallback: str) -> Iterator[tuple[dict, list]]:
@@ -303,21 +384,24 @@ def _chats_in(data: object, fallback: str) -> Iterator[tuple[dict, list]]:
     if isinstance(data.get("messages"), list):
         yield data, data["messages"]
     for key in ("chats", "left_chats"):
-        for chat in (data.get(key) or {}).get("list") or []:
+        chats = data[key].get("list") if isinstance(data.get(key), dict) else None
+        for chat in chats if isinstance(chats, list) else []:
             if isinstance(chat, dict) and isinstance(chat.get("messages"), list):
                 yield chat, chat["messages"]
 
 
 def _from_telethon(m: dict) -> dict:
     sender = m.get("sender_id")
-    peer = None if sender is None else (f"channel{str(sender).removeprefix('-100').lstrip('-')}"
-                                        if int(sender) < 0 else f"user{sender}")
+    # Telethon's ids are integers, channels' negative; anything else names no one.
+    sender = str(sender) if isinstance(sender, (int, str)) and not isinstance(sender, bool) else ""
+    peer = None if not re.fullmatch(r"-?\d+", sender) else (
+        f"channel{sender.removeprefix('-100').lstrip('-')}" if sender.startswith("-") else f"user{sender}")
     date = m.get("date")
     unix = None
     if isinstance(date, str):
         try:
             unix = str(int(dt.datetime.fromisoformat(date).timestamp()))
-        except ValueError:
+        except (ValueError, OverflowError):  # not a date, or one at the ends of the calendar
             pass
     return {"id": m.get("message.id"), "type": "message", "date": date, "date_unixtime": unix, "from_id": peer,
             "text": m.get("text"), "reply_to_message_id": m.get("reply_to_id") if m.get("is_reply") else None}
@@ -408,8 +492,43 @@ def _chat_meta(outside: bytes) -> dict:
     for key, pattern in _META.items():
         found = list(pattern.finditer(own))
         if found:
-            meta[key] = orjson.loads(found[-1].group(1))
+            try:
+                meta[key] = orjson.loads(found[-1].group(1))
+            except orjson.JSONDecodeError:  # a damaged value (a bad escape): the chat goes without it
+                pass
     return meta
+
+
+class _SeenIds:
+    """The message ids of one chat met so far (as 64-bit hashes, 8 bytes an id), so that an id met
+    again further on is set aside rather than loaded twice. Telegram numbers a chat's messages in
+    order: a stretch whose ids all exceed the largest seen cannot repeat one, and needs no look-up."""
+
+    def __init__(self) -> None:
+        self.largest: int | None = None
+        self.hashes: list[pl.Series] = []
+
+    def repeated(self, message_ids: pl.Series) -> pl.Series:
+        if message_ids.is_empty():
+            return pl.Series(dtype=pl.Boolean)
+        hashes = message_ids.hash()
+        numbers = message_ids.str.extract(r"/(\d+)$").cast(pl.Int64, strict=False)
+        in_order = numbers.null_count() == 0 and (self.largest is None or numbers.min() > self.largest)
+        if in_order or not self.hashes:
+            again = pl.repeat(False, len(message_ids), eager=True)
+        else:
+            again = hashes.is_in(pl.concat(self.hashes).implode())
+        if numbers.len() and numbers.max() is not None:
+            self.largest = max(self.largest or 0, numbers.max())
+        self.hashes.append(hashes)
+        return again
+
+
+def _without(f, message_ids: pl.Series):
+    """The frames without these messages and what hangs off them (reactions, mentions, links, events)."""
+    keep = ~pl.col("message_id").is_in(message_ids.implode())
+    return replace(f, messages=f.messages.filter(keep), reactions=f.reactions.filter(keep),
+                   mentions=f.mentions.filter(keep), links=f.links.filter(keep), events=f.events.filter(keep))
 
 
 class _Positions:
@@ -451,5 +570,8 @@ _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.Stri
 
 
 def _bad(location: str, reason: str, raw: object) -> dict:
-    text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
+    try:
+        text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
+    except TypeError:  # orjson writes at most 254 levels of nesting
+        text = "(a value nested too deep to show)"
     return {"location": location, "reason": reason, "raw": text[:4000]}

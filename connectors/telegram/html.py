@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
+import lxml.etree
 import lxml.html
 
 NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
@@ -50,8 +51,12 @@ def looks_like_html_export(data: bytes) -> bool:
 
 
 def read_html(data: bytes) -> dict:
-    """One `messagesN.html` page as `{"name", "messages"}`, the messages shaped as Desktop's JSON."""
-    root = lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8"))
+    """One `messagesN.html` page as `{"name", "messages"}`, the messages shaped as Desktop's JSON.
+    ValueError if there is no HTML to read (lxml reads anything else, however broken)."""
+    try:
+        root = lxml.html.document_fromstring(data, parser=lxml.html.HTMLParser(encoding="utf-8"))
+    except lxml.etree.ParserError as e:  # "Document is empty": nothing but blanks or a comment
+        raise ValueError(f"not an HTML page ({e})") from None
     header = [t for h in root.find_class("page_header") for t in h.find_class("text")]
     messages: list[dict] = []
     previous = None  # the message a `joined` one continues (same author, within 15 minutes)
@@ -109,11 +114,14 @@ def _date(title: str) -> dict:
     if not (m := _DATE.search(title)):
         return {}
     day, month, year, hour, minute, second, sign, oh, om = m.groups()
-    local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
-    out = {"date": local.isoformat()}
-    if sign:
-        offset = timedelta(hours=int(oh), minutes=int(om)) * (1 if sign == "+" else -1)
-        out["date_unixtime"] = str(int(local.replace(tzinfo=timezone(offset)).timestamp()))
+    try:
+        local = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+        out = {"date": local.isoformat()}
+        if sign:
+            offset = timedelta(hours=int(oh), minutes=int(om)) * (1 if sign == "+" else -1)
+            out["date_unixtime"] = str(int(local.replace(tzinfo=timezone(offset)).timestamp()))
+    except (ValueError, OverflowError):  # a date or offset that cannot exist (a damaged page): no time
+        return {}
     return out
 
 

@@ -14,7 +14,7 @@ old tools without ids get ids derived from the message's content (`h<hash>`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import ftfy
@@ -25,6 +25,10 @@ from hub.model import Batch, Channel
 
 PLATFORM = "telegram"
 _ARROW = pl.CompatLevel.oldest()
+# The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
+MAX_COUNT = 2 ** 31 - 1
+Rejected = Callable[[int, dict, str], None]  # a message left out: its index, itself, why
+_FIRST_SECOND, _LAST_SECOND = -62135596800, 253402300799  # the years 1 to 9999, in epoch seconds
 
 _ENTITY = pl.Struct({"type": pl.String, "text": pl.String, "href": pl.String, "user_id": pl.Int64})
 _RECENT = pl.Struct({"from": pl.String, "from_id": pl.String, "date": pl.String})
@@ -60,10 +64,11 @@ class Chat:
 
     @classmethod
     def of(cls, meta: dict, fallback_name: str) -> "Chat":
-        """A chat from an export's `{name, type, id}` (any of them may be missing in old tools' files)."""
-        name = fix_text(meta.get("name") or "") or fallback_name
-        native = str(meta["id"]) if meta.get("id") is not None else f"name:{name}"
-        return cls(native, name, _CHAT_KINDS.get(meta.get("type") or "", "group"))
+        """A chat from an export's `{name, type, id}` (any of them may be missing in old tools' files,
+        or be of another type in a damaged one: then they count as missing)."""
+        name = fix_text(_text(meta.get("name")) or "") or fallback_name
+        native = _text(meta.get("id")) or f"name:{name}"
+        return cls(native, name, _CHAT_KINDS.get(_text(meta.get("type")) or "", "group"))
 
 
 def fix_text(text: str | None) -> str | None:
@@ -86,21 +91,39 @@ def peer_id(value: object) -> str | None:
 
 
 def normalise(message: dict) -> dict:
-    """A message of an odd shape (old exports, other tools) as a RAW-shaped dict, in Python."""
+    """A message of an odd shape (old exports, other tools) as a RAW-shaped dict, in Python.
+    ValueError says why for a message whose ids, times or members are not numbers or text."""
     m = dict(message)
     if "text_entities" not in m or not isinstance(m.get("text_entities"), list):
         m["text_entities"] = _entities(m.get("text"))
     for key in ("from_id", "actor_id", "forwarded_from_id"):
         if m.get(key) is not None:
-            m[key] = peer_id(m[key])
-    if m.get("id") is not None:
-        m["id"] = str(m["id"])
-    if m.get("members") is not None:
-        m["members"] = [str(x) for x in m["members"] if x is not None]
-    for key in ("date_unixtime", "edited_unixtime"):
+            m[key] = peer_id(_scalar(m[key], key))
+    for key in ("id", "date_unixtime", "edited_unixtime"):
         if m.get(key) is not None:
-            m[key] = str(m[key])
+            m[key] = _scalar(m[key], key)
+    if m.get("members") is not None:
+        if not isinstance(m["members"], list):
+            raise ValueError("members is not a list")
+        m["members"] = [_scalar(x, "a member") for x in m["members"] if x is not None]
     return {k: m.get(k) for k in RAW}
+
+
+def _text(value: object) -> str | None:
+    """A number or a text as text; None for anything else (a list, an object, true…)."""
+    try:
+        return _scalar(value, "")
+    except ValueError:
+        return None
+
+
+def _scalar(value: object, what: str) -> str:
+    # str() of anything else would make an id of a list, or recurse through a deeply nested one.
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # ValueError for an integer of thousands of digits
+    raise ValueError(f"{what} is not a number or a text")
 
 
 def _entities(text: object) -> list[dict]:
@@ -114,8 +137,39 @@ def _entities(text: object) -> list[dict]:
     return []
 
 
-def frame_of(messages: Iterable[dict]) -> pl.DataFrame:
-    return pl.DataFrame([normalise(m) for m in messages], schema=RAW, strict=False)
+# What Polars raises for values that do not fit RAW (a list where text belongs, an integer past 64 bits).
+_SHAPE_ERRORS = (TypeError, ValueError, OverflowError, pl.exceptions.PolarsError)
+
+
+def frame_of(messages: Iterable[dict], rejected: Rejected | None = None) -> pl.DataFrame:
+    """Messages as a RAW frame. With `rejected`, a message that does not fit is passed to it (its
+    index, the message, why) and left out, and the others are kept; without, the error is raised."""
+    messages = list(messages)
+    rows, kept = [], []
+    for i, m in enumerate(messages):
+        try:
+            rows.append(normalise(m))
+            kept.append(i)
+        except ValueError as e:
+            if rejected is None:
+                raise
+            rejected(i, m, str(e))
+    if rejected is None:
+        return pl.DataFrame(rows, schema=RAW, strict=False)
+    parts = _fitting(rows, kept, lambda i, why: rejected(i, messages[i], why))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=RAW)
+
+
+def _fitting(rows: list[dict], indexes: list[int], rejected: Callable[[int, str], None]) -> list[pl.DataFrame]:
+    """Frames of the rows that fit RAW, found by halving (a few bad rows cost a few dozen tries)."""
+    try:
+        return [pl.DataFrame(rows, schema=RAW, strict=False)]
+    except _SHAPE_ERRORS as e:
+        if len(rows) == 1:
+            rejected(indexes[0], f"a message of an unexpected shape: {str(e).splitlines()[0]}")
+            return []
+    half = len(rows) // 2
+    return _fitting(rows[:half], indexes[:half], rejected) + _fitting(rows[half:], indexes[half:], rejected)
 
 
 def derive_ids(messages: list[dict], chat: Chat) -> None:
@@ -124,8 +178,11 @@ def derive_ids(messages: list[dict], chat: Chat) -> None:
     seen: dict[str, int] = {}
     for m in messages:
         if m.get("id") is None:
-            key = orjson.dumps([chat.native_id, m.get("date_unixtime") or m.get("date"), m.get("from"),
-                                m.get("text")], option=orjson.OPT_NON_STR_KEYS)
+            try:
+                key = orjson.dumps([chat.native_id, m.get("date_unixtime") or m.get("date"), m.get("from"),
+                                    m.get("text")], option=orjson.OPT_NON_STR_KEYS)
+            except TypeError:  # nested too deep to write out: no id, so it is set aside as unreadable
+                continue
             digest = hashlib.sha256(key).hexdigest()[:16]
             seen[digest] = seen.get(digest, 0) + 1
             m["id"] = f"h{digest}" + (f".{seen[digest]}" if seen[digest] > 1 else "")
@@ -148,8 +205,9 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
     """Canonical frames of one chat's RAW messages (positions count on from `first_position`)."""
     prefix = f"{PLATFORM}:{community}:"
     chat_id = f"{prefix}{chat.native_id}"
-    raw = raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + first_position,
-                           from_id=_peer("from_id"), actor_id=_peer("actor_id"))
+    if "position" not in raw.columns:  # (a reader that set some messages aside numbers the rest itself)
+        raw = raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + first_position)
+    raw = raw.with_columns(from_id=_peer("from_id"), actor_id=_peer("actor_id"))
     m = raw.with_columns(
         sent_at=_time(raw, "date_unixtime", "date", tz),
         edited_at=_time(raw, "edited_unixtime", "edited", tz),
@@ -215,7 +273,8 @@ def _reactions(m: pl.DataFrame, prefix: str, tz: str) -> tuple[pl.DataFrame, pl.
         reactor=_peer("from_id")).drop_nulls("reactor").unique(["message_id", "emoji", "reactor"], maintain_order=True)
     listed = named.group_by("message_id", "emoji").agg(listed=pl.len())
     rest = r.join(listed, on=["message_id", "emoji"], how="left").with_columns(
-        rest=pl.col("count").fill_null(0) - pl.col("listed").fill_null(0)).filter(pl.col("rest") > 0)
+        rest=pl.when(pl.col("count").is_between(0, MAX_COUNT)).then("count").fill_null(0)  # else: no count
+        - pl.col("listed").fill_null(0)).filter(pl.col("rest") > 0)
     reactions = pl.concat([
         named.select("message_id", reactor_id=pl.lit(prefix) + pl.col("reactor"), emoji="emoji",
                      reacted_at=_local("date", tz), count=pl.lit(1, pl.Int64)),
@@ -256,8 +315,11 @@ def _peer(column: str) -> pl.Expr:
 
 
 def _unix(column: str) -> pl.Expr:
-    return (pl.col(column).cast(pl.Int64, strict=False) * 1_000_000).cast(pl.Datetime("us")) \
-        .dt.replace_time_zone("UTC")
+    """Epoch seconds as a time; null for what is not a number of seconds within the years 1 to 9999
+    (a damaged export's: beyond, the microseconds would overflow)."""
+    seconds = pl.col(column).cast(pl.Int64, strict=False)
+    seconds = pl.when(seconds.is_between(_FIRST_SECOND, _LAST_SECOND)).then(seconds)
+    return (seconds * 1_000_000).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
 def _time(raw: pl.DataFrame, unix: str, local: str, tz: str) -> pl.Expr:

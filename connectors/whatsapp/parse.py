@@ -26,7 +26,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks
+from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks, refused_records
 from connectors.whatsapp import header as hdr
 from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, membership_events
 from connectors.whatsapp.source import ChatFile, locate
@@ -40,8 +40,6 @@ _LEADING_MARKS = "\u200e\u200f\ufeff"
 _MAX_NAME = 120
 _ARROW = pl.CompatLevel.oldest()  # plain large_string columns, as the canonical schema has them
 _NO_QUARANTINE = pl.DataFrame(schema={"location": pl.String, "reason": pl.String, "raw": pl.String})
-# Occurrence counters carried from one chunk to the next cover keys this close to the chunk's end.
-_CARRY_WINDOW = dt.timedelta(hours=1)
 _SYSTEM_AUTHOR = (
     " changed the subject", " changed this group", " changed the group", " created group",
     " hat den Betreff", " cambió el asunto", " mudou o assunto", " ha cambiato l'oggetto",
@@ -111,6 +109,10 @@ class ExportReader:
         return f"{PLATFORM}:{self.options.community}:{name}"
 
     def batches(self) -> Iterator[Batch]:
+        if self.chat.refused:  # entries of the zip that were not read (a link, a path leading outside …)
+            refused = pl.DataFrame(refused_records(self.chat.refused), schema=_NO_QUARANTINE.schema)
+            self.summary.quarantined += refused.height
+            yield Batch.conform("quarantine", refused.to_arrow(compat_level=_ARROW))
         state = _State(order=self.options.date_order)
         with self.chat.open() as stream:
             for chunk in read_line_chunks(stream, self._chunk_bytes):
@@ -244,26 +246,26 @@ class ExportReader:
         key = ["local_ts", "who"]
         heads = heads.with_columns(who=pl.col("author_name").fill_null(""))
         heads = heads.with_columns(key_hash=pl.struct(key).hash())
-        # Ranks matter only where a key repeats (in this chunk, or just before it): rank those rows
+        # Ranks matter only where a key repeats (in this chunk, or in an earlier one): rank those rows
         # alone and leave the rest at 0. A windowed rank over every row costs ten times more.
         carried = state.occurrences
-        repeated = pl.col("key_hash").is_duplicated()
-        if carried is not None:
-            repeated = repeated | pl.col("key_hash").is_in(carried["key_hash"].implode())
-        rows = heads.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), *key, repeated=repeated) \
-            .filter("repeated").with_columns(occ=pl.int_range(pl.len()).over(key))
-        if carried is not None:
-            rows = rows.join(carried.drop("key_hash"), on=key, how="left") \
-                .with_columns(occ=pl.col("occ") + pl.col("seen").fill_null(0))
+        prior = pl.repeat(None, heads.height, dtype=pl.Int64, eager=True) if carried is None else \
+            heads.select("key_hash").join(carried, on="key_hash", how="left", maintain_order="left")["seen"]
+        heads = heads.with_columns(prior=prior)
+        rows = heads.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "key_hash", "prior") \
+            .filter(pl.col("key_hash").is_duplicated() | pl.col("prior").is_not_null()) \
+            .with_columns(occ=pl.int_range(pl.len()).over("key_hash") + pl.col("prior").fill_null(0))
         occ = pl.repeat(0, heads.height, dtype=pl.Int64, eager=True).alias("occ").scatter(rows["row"], rows["occ"])
-        heads = heads.with_columns(occ)
-        recent = heads["local_ts"].max() - _CARRY_WINDOW
-        last = heads.select(*key, "occ", "key_hash").filter(pl.col("local_ts") >= recent).group_by(key).agg(
-            seen=pl.col("occ").max() + 1, key_hash=pl.col("key_hash").first())
+        heads = heads.with_columns(occ).drop("prior")
+        # Every key of the file is remembered, not only the last hour's: a minute can come back many
+        # chunks later (lines out of order, two exports pasted together) and must rank on, or two
+        # messages would get one id. 16 bytes a key.
+        seen = heads.group_by("key_hash").agg(seen=pl.col("occ").max() + 1)  # earlier chunks counted in
         if carried is not None:
-            last = pl.concat([carried.filter(pl.col("local_ts") >= recent), last], how="vertical_relaxed") \
-                .group_by(key).agg(pl.col("seen").max(), pl.col("key_hash").first())
-        state.occurrences = last
+            again = rows.filter(pl.col("prior").is_not_null())["key_hash"].unique()  # counted anew in `seen`
+            kept = carried.filter(~pl.col("key_hash").is_in(again.implode())) if again.len() else carried
+            seen = pl.concat([kept, seen])
+        state.occurrences = seen
         return heads.with_columns(message_id=pl.concat_str([
             pl.lit(self.channel_id + "/"), pl.col("local_ts").dt.epoch("s").cast(pl.String),
             pl.lit("/"), pl.col("who"), pl.lit("/"), pl.col("occ").cast(pl.String),

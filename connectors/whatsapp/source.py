@@ -6,11 +6,12 @@ import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from connectors.files import UnreadableExport, check_not_empty_or_binary, open_zip, zip_members
+from connectors.files import (UnreadableExport, check_not_empty_or_binary, open_member, open_zip, refused_members,
+                              refused_note, zip_members)
 from connectors.whatsapp.header import HEADER_RE
 
 # "Export chat" names the file after the chat, in the phone's language.
@@ -28,6 +29,8 @@ class ChatFile:
     chat_name: str
     member: str | None  # the text file inside a zip
     size: int  # bytes of text to read, for progress
+    # Entries of the zip that are never read (see `files.refusal`), with why.
+    refused: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @contextmanager
     def open(self) -> Iterator[BinaryIO]:
@@ -35,8 +38,11 @@ class ChatFile:
             with open(self.path, "rb") as f:
                 yield f
         else:
-            with open_zip(self.path) as archive, archive.open(self.member) as f:
-                yield f
+            with open_zip(self.path) as archive:
+                # Not `getinfo`: of entries sharing the name (a hostile zip), it gives the last, maybe a refused one.
+                member = next(m for m in zip_members(archive) if m.filename == self.member)
+                with open_member(archive, member) as f:
+                    yield f
 
 
 def chat_name_from(path: Path) -> str:
@@ -58,12 +64,13 @@ def locate(path: Path) -> ChatFile:
             if chat is None and len(texts) == 1:
                 chat = texts[0]
             if chat is None:
-                raise UnreadableExport(path, f"the zip holds {len(texts)} text files and none is the chat",
-                                       "pass the chat's .txt itself")
-            with archive.open(chat) as f:
+                raise UnreadableExport(path, f"the zip holds {len(texts)} text files and none is the chat"
+                                       + refused_note(refused_members(archive)), "pass the chat's .txt itself")
+            with open_member(archive, chat) as f:
                 check_not_empty_or_binary(path, f.read(65536))
             return ChatFile(path, chat_name_from(path.with_suffix(".txt")) if Path(chat.filename).name == "_chat.txt"
-                            else chat_name_from(Path(chat.filename)), chat.filename, chat.file_size)
+                            else chat_name_from(Path(chat.filename)), chat.filename, chat.file_size,
+                            refused_members(archive))
     with open(path, "rb") as f:
         head = f.read(65536)
     check_not_empty_or_binary(path, head)

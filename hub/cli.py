@@ -456,7 +456,7 @@ def forget(
         raise _fail(str(e)) from None
     out.print(f"forgotten: {len(done.accounts)} account(s); {done.messages:,} message(s) now [removed], "
               f"{done.reactions:,} reaction(s) made anonymous, {done.events:,} membership event(s), "
-              f"{done.values_scrubbed:,} other value(s) naming them; {len(done.raw_copies)} raw copy(ies) deleted",
+              f"{done.values_scrubbed:,} other value(s) naming them; {done.raw_deleted} raw copy(ies) deleted",
               highlight=False, markup=False)
     for account in who.maybe_same:
         out.print(f"not forgotten, proposed as the same person: {account} (hub forget {account})", highlight=False)

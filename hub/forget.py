@@ -32,7 +32,13 @@ def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, confi
     (in a pseudonymised community, the name as it was before: its pseudonym is looked up)."""
     row = con.execute("SELECT community, display_name FROM accounts WHERE account_id = ?", [text]).fetchone()
     if row is None:
-        found = find_members(con, text, community) or _by_pseudonym(con, text, community, config)
+        # Forgetting cannot be undone: a name must be a person's whole name, not part of one.
+        named = find_members(con, text, community)
+        found = _exactly(con, named, text) or _by_pseudonym(con, text, community, config)
+        if named and not found:
+            listed = "; ".join(f"{name} ({c}: {person})" for person, name, c, _ in named[:10])
+            raise ForgetError(f"no one is called exactly {text!r}; partly matching: {listed}. "
+                              "Give the whole name or the person id.")
         if len(found) > 1:
             listed = "; ".join(f"{name} ({c}: {person})" for person, name, c, _ in found[:10])
             raise ForgetError(f"{len(found)} people match {text!r}: {listed}. Give the person id.")
@@ -51,20 +57,31 @@ def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, confi
     return Person(slug, f"{name} ({text})", accounts, [a for (a,) in maybe if a not in accounts])
 
 
+def _exactly(con: duckdb.DuckDBPyConnection, found: list[tuple], text: str) -> list[tuple]:
+    """The matches that are the person id, or whose name or one of whose accounts' names is the
+    whole of `text` (case aside)."""
+    named = {p for (p,) in con.execute(
+        """SELECT DISTINCT pa.person_id FROM person_accounts pa JOIN accounts a USING (account_id)
+           WHERE list_contains($ids, pa.person_id) AND lower(a.display_name) = lower($t)""",
+        {"ids": [f[0] for f in found], "t": text}).fetchall()}
+    return [f for f in found if f[0] == text or f[1].casefold() == text.casefold() or f[0] in named]
+
+
 def _by_pseudonym(con: duckdb.DuckDBPyConnection, text: str, community: str | None,
                   config: HubConfig | None) -> list[tuple]:
     if config is None or not any(c.pseudonymise for c in config.communities):
         return []
     from hub.pseudonyms import Pseudonymiser
 
-    return find_members(con, Pseudonymiser.from_env().name(text), community)
+    pseudonym = Pseudonymiser.from_env().name(text)
+    return _exactly(con, find_members(con, pseudonym, community), pseudonym)
 
 
 def forget_person(con: duckdb.DuckDBPyConnection, person: Person) -> sql.Forgotten:
     """Erase the person in one transaction, then delete the raw copies of the files that held them."""
     with transaction(con):
         done = sql.forget(con, person.community, person.accounts, uuid.uuid4().hex)
-    delete_raw_copies(done.raw_copies)
+    done.raw_deleted = delete_raw_copies(done.raw_copies)
     return done
 
 

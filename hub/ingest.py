@@ -17,6 +17,7 @@ from connectors import detect_platform, is_export_folder, reader_for
 from connectors.files import UnreadableExport, content_digest
 from hub.config import HubConfig
 from hub.model import Batch
+from hub.landing import delete_raw_copies
 from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
 from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, source_loaded
 
@@ -89,6 +90,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
             report.result = LoadResult(source.source_id, records=previous[0], new=0, quarantined=previous[1])
             return report
         report.result = _load_with_final_date_order(con, module, path, options, source, progress, pseudonyms)
+        if report.result.forgotten is not None:  # it held someone forgotten: no copy of it is kept
+            report.result.forgotten.raw_deleted = delete_raw_copies(report.result.forgotten.raw_copies)
     except (UnreadableExport, PseudonymKeyError, PseudonymMismatch) as e:
         report.error = f"{origin or path}: {e}" if not isinstance(e, UnreadableExport) else str(e)
     return report
@@ -99,16 +102,16 @@ def _load_with_final_date_order(con, module, path, options, source, progress, ps
         read = _described(reader, source)
         return _read_ahead(pseudonyms.batches(read) if pseudonyms else read)
 
-    if pseudonyms:
-        pseudonyms.learn(module.ExportReader(path, options).batches())
-    reader = module.ExportReader(path, options, progress=progress)
     try:
-        return load(con, source, batches(reader))
+        if pseudonyms:
+            pseudonyms.learn(module.ExportReader(path, options).batches())
+        return load(con, source, batches(module.ExportReader(path, options, progress=progress)))
     except getattr(module, "DateOrderChanged", ()) as changed:
         # The first chunk's dates misled the reader; the load was rolled back. Read again, decided.
         options.date_order = changed.order
-        reader = module.ExportReader(path, options, progress=progress)
-        return load(con, source, batches(reader))
+        if pseudonyms:
+            pseudonyms.learn(module.ExportReader(path, options).batches())
+        return load(con, source, batches(module.ExportReader(path, options, progress=progress)))
 
 
 def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:

@@ -26,7 +26,7 @@ class Landed:
 def land(path: Path, store: Path) -> Landed:
     """Keep an immutable copy of an export file (or export folder) under its content hash."""
     digest, size = content_digest(path)
-    target = store / digest[:2] / digest / path.name
+    target = store.resolve() / digest[:2] / digest / path.name  # absolute: hub forget may run elsewhere
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
@@ -48,18 +48,22 @@ def _link_or_copy(source: Path | str, target: Path | str) -> None:
         shutil.copyfile(source, target)
 
 
-def delete_raw_copies(paths: list[str]) -> None:
+def delete_raw_copies(paths: list[str]) -> int:
     """Delete copies in the raw store (`hub forget`): a file or folder and its hash folder.
 
     Only paths laid out as the store lays them out are touched, so an export that was read where
-    it is (its row points at the original) is never deleted by mistake."""
+    it is (its row points at the original) is never deleted by mistake. Returns how many went."""
+    deleted = 0
     for stored in map(Path, paths):
         folder = stored.parent
         if not (len(folder.name) == 64 and folder.parent.name == folder.name[:2]):
             continue
         if stored.is_dir() and not stored.is_symlink():
             shutil.rmtree(stored)
-        else:
-            stored.unlink(missing_ok=True)
+            deleted += 1
+        elif stored.exists() or stored.is_symlink():
+            stored.unlink()
+            deleted += 1
         with suppress(OSError):  # other names of the same bytes may still be there
             folder.rmdir()
+    return deleted

@@ -12,7 +12,7 @@ import re
 
 # An international number as people and WhatsApp write it: a +, then 7 to 15 digits with spaces,
 # dots, dashes or brackets between them. Dates, counts and ids never start with a +.
-PHONE = re.compile(r"\+\d(?:[\s().\-]{0,2}\d){6,14}")
+PHONE = re.compile(r"\+\d(?:[\s().\-\u2010-\u2015]{0,2}\d){6,14}")  # dashes: iOS writes U+2011
 _HIDDEN = "•"
 
 

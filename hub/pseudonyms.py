@@ -26,6 +26,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from hub.config import ConfigError
 from hub.model import Batch
 from hub.privacy import PHONE
 
@@ -34,8 +35,9 @@ PHONE_PREFIX = "pseudo:phone:"  # hub.identity compares these as they are: they 
 _MIN_KEY_BYTES = 16
 
 
-class PseudonymKeyError(Exception):
-    """No usable key in the environment: the message says what to set."""
+class PseudonymKeyError(ConfigError):
+    """No usable key in the environment: the message says what to set (a configuration error, so
+    every command that reads the configuration reports it in one line)."""
 
 
 # What each column of each stream holds, for the ones that can name a person.
@@ -205,6 +207,6 @@ def as_stored(promoters: list) -> list:
         if promoter.name:
             found.append(promoter.model_copy(update={"name": p.name(promoter.name)}))
         if promoter.account:
-            for account in (p.native(promoter.account), p.phone(promoter.account)):
+            for account in (p.native(promoter.account), p.phone(promoter.account), p._handle(promoter.account)):
                 found.append(promoter.model_copy(update={"name": None, "account": account}))
     return found

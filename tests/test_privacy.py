@@ -89,13 +89,23 @@ def test_a_forgotten_person_is_nowhere_and_the_counts_still_add_up(built, db: Pa
                            JOIN persons p USING (person_id) WHERE p.display_name = ?""", NAME)[0]
     assert wrote > 300
     before = _counts(db)
+    # Others write his number their own ways, and use words that are no one's name.
+    phone = built["phone"]  # +44 7700 …
+    compact, national = phone.replace(" ", ""), "0" + phone.removeprefix("+44").replace(" ", "")
+    with duckdb.connect(str(db)) as con:
+        con.execute("""UPDATE messages SET text = ? WHERE message_id = (SELECT min(message_id) FROM messages
+                       WHERE kind = 'message' AND author_name <> ?)""",
+                    [f"call Ivan at {compact} or {national}, I will bring the default kit", NAME])
 
     result = runner.invoke(app, ["forget", NAME, "--yes", "--db", str(db)])
 
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "2 account(s)" in said and f"{wrote:,} message(s) now [removed]" in said
-    assert _where_found(db, needles) == []
+    assert _where_found(db, needles + [compact, national]) == []
+    assert _sql(db, "SELECT count(*) FROM messages WHERE text = ?",
+                "call Ivan at [removed] or [removed], I will bring the default kit") == [(1,)]
+    assert _sql(db, "SELECT DISTINCT community FROM messages") == [("default",)]
     assert _counts(db) == before  # the same messages, replies, reactions and events, now anonymous
     removed = _sql(db, "SELECT count(*), count(DISTINCT author_id) FROM messages WHERE text = '[removed]'")[0]
     assert removed == (wrote, 2)  # one tombstone account per platform
@@ -134,7 +144,10 @@ def test_a_name_that_is_not_one_person_forgets_nobody(db: Path) -> None:
     several = runner.invoke(app, ["forget", "Martin", "--yes", "--db", str(db)])
     nobody = runner.invoke(app, ["forget", "Nobody Atall", "--yes", "--db", str(db)])
     declined = runner.invoke(app, ["forget", NAME, "--db", str(db)], input="n\n")
-    assert several.exit_code == 2 and "people match 'Martin'" in several.output and "person id" in several.output
+    said = " ".join(several.output.split())
+    assert several.exit_code == 2 and "no one is called exactly 'Martin'" in said and "person id" in said
+    part = runner.invoke(app, ["forget", "Novák", "--yes", "--db", str(db)])  # part of one name only: refused too
+    assert part.exit_code == 2 and NAME in part.output
     assert nobody.exit_code == 2 and "nobody matches 'Nobody Atall'" in nobody.output
     assert declined.exit_code == 1 and "Forget them?" in declined.output
     assert _counts(db) == before and _sql(db, "SELECT count(*) FROM erasures") == [(0,)]

@@ -24,11 +24,6 @@ import phonenumbers
 
 REMOVED = "[removed]"
 TOMBSTONE = "~forgotten"  # the native id of the account that authors what forgotten people wrote
-# Tables whose text is not about people, or is the erasure itself.
-_NOT_SCRUBBED = {"schema_migrations", "erasures", "derived_inputs", "derived_state", "derived_steps", "sync_state"}
-# Where an export was found and where its raw copy is: Dagster's partition keys are these paths,
-# so they are kept (README: rename or delete the export file itself).
-_KEPT_COLUMNS = {("sources", "path"), ("raw_files", "path"), ("raw_files", "stored_as")}
 # Rows that a re-ingest can bring back under the same id once scrubbed: (table, key columns).
 _KEYS = {"messages": "message_id", "membership_events": "event_id", "reactions": "message_id, reactor_id, emoji",
          "mentions": "message_id, account_id", "links": "message_id, url"}
@@ -37,10 +32,12 @@ _SHORTEST_NAME = 3  # shorter names ("Al", "JB") are common letter pairs in any 
 _ID_COLUMNS = (("messages", "message_id"), ("messages", "reply_to_id"), ("messages", "thread_id"),
                ("reactions", "message_id"), ("mentions", "message_id"), ("links", "message_id"),
                ("membership_events", "message_id"), ("membership_events", "event_id"), ("interactions", "message_id"))
-# Columns that name one account each: a forgotten account's rows are gone, the rest are others'.
-_NAME_COLUMNS = {("accounts", "display_name"), ("accounts", "handle"), ("accounts", "email"), ("accounts", "phone"),
-                 ("accounts", "native_id"), ("messages", "author_name"), ("messages", "forwarded_from"),
-                 ("persons", "display_name"), ("member_weekly_activity", "display_name")}
+# The columns of free text that can name a person. Every other column is an id, a name of one
+# account (theirs are gone; the rest are others'), or a value from a fixed list (platform, kind,
+# the community's slug) that a name must never rewrite.
+_FREE_TEXT = (("messages", "text"), ("channels", "name"), ("communities", "name"), ("quarantine", "raw"),
+              ("quarantine", "reason"), ("member_flags", "evidence"), ("identity_suggestions", "reason"),
+              ("community_stages", "reason"), ("sources", "options"), ("links", "url"))
 
 
 @dataclass
@@ -51,6 +48,7 @@ class Forgotten:
     events: int = 0
     values_scrubbed: int = 0
     raw_copies: list[str] = field(default_factory=list)  # raw store copies to delete once committed
+    raw_deleted: int = 0  # of those, deleted (hub/landing.py)
     duplicates: int = 0  # messages a re-ingest brought back and `reapply` removed again
 
 
@@ -105,7 +103,9 @@ def _scrub(con: duckdb.DuckDBPyConnection, community: str, tokens: dict[str, str
 
 
 def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Regexes of what names the forgotten accounts in text: full names, handles, e-mails, phones."""
+    """RE2 patterns of what names the forgotten accounts in text: full names and native names as
+    written (a name is a name in its own case: "Will" is not "will"), e-mails in any case, handles
+    as mentions (`@handle`), and phone numbers however written."""
     rows = con.execute(
         """SELECT display_name, handle, email, phone, native_id, platform FROM accounts
            WHERE account_id IN (SELECT account_id FROM forgotten)
@@ -115,10 +115,14 @@ def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
            JOIN person_accounts USING (person_id) WHERE account_id IN (SELECT account_id FROM forgotten)""").fetchall()
     found: set[str] = set()
     for name, handle, email, phone, native_id, platform in rows:
-        for text in (name, handle, email, native_id):
-            text = (text or "").strip().lstrip("@")
+        for text in (name, native_id):  # a native id in text is a mention of them (Slack's <@U024BE7LH>)
+            text = (text or "").strip()
             if len(text) >= _SHORTEST_NAME and not text.isdigit():  # numeric ids also occur inside other ids
                 found.add(re.escape(text))
+        if handle and len(handle.strip().lstrip("@")) >= 2:
+            found.add("@" + re.escape(handle.strip().lstrip("@")))
+        if email and email.strip():
+            found.add("(?i:" + re.escape(email.strip()) + ")")
         for number in (phone, native_id if platform == "whatsapp" else None):
             if pattern := _phone_pattern(number):
                 found.add(pattern)
@@ -126,13 +130,16 @@ def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _phone_pattern(text: str | None) -> str | None:
-    """A phone number's national digits, whatever is written between them (+33 6 12 34 56 78, 06.12…)."""
+    """A phone number however it is written: +33 6 12 34 56 78, +33612345678, 0033 6…, 06.12…"""
     try:
         number = phonenumbers.parse(text or "", None)
     except phonenumbers.NumberParseException:
         return None
     digits = str(number.national_number)
-    return r"[\s.()\-]*".join(digits) if len(digits) >= 6 else None
+    if len(digits) < 6:
+        return None
+    prefix = rf"(?:(?:\+|00)[\s.()\-]*{number.country_code}|0)?[\s.()\-]*"
+    return prefix + r"[\s.()\-]*".join(digits)
 
 
 def _erase_raw_copies(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -197,7 +204,7 @@ def _delete_about(con: duckdb.DuckDBPyConnection, community: str) -> None:
 
 def _pattern(names: list[str]) -> str:
     # RE2 has no look-around and its \b knows only ASCII: a name stands between non-letters.
-    return r"(?i)(^|[^\pL\pN])(" + "|".join(names) + r")([^\pL\pN]|$)"
+    return r"(^|[^\pL\pN])(" + "|".join(names) + r")([^\pL\pN]|$)"
 
 
 def _rename_own_ids(con: duckdb.DuckDBPyConnection, pattern: str) -> int:
@@ -221,32 +228,21 @@ def _rename_own_ids(con: duckdb.DuckDBPyConnection, pattern: str) -> int:
 
 
 def _replace_in_text(con: duckdb.DuckDBPyConnection, names: list[str]) -> int:
-    """Their names in text (others' messages, system lines, channel names, quarantined lines,
-    evidence) become `[removed]`. Columns that name accounts are left: theirs are gone already, and
-    a namesake's name is the namesake's."""
+    """Their names in free text (others' messages, system lines, channel names, quarantined lines,
+    evidence) become `[removed]`."""
     pattern, changed = _pattern(names), 0
-    for table, column, kind in _text_columns(con):
-        if column.endswith("_id") or (table, column) in _NAME_COLUMNS:
-            continue
-        value = f'"{column}"::VARCHAR' if kind == "JSON" else f'"{column}"'
+    for table, column in _FREE_TEXT:
+        json = column == "options"
+        value = f'"{column}"::VARCHAR' if json else f'"{column}"'
         once = f"regexp_replace({value}, $p, '\\1{REMOVED}\\3', 'g')"
         twice = f"regexp_replace({once}, $p, '\\1{REMOVED}\\3', 'g')"  # "Ann Ann": the space went to the first match
-        (n,) = con.execute(f'UPDATE "{table}" SET "{column}" = {twice}{"::JSON" if kind == "JSON" else ""} '
+        (n,) = con.execute(f'UPDATE "{table}" SET "{column}" = {twice}{"::JSON" if json else ""} '
                            f"WHERE regexp_matches({value}, $p)", {"p": pattern}).fetchone()
         changed += n
     # Someone forwarded what they wrote: the forward names them as its first author.
     (n,) = con.execute(f"UPDATE messages SET forwarded_from = '{REMOVED}' WHERE regexp_full_match(forwarded_from, $p)",
-                       {"p": "(?i)(" + "|".join(names) + ")"}).fetchone()
+                       {"p": "(" + "|".join(names) + ")"}).fetchone()
     return changed + n
-
-
-def _text_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
-    rows = con.execute(
-        """SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c
-           JOIN information_schema.tables t USING (table_catalog, table_schema, table_name)
-           WHERE c.table_schema = 'main' AND t.table_type = 'BASE TABLE' AND c.data_type IN ('VARCHAR', 'JSON')
-           ORDER BY 1, 2""").fetchall()
-    return [r for r in rows if r[0] not in _NOT_SCRUBBED and (r[0], r[1]) not in _KEPT_COLUMNS]
 
 
 def _drop_duplicates(con: duckdb.DuckDBPyConnection, tokens: set[str]) -> int:

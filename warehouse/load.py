@@ -103,8 +103,8 @@ def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> Lo
         if not source.live:  # a file's quarantine is replaced; a live source's only grows
             con.execute("DELETE FROM quarantine WHERE source_id = ?", [source.source_id])
         work(result)
-        _forget_again(con, source, result)
         _upsert_source(con, source, result)
+        _forget_again(con, source, result)  # after the source's row: its raw copy is found through it
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

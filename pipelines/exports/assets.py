@@ -60,8 +60,8 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
         raise dg.Failure(description=report.error)
     r = report.result
     if r.forgotten is not None:
-        context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again")
-        delete_raw_copies(r.forgotten.raw_copies)
+        context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again, "
+                         f"{r.forgotten.raw_deleted} raw copy(ies) deleted")
     if r.quarantined:
         context.log.warning(f"{r.quarantined} record(s) of {origin} quarantined: see the quarantine table")
     return dg.MaterializeResult(

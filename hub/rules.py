@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warehouse.scores import PARTS
+from warehouse.stages import HISTORY_WEEKS
 
 LEVELS = ("observer", "participant", "contributor", "ambassador")
 Level = Literal["observer", "participant", "contributor", "ambassador"]
@@ -84,22 +85,65 @@ class Flags(_Rules):
         return self
 
 
-class StageRules(_Rules):
-    """Thresholds of the stages (hub/stages.py), over the indicators of community_stages. The
-    defaults were searched on simulated communities of 60 to 300 members (README)."""
+# Weeks of history a stage is followed from (hub/stages.py): a change is measured against at most
+# this many weeks before it, which a build recomputing from some week on reads again.
+STAGE_HISTORY_WEEKS = HISTORY_WEEKS
 
-    # Stage 4: members start nearly every conversation, most take part, and the community carries
-    # on without the promoter (a silent week, or the promoter writes almost nothing).
+
+class StageRules(_Rules):
+    """How the stage is read (hub/stages.py) from the indicators of community_stages. The defaults
+    were searched on simulated communities of 60 to 300 members (README, "The community's stage").
+
+    Shares are compared as odds (share / (1 - share)): with a margin of 2, a threshold of 20 %
+    becomes one of about 11 % where it must be cleared with room, and one of about 33 % where it
+    must be missed by far."""
+
+    # The reading: the highest stage whose conditions hold over the last `window_weeks` weeks (the
+    # promoters' shares over the weeks they wrote).
+    window_weeks: int = Field(2, ge=1, le=4)
+    # Stage 2, movement: the promoters no longer write most, or members reply to each other.
+    movement_max_promoter_messages: float = Field(0.47, ge=0, le=1)
+    movement_min_contributing: float = Field(0.63, ge=0, le=1)
+    # Stage 3, mobilisation: conversations start without the promoters, and most members take part.
+    mobilisation_max_promoter_starts: float = Field(0.45, ge=0, le=1)
+    mobilisation_min_contributing: float = Field(0.77, ge=0, le=1)
+    # Stage 4, consolidation: the promoters start fewer still, and the community carries on without
+    # them: they were silent `consolidation_min_silent_weeks` of the last four weeks, or wrote at
+    # most `consolidation_max_promoter_messages` of the messages.
     consolidation_max_promoter_starts: float = Field(0.3, ge=0, le=1)
-    consolidation_min_contributing: float = Field(0.92, ge=0, le=1)
-    consolidation_min_silent_weeks: int = Field(3, ge=0, le=4)
-    consolidation_max_promoter_messages: float = Field(0.11, ge=0, le=1)
-    # Stage 3: conversations start without the promoter.
-    mobilisation_max_promoter_starts: float = Field(0.4, ge=0, le=1)
-    mobilisation_min_contributing: float = Field(0.52, ge=0, le=1)
-    # Stage 2: members take part: they reply to each other, or the promoter no longer writes most.
-    movement_max_promoter_messages: float = Field(0.5, ge=0, le=1)
-    movement_min_contributing: float = Field(0.1, ge=0, le=1)
+    consolidation_min_contributing: float = Field(0.8, ge=0, le=1)
+    consolidation_min_silent_weeks: int = Field(1, ge=0, le=4)
+    consolidation_max_promoter_messages: float = Field(0.05, ge=0, le=1)
+    # A change: in one week the promoters' messages per member message fall to at most
+    # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
+    # last `change_baseline_weeks` weeks they wrote since the stage was set, beyond chance
+    # (`change_certainty` standard errors), while members write at least `change_member_factor`
+    # times more (less); and that week's reading, with thresholds `change_margin` times looser,
+    # allows the new stage. The stage then moves one step, and moves again by a change only
+    # `change_min_weeks` weeks later.
+    change_factor_up: float = Field(2.0, ge=1)
+    change_factor_down: float = Field(1.65, ge=1)
+    change_member_factor: float = Field(1.15, ge=1)
+    change_certainty: float = Field(3.5, ge=0)
+    change_baseline_weeks: int = Field(8, ge=2, le=STAGE_HISTORY_WEEKS)
+    change_min_weeks: int = Field(4, ge=1, le=STAGE_HISTORY_WEEKS)
+    change_margin: float = Field(3.8, ge=1)
+    # The level: the stage also moves one step when, in `level_weeks` of the last
+    # `level_window_weeks` weeks since it was set, the reading clears the next stage with every
+    # threshold `level_margin` times stricter (or misses its own with them that much looser): the
+    # slow changes no single week shows.
+    level_margin: float = Field(2.2, ge=1)
+    level_weeks: int = Field(5, ge=1)
+    level_window_weeks: int = Field(8, ge=1, le=STAGE_HISTORY_WEEKS)
+    # The community's first weeks take the stage their reading gives, before a change can be seen.
+    first_weeks: int = Field(4, ge=1)
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "StageRules":
+        if self.level_weeks > self.level_window_weeks:
+            raise ValueError(f"level_weeks ({self.level_weeks}) cannot exceed level_window_weeks "
+                             f"({self.level_window_weeks}): the level could never move the stage")
+        return self
 
 
 class Rules(_Rules):

@@ -2,49 +2,302 @@
 
 1 *lack of commitment*: the promoter posts, members watch. 2 *movement*: members start to take
 part, mostly answering the promoter. 3 *mobilisation*: members start conversations themselves.
-4 *consolidation*: members talk to each other densely and both ways, ambassadors are there, and
-the community carries on when the promoter is silent.
+4 *consolidation*: members talk to each other densely, and the community carries on when the
+promoter is silent.
 
-The indicators (warehouse/stages.py) cover the four weeks ending with each week. The rules below
-go from the highest stage down; the first whose conditions all hold is the stage, and `reason`
-names the indicators that put it there. Thresholds are `StageRules` (hub/rules.py), set per
-community in hub.yaml.
+What the promoter's shares mean depends on the community: one promoter among 60 members writes a
+larger share than among 300 at the same stage, and a community on its way down still has the
+habits of its better days. So the stage is not read afresh each week: it is followed. Each week
+has a *reading*, the highest stage whose conditions hold over the last `window_weeks` weeks (the
+rules go down from stage 4, as `stage_of`). The community's first weeks take their reading. After
+that the stage moves one step at a time, when
+- a *change* shows in one week: the promoters' messages per member message fall to half what
+  they were over the weeks before (or rise by two thirds), beyond chance, while members write
+  more (fewer) messages, and that week's reading allows the new stage; or
+- the *level* has left it behind: in most of the last weeks the reading cleared the next stage
+  with room to spare (or missed the current one by far): the slow changes no single week shows.
+Thresholds are `StageRules` (hub/rules.py), set per community in hub.yaml; `reason` says which
+of these put the stage where it is, with the indicators behind it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
 from hub.config import HubConfig
 from hub.identity import normalise_phone
 from hub.rules import StageRules
 from warehouse.changes import Plan
+from warehouse.stages import HISTORY_WEEKS
 
 
 def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
-    """(stage, reason) expressions over the indicator columns."""
-    starts = pl.col("promoter_start_share").fill_null(1.0)
-    share = pl.col("promoter_message_share").fill_null(1.0)
+    """(stage, reason) expressions of the *reading* over the indicator columns: the highest stage
+    whose conditions hold, without following the stage from week to week."""
+    starts = pl.col("promoter_start_share").fill_null(0.0)
+    share = pl.col("promoter_message_share").fill_null(0.0)
     contributing = pl.col("contributing_share").fill_null(0.0)
     reciprocity = pl.col("reciprocity").fill_null(0.0)
     silent = pl.col("promoter_silent_weeks")
-    four = (starts <= rules.consolidation_max_promoter_starts) & (contributing >= rules.consolidation_min_contributing) \
-        & ((silent >= rules.consolidation_min_silent_weeks) | (share <= rules.consolidation_max_promoter_messages))
-    three = (starts <= rules.mobilisation_max_promoter_starts) & (contributing >= rules.mobilisation_min_contributing)
     two = (share <= rules.movement_max_promoter_messages) | (contributing >= rules.movement_min_contributing)
-    pct = lambda e: (e * 100).round(0).cast(pl.Int64).cast(pl.String) + pl.lit("%")  # noqa: E731
+    three = two & (starts <= rules.mobilisation_max_promoter_starts) & (contributing >= rules.mobilisation_min_contributing)
+    four = three & (starts <= rules.consolidation_max_promoter_starts) \
+        & (contributing >= rules.consolidation_min_contributing) \
+        & ((silent >= rules.consolidation_min_silent_weeks) | (share <= rules.consolidation_max_promoter_messages))
     stage = pl.when(four).then(4).when(three).then(3).when(two).then(2).otherwise(1)
-    reason = (
-        pl.when(four).then(pl.lit("members start ") + pct(1 - starts) + pl.lit(" of conversations, ")
-                           + pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
-                           + silent.cast(pl.String) + pl.lit(" of 4 weeks"))
-        .when(three).then(pl.lit("members start ") + pct(1 - starts) + pl.lit(" of conversations and ")
-                          + pct(contributing) + pl.lit(" of active members reply to others"))
-        .when(two).then(pl.lit("the promoter writes ") + pct(share) + pl.lit(" of messages; ")
-                        + pct(contributing) + pl.lit(" of active members reply to others"))
-        .otherwise(pl.lit("the promoter writes ") + pct(share) + pl.lit(" of messages and starts ") + pct(starts)
-                   + pl.lit(" of conversations; ") + pct(contributing) + pl.lit(" of members reply to others")))
-    return stage.cast(pl.Int32), reason
+    return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent)
+
+
+def _pct(e: pl.Expr) -> pl.Expr:
+    return (e * 100).round(0).cast(pl.Int64).cast(pl.String) + pl.lit("%")
+
+
+def _reading_reason(stage: pl.Expr, share: pl.Expr, starts: pl.Expr, contributing: pl.Expr, reciprocity: pl.Expr,
+                    silent: pl.Expr) -> pl.Expr:
+    """What a reading of `stage` rests on, in words."""
+    return (
+        pl.when(stage == 4).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations, ")
+                                 + _pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
+                                 + silent.cast(pl.String) + pl.lit(" of 4 weeks"))
+        .when(stage == 3).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations and ")
+                               + _pct(contributing) + pl.lit(" of active members reply to others"))
+        .when(stage == 2).then(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages; ")
+                               + _pct(contributing) + pl.lit(" of active members reply to others"))
+        .otherwise(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages and starts ") + _pct(starts)
+                   + pl.lit(" of conversations; ") + _pct(contributing) + pl.lit(" of members reply to others")))
+
+
+# -- following the stage week by week -------------------------------------------------------------
+
+def _shift(threshold: float, factor: float) -> float:
+    """The share whose odds are `factor` times those of `threshold` (0 and 1 stay)."""
+    if threshold <= 0 or threshold >= 1:
+        return threshold
+    odds = threshold / (1 - threshold) * factor
+    return odds / (1 + odds)
+
+
+def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, silent: np.ndarray,
+             rules: StageRules, factor: float = 1.0) -> np.ndarray:
+    """The reading of each week, with every threshold `factor` times looser (as odds; below 1,
+    stricter), and one silent week fewer (more) asked for consolidation. NaN shares (no message,
+    or the promoters silent all the window) count as 0."""
+    share, starts, contributing = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing))
+    looser, stricter = (lambda t: _shift(t, factor)), (lambda t: _shift(t, 1 / factor))
+    two = (share <= looser(rules.movement_max_promoter_messages)) \
+        | (contributing >= stricter(rules.movement_min_contributing))
+    three = two & (starts <= looser(rules.mobilisation_max_promoter_starts)) \
+        & (contributing >= stricter(rules.mobilisation_min_contributing))
+    silent_weeks = rules.consolidation_min_silent_weeks + (0 if factor == 1 else -1 if factor > 1 else 1)
+    four = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
+        & (contributing >= stricter(rules.consolidation_min_contributing)) \
+        & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages)))
+    return 1 + two.astype(np.int32) + three + four
+
+
+@dataclass(frozen=True)
+class Weeks:
+    """One scope's weeks, every calendar week from its first to its last (zeros where it had no
+    message): each week's own counts."""
+    weeks: list[dt.date]
+    messages: np.ndarray
+    promoter_messages: np.ndarray
+    starts: np.ndarray
+    promoter_starts: np.ndarray
+    silent: np.ndarray  # 1 when the promoters wrote nothing while members wrote
+    counted: np.ndarray  # members counted for contributing (on platforms recording replies)
+    contributing: np.ndarray  # of them, those who replied to or mentioned another member
+
+    def window(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The promoters' share of messages and of conversation starts over the last `n` weeks they
+        wrote in (NaN when none), and the share of members who replied to others (its weekly
+        values averaged over the weeks that had members; NaN when none)."""
+        kept = 1 - self.silent
+
+        def total(a: np.ndarray) -> np.ndarray:
+            return np.convolve(a, np.ones(n))[:len(a)]
+
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = total(self.promoter_messages * kept) / total(self.messages * kept)
+            starts = total(self.promoter_starts * kept) / total(self.starts * kept)
+            had = (self.counted > 0).astype(float)
+            weekly = np.where(had > 0, self.contributing / np.maximum(self.counted, 1), 0.0)
+            contributing = total(weekly) / total(had)
+        return share, starts, contributing
+
+    def silent_weeks(self) -> np.ndarray:
+        return np.convolve(self.silent, np.ones(4))[:len(self.silent)]
+
+
+@dataclass
+class Followed:
+    stage: np.ndarray
+    since: np.ndarray  # index of the week the stage was last set
+    how: list[str]  # per week: "reading", "change", "level", or "" when the stage was kept
+    step: np.ndarray  # +1 or -1 where a change or the level moved the stage that week
+    ratio_before: np.ndarray  # promoters' messages per member message over the weeks before (median)
+    members_before: np.ndarray  # members' messages a week over those weeks (median)
+    anchored: np.ndarray = None  # whether a change has been seen by then
+
+    def __post_init__(self) -> None:
+        if self.anchored is None:
+            self.anchored = np.zeros(len(self.stage), bool)
+
+
+def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
+           state: tuple[int, int, bool] | None = None) -> Followed:
+    """Follow the stage over the weeks from index `start` on (the weeks before are history: read,
+    never decided again). `first` is the index of the scope's first week (negative when before the
+    weeks given); `state` the (stage, index of the week it was set, whether a change was seen yet)
+    of the week before `start`."""
+    n = len(w.weeks)
+    share, starts, contributing = w.window(rules.window_weeks)
+    silent4 = w.silent_weeks()
+    reading = readings(share, starts, contributing, silent4, rules)
+    clear_above = readings(share, starts, contributing, silent4, rules, 1 / rules.level_margin)
+    far_below = readings(share, starts, contributing, silent4, rules, rules.level_margin)
+    allows_up = readings(share, starts, contributing, silent4, rules, rules.change_margin)
+    allows_down = readings(share, starts, contributing, silent4, rules, 1 / rules.change_margin)
+    members = w.messages - w.promoter_messages
+    wrote = (w.silent == 0) & (w.messages > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(wrote, np.log((w.promoter_messages + 0.5) / (members + 0.5)), np.nan)
+        error = np.sqrt(1 / (w.promoter_messages + 0.5) + 1 / (members + 0.5))
+    volume = np.log(members + 1)
+    up, down = math.log(rules.change_factor_up), math.log(rules.change_factor_down)
+    more = math.log(rules.change_member_factor)
+
+    out = Followed(np.zeros(n, np.int32), np.zeros(n, np.int64), [""] * n, np.zeros(n, np.int32), np.full(n, np.nan),
+                   np.full(n, np.nan))
+    stage, since, anchored = state if state else (0, start, False)
+    for t in range(start, n):
+        before, how = stage, ""
+        back = [i for i in range(max(since, t - HISTORY_WEEKS, 0), t) if wrote[i]][-rules.change_baseline_weeks:]
+        if len(back) >= 2:
+            out.ratio_before[t] = math.exp(float(np.median(ratio[back])))
+            out.members_before[t] = math.exp(float(np.median(volume[back]))) - 1
+        if not anchored:  # until a change is seen: the reading most of the last weeks give
+            recent = [int(r) for r in reading[max(first, t - rules.first_weeks + 1, 0):t + 1]]
+            usual = max(set(recent), key=lambda r: (recent.count(r), -recent[::-1].index(r)))
+        if t - first >= rules.first_weeks and t - since >= rules.change_min_weeks and wrote[t] and len(back) >= 2:
+            moved = ratio[t] - float(np.median(ratio[back]))
+            grew = volume[t] - float(np.median(volume[back]))
+            if abs(moved) >= rules.change_certainty * error[t]:
+                if stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
+                    stage, how, anchored = stage + 1, "change", True
+                elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
+                    stage, how, anchored = stage - 1, "change", True
+        if not how and not anchored:
+            if usual != stage:
+                stage, how = usual, "reading"
+        elif not how and t - first >= rules.first_weeks:
+            lo = max(since + 1, t - rules.level_window_weeks + 1)
+            if (clear_above[lo:t + 1] > stage).sum() >= rules.level_weeks:
+                stage, how = stage + 1, "level"
+            elif (far_below[lo:t + 1] < stage).sum() >= rules.level_weeks:
+                stage, how = stage - 1, "level"
+        if how:
+            out.step[t] = stage - before if before else 0
+            since = t
+        out.stage[t], out.since[t], out.how[t] = stage, since, how
+        out.anchored[t] = anchored
+    return out
+
+
+# -- the community_stages rows ----------------------------------------------------------------------
+
+_OWN = ("week_messages", "week_promoter_messages", "week_starts", "week_promoter_starts", "week_silent",
+        "week_counted", "week_contributing")
+
+
+def _weeks(rows: pl.DataFrame) -> tuple[Weeks, np.ndarray]:
+    """A scope's rows (sorted by week) as every calendar week, and the index of each row."""
+    first = rows["week"][0]
+    at = np.array([(w - first).days // 7 for w in rows["week"]])
+    n = int(at[-1]) + 1
+
+    def column(name: str) -> np.ndarray:
+        a = np.zeros(n)
+        a[at] = rows[name].fill_null(0).to_numpy()
+        return a
+
+    m, pm, s, ps, silent, counted, contributing = (column(c) for c in _OWN)
+    weeks = [first + dt.timedelta(weeks=i) for i in range(n)]
+    return Weeks(weeks, m, pm, s, ps, silent, counted, contributing), at
+
+
+def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, stored: tuple | None) -> pl.DataFrame:
+    """One scope's rows from `since` on, with the stage followed and what it rests on."""
+    w, at = _weeks(rows)
+    start, first, state = 0, 0, None
+    if since is not None:
+        start = next((i for i, d in enumerate(w.weeks) if d >= since), len(w.weeks))
+        first_week, stage, set_at, anchored = stored or (None, None, None, None)
+        if first_week is not None and first_week < since and stage is not None:
+            first = (first_week - w.weeks[0]).days // 7
+            state = (stage, (set_at - w.weeks[0]).days // 7, bool(anchored))
+    followed = follow(w, rules, start, first, state)
+    share, starts, contributing = w.window(rules.window_weeks)
+    members = w.messages - w.promoter_messages
+    out = rows.with_columns(
+        stage=pl.Series(followed.stage[at], dtype=pl.Int32),
+        moved_by=pl.Series([followed.how[i] or None for i in at], dtype=pl.String),
+        _anchored=pl.Series(followed.anchored[at]),
+        _before=pl.Series(followed.stage[at] - followed.step[at], dtype=pl.Int32),
+        stage_since=pl.Series([w.weeks[0] + dt.timedelta(weeks=int(followed.since[i])) for i in at], dtype=pl.Date),
+        promoter_message_share=pl.Series(share[at]).fill_nan(None),
+        promoter_start_share=pl.Series(starts[at]).fill_nan(None),
+        contributing_share=pl.Series(contributing[at]).fill_nan(None),
+        promoter_messages_week=pl.Series(w.promoter_messages[at].astype(np.int64)),
+        member_messages_week=pl.Series(members[at].astype(np.int64)),
+        promoter_ratio_before=pl.Series(followed.ratio_before[at]).fill_nan(None),
+        member_messages_before=pl.Series(followed.members_before[at]).fill_nan(None),
+    )
+    if since is not None:
+        out = out.filter(pl.col("week") >= since)
+    return out.with_columns(reason=_reason(rules)).drop("_anchored", "_before", *_OWN)
+
+
+def _reason(rules: StageRules) -> pl.Expr:
+    """The sentence saying what put each week's stage where it is."""
+    stage, before, how = pl.col("stage"), pl.col("_before"), pl.col("moved_by")
+    words = _reading_reason(stage, pl.col("promoter_message_share").fill_null(0.0),
+                            pl.col("promoter_start_share").fill_null(0.0), pl.col("contributing_share").fill_null(0.0),
+                            pl.col("reciprocity").fill_null(0.0), pl.col("promoter_silent_weeks"))
+    ratio = pl.col("promoter_messages_week") / pl.max_horizontal(pl.col("member_messages_week"), 1)
+    step = pl.when(stage > before).then(pl.lit("up from ")).otherwise(pl.lit("down from ")) + before.cast(pl.String)
+    change = (step + pl.lit(": that week the promoter wrote ") + ratio.round(2).cast(pl.String)
+              + pl.lit(" messages per member message, against ") + pl.col("promoter_ratio_before").round(2).cast(pl.String)
+              + pl.lit(" over the weeks before, and members wrote ") + pl.col("member_messages_week").cast(pl.String)
+              + pl.lit(" messages, against ") + pl.col("member_messages_before").round(0).cast(pl.Int64).cast(pl.String)
+              + pl.lit(" a week; "))
+    level = (step + pl.lit(f": in {rules.level_weeks} of the last {rules.level_window_weeks} weeks the indicators ")
+             + pl.when(stage > before).then(pl.lit("cleared stage ") + stage.cast(pl.String) + pl.lit(" with room to spare; "))
+             .otherwise(pl.lit("fell well short of stage ") + before.cast(pl.String) + pl.lit("; ")))
+    usual = pl.lit(f"as most of the last {rules.first_weeks} weeks read (no clear change yet): ")
+    kept = pl.lit("since the week of ") + pl.col("stage_since").dt.strftime("%Y-%m-%d") + pl.lit("; ")
+    return (pl.when(how == "change").then(change)
+            .when(how == "level").then(level)
+            .when(~pl.col("_anchored")).then(usual)
+            .otherwise(kept)) + words
+
+
+def stages_of(frame: pl.DataFrame, rules: StageRules, since: dt.date | None = None,
+              stored: dict[str, tuple] | None = None) -> pl.DataFrame:
+    """community_stages rows from the indicator rows of warehouse.stages.indicators: every week, or
+    the weeks from Monday `since` on, the weeks before read as history and the stage taken over
+    from `stored` (scope -> first stored week, stage and stage_since of the week before `since`)."""
+    parts = []
+    for (scope,), rows in frame.with_columns(scope=pl.col("platform").fill_null("*")).group_by("scope"):
+        parts.append(_scope_stages(rows.sort("week").drop("scope"), rules, since, (stored or {}).get(scope)))
+    if not parts:
+        return frame.drop(*_OWN)
+    return pl.concat(parts, how="diagonal_relaxed").sort("platform", "week", nulls_last=False)
 
 
 def promoters(con, config: HubConfig, community: str) -> list[str]:
@@ -73,8 +326,8 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
 
 def refresh_stages(con, config: HubConfig, plans: dict[str, Plan] | None = None) -> int:
     """Recompute community_stages of every community whose persons are resolved, each with its
-    thresholds from the configuration: all weeks, or from the week its plan (hub/incremental.py)
-    starts at."""
+    rules from the configuration: all weeks, or from the week its plan (hub/incremental.py) starts
+    at, following on from the stage stored for the week before."""
     from warehouse import scores, stages as sql
 
     tables = {}
@@ -84,6 +337,6 @@ def refresh_stages(con, config: HubConfig, plans: dict[str, Plan] | None = None)
             continue
         since = plan.from_week
         frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community), since))
-        stage, reason = stage_of(config.rules(community).stages)
-        tables[community] = (since, frame.with_columns(stage=stage, reason=reason).to_arrow())
+        stored = {scope: rest for scope, *rest in sql.stored_stages(con, community, since)} if since else None
+        tables[community] = (since, stages_of(frame, config.rules(community).stages, since, stored).to_arrow())
     return sql.replace_stages(con, tables)

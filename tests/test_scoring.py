@@ -100,7 +100,7 @@ def test_stage_rules_read_the_indicators() -> None:
          "promoter_silent_weeks": 0},
         {"promoter_message_share": 0.45, "promoter_start_share": 0.8, "contributing_share": 0.4, "reciprocity": 0.1,
          "promoter_silent_weeks": 0},
-        {"promoter_message_share": 0.15, "promoter_start_share": 0.35, "contributing_share": 0.6, "reciprocity": 0.2,
+        {"promoter_message_share": 0.15, "promoter_start_share": 0.35, "contributing_share": 0.8, "reciprocity": 0.2,
          "promoter_silent_weeks": 0},
         {"promoter_message_share": 0.05, "promoter_start_share": 0.1, "contributing_share": 0.95, "reciprocity": 0.4,
          "promoter_silent_weeks": 2},

@@ -1,7 +1,11 @@
-"""The indicators of a community's stage, week by week, over the four weeks ending with each week.
+"""The indicators of a community's stage, week by week.
 
 Computed per platform and for all platforms together (scope `*`), from persons: promoters are
-given as person ids (resolved from the configuration by `hub.stages`).
+given as person ids (resolved from the configuration by `hub.stages`). Each week's own counts
+(messages, the promoters' messages and conversation starts, whether they were silent, members who
+replied to others) come out as they are, for `hub.stages` to read over its window and to follow
+from week to week; the graph's measures, members, retention, ambassadors and the promoters' silent
+weeks cover the four weeks ending with the week.
 """
 
 from __future__ import annotations
@@ -55,9 +59,9 @@ weekly AS (
     FROM msg GROUP BY ALL
 ),
 sums AS (
-    SELECT scope, week, sum(messages) OVER w AS messages, sum(promoter_messages) OVER w AS promoter_messages,
-           sum(starts) OVER w AS starts, sum(promoter_starts) OVER w AS promoter_starts,
-           sum(promoter_silent) OVER w AS promoter_silent_weeks
+    SELECT scope, week, messages AS week_messages, promoter_messages AS week_promoter_messages,
+           starts AS week_starts, promoter_starts AS week_promoter_starts, promoter_silent AS week_silent,
+           sum(messages) OVER w AS messages, sum(promoter_silent) OVER w AS promoter_silent_weeks
     FROM weekly
     WINDOW w AS (PARTITION BY scope ORDER BY week RANGE BETWEEN INTERVAL 21 DAY PRECEDING AND CURRENT ROW)
 ),
@@ -97,8 +101,7 @@ graph_weekly AS (  -- the graph's measures week by week; the window averages the
           FROM pairs GROUP BY ALL) USING (scope, week)
 ),
 graph AS (
-    SELECT w.scope, w.week,
-           avg(coalesce(g.contributing, 0) / nullif(wm.n, 0)) OVER win AS contributing_share,
+    SELECT w.scope, w.week, wm.n AS week_counted, coalesce(g.contributing, 0) AS week_contributing,
            avg(coalesce(g.pairs, 0) / nullif(greatest(wm.n, g.nodes) * (greatest(wm.n, g.nodes) - 1) / 2, 0)) OVER win
                AS member_density,
            avg(g.mutual / nullif(g.directed, 0)) OVER win AS reciprocity
@@ -121,9 +124,8 @@ ambassadors AS (
 indicators AS (
     SELECT $community AS community, nullif(s.scope, '*') AS platform, s.week, s.messages,
            coalesce(m.n, 0) AS active_members,
-           s.promoter_messages / s.messages AS promoter_message_share,
-           s.promoter_starts / nullif(s.starts, 0) AS promoter_start_share,
-           g.contributing_share,
+           s.week_messages, s.week_promoter_messages, s.week_starts, s.week_promoter_starts, s.week_silent,
+           coalesce(g.week_counted, 0) AS week_counted, g.week_contributing,
            -- ambassadors are flagged across platforms: the per-platform rows show the community's
            coalesce(b.n, 0) AS ambassadors, coalesce(b.new, 0) AS ambassadors_new,
            g.member_density, g.reciprocity,
@@ -142,19 +144,35 @@ ORDER BY platform NULLS FIRST, week
 """
 
 
-# The windows of a week look back 12 weeks at most (ambassadors renewed since then).
-LOOK_BACK = dt.timedelta(weeks=13)
+# A stage is followed from at most this many weeks before (hub/stages.py, hub.rules.StageRules).
+HISTORY_WEEKS = 13
+# The weeks before `since` that a recomputation reads: that history, and the four-week windows of
+# its first weeks. It covers what the recomputed weeks' own windows look back on (12 weeks at most:
+# ambassadors renewed since then).
+HISTORY = dt.timedelta(weeks=HISTORY_WEEKS + 4)
 
 
 def indicators(con: duckdb.DuckDBPyConnection, community: str, timezone: str, promoters: list[str],
                since: dt.date | None = None) -> pa.Table:
-    """The indicators of every week, or of the weeks from Monday `since` on."""
-    start = since or dt.date.min
+    """The indicators of every week, or of the weeks from HISTORY before Monday `since` on (those
+    before `since` only as history: their four-week figures may miss their first weeks)."""
+    start = max(dt.date.min, since - HISTORY) if since else dt.date.min
     with local_weeks(con, community, timezone):
         return con.execute(_SQL, {"community": community, "timezone": timezone, "promoters": promoters,
                                   "only": only_platform(con, community), "from": start,
-                                  "look": max(dt.date.min, start - LOOK_BACK) if since else dt.date.min}
+                                  "look": start}
                            ).to_arrow_table()
+
+
+def stored_stages(con: duckdb.DuckDBPyConnection, community: str, before: dt.date) -> list[tuple]:
+    """Per scope ('*' for all platforms): its first stored week, the stage and stage_since of its
+    last stored week before Monday `before`, and whether a change had moved the stage by then:
+    where a recomputation from `before` on takes over."""
+    return con.execute(
+        """SELECT coalesce(platform, '*'), min(week), arg_max(stage, week) FILTER (WHERE week < $b),
+                  arg_max(stage_since, week) FILTER (WHERE week < $b),
+                  coalesce(bool_or(moved_by = 'change') FILTER (WHERE week < $b), false)
+           FROM community_stages WHERE community = $c GROUP BY 1""", {"c": community, "b": before}).fetchall()
 
 
 def promoter_candidates(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:

@@ -151,6 +151,17 @@ def test_a_clear_change_moves_the_stage_one_step_that_week() -> None:
     assert followed.ratio_before[10] == pytest.approx(160.5 / 240.5, rel=1e-6)
 
 
+def test_a_change_catches_up_on_a_step_too_gradual_to_be_seen() -> None:
+    # A change sets stage 2 in week 10; members then come to answer each other and start their own
+    # conversations little by little (stage 3 by then, no week a change); in week 25 the promoter
+    # all but stops: that week reads stage 4, and the change moves the stage there, two steps.
+    share = [0.6] * 10 + [0.35] + [0.28] * 14 + [0.02] * 5
+    contributing = [0.2] * 10 + [0.5] + [0.85] * 19
+    followed = follow(_weeks(share, [400] * 10 + [600] * 15 + [900] * 5, contributing), StageRules(window_weeks=1))
+    assert list(followed.stage[10:25]) == [2] * 15
+    assert followed.how[25] == "change" and list(followed.stage[25:]) == [4] * 5
+
+
 def test_noise_alone_does_not_move_the_stage() -> None:
     rng = np.random.default_rng(3)
     share = list(np.clip(0.35 + rng.normal(0, 0.03, 40), 0, 1))  # stage 2, not near stage 3's bar

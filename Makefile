@@ -47,6 +47,7 @@ bench: install $(WHATSTK)
 	$(BIN)/python bench/slack.py
 	$(BIN)/python bench/telegram.py
 	$(BIN)/python bench/scoring.py
+	$(BIN)/python bench/planted.py
 	$(BIN)/python bench/report.py
 
 clean:

@@ -13,7 +13,7 @@ rules go down from stage 4, as `stage_of`). The community's first weeks take the
 that the stage moves, mostly one step at a time, when
 - a *change* shows in one week: the promoters' messages per member message fall to half what
   they were over the weeks before (or rise by two thirds), beyond chance, while members write
-  more (fewer) messages, and that week's reading allows the new stage (the stage then moves to
+  more (fewer) messages, and that week's reading allows the new stage (up, the stage moves to
   that reading when it lies two steps away: the step before was too gradual to be seen); or
 - the *level* has left it behind: in most of the last weeks the reading cleared the next stage
   with room to spare (or missed the current one by far): the slow changes no single week shows.
@@ -189,12 +189,14 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
             moved = ratio[t] - float(np.median(ratio[back]))
             grew = volume[t] - float(np.median(volume[back]))
             if abs(moved) >= rules.change_certainty * error[t]:
-                # One step, or two when that week already reads beyond the next stage: a change
+                # Up one step, or two when that week already reads beyond the next stage: a rise
                 # missed earlier (too gradual to show) would otherwise keep the stage a step behind.
+                # Down only one: a community's habits outlast its decline, so its readings run
+                # ahead of a fall (two steps down at once were wrong when tried).
                 if stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
                     stage, how, anchored = max(stage + 1, min(int(reading[t]), stage + 2)), "change", True
                 elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
-                    stage, how, anchored = min(stage - 1, max(int(reading[t]), stage - 2)), "change", True
+                    stage, how, anchored = stage - 1, "change", True
         if not how and not anchored:
             if usual != stage:
                 stage, how = usual, "reading"

@@ -130,11 +130,12 @@ def _headline(rows: list[dict]) -> list[dict]:
 
 
 def _runs(weeks: list[dict]) -> list[dict]:
-    """Consecutive weeks of one stage, each with the reason of its last week."""
+    """Consecutive weeks of one stage, each with the reason of its first week: the move that set
+    the stage (its later weeks only say since when it holds)."""
     runs: list[dict] = []
     for w in weeks:
         if runs and runs[-1]["stage"] == w["stage"]:
-            runs[-1].update(to_week=w["week"], weeks=runs[-1]["weeks"] + 1, reason=w["reason"])
+            runs[-1].update(to_week=w["week"], weeks=runs[-1]["weeks"] + 1)
         else:
             runs.append({"stage": w["stage"], "from_week": w["week"], "to_week": w["week"], "weeks": 1,
                          "reason": w["reason"]})

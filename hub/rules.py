@@ -119,8 +119,9 @@ class StageRules(_Rules):
     # last `change_baseline_weeks` weeks they wrote since the stage was set, beyond chance
     # (`change_certainty` standard errors), while members write at least `change_member_factor`
     # times more (less); and that week's reading, with thresholds `change_margin` times looser,
-    # allows the new stage. The stage then moves one step, and moves again by a change only
-    # `change_min_weeks` weeks later.
+    # allows the new stage. The stage then moves one step (up two, when that week's reading is
+    # two stages higher), and moves again by a change only `change_min_weeks` weeks after it last
+    # moved.
     change_factor_up: float = Field(2.0, ge=1)
     change_factor_down: float = Field(1.65, ge=1)
     change_member_factor: float = Field(1.15, ge=1)
@@ -135,8 +136,9 @@ class StageRules(_Rules):
     level_margin: float = Field(2.2, ge=1)
     level_weeks: int = Field(5, ge=1)
     level_window_weeks: int = Field(8, ge=1, le=STAGE_HISTORY_WEEKS)
-    # The community's first weeks take the stage their reading gives, before a change can be seen.
-    first_weeks: int = Field(4, ge=1)
+    # Until a first change is seen, the stage is what most of the last `first_weeks` weeks read
+    # (weeks without a message read nothing); no change is looked for in a scope's first weeks.
+    first_weeks: int = Field(4, ge=1, le=STAGE_HISTORY_WEEKS)
 
     @model_validator(mode="after")
     def _reachable(self) -> "StageRules":

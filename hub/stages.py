@@ -115,9 +115,10 @@ class Weeks:
     contributing: np.ndarray  # of them, those who replied to or mentioned another member
 
     def window(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The promoters' share of messages and of conversation starts over the last `n` weeks they
-        wrote in (NaN when none), and the share of members who replied to others (its weekly
-        values averaged over the weeks that had members; NaN when none)."""
+        """The promoters' share of messages and of conversation starts over the last `n` weeks,
+        leaving out weeks they were silent (NaN when none is left), and the share of members who
+        replied to others (its weekly values averaged over the weeks that had members; NaN when
+        none)."""
         kept = 1 - self.silent
 
         def total(a: np.ndarray) -> np.ndarray:
@@ -159,11 +160,14 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     n = len(w.weeks)
     share, starts, contributing = w.window(rules.window_weeks)
     silent4 = w.silent_weeks()
-    reading = readings(share, starts, contributing, silent4, rules)
-    clear_above = readings(share, starts, contributing, silent4, rules, 1 / rules.level_margin)
-    far_below = readings(share, starts, contributing, silent4, rules, rules.level_margin)
-    allows_up = readings(share, starts, contributing, silent4, rules, rules.change_margin)
-    allows_down = readings(share, starts, contributing, silent4, rules, 1 / rules.change_margin)
+    # A window without a single message reads nothing (0): quiet weeks keep the stage as it is.
+    heard = np.convolve(w.messages, np.ones(rules.window_weeks))[:n] > 0
+
+    def read(factor: float = 1.0) -> np.ndarray:
+        return np.where(heard, readings(share, starts, contributing, silent4, rules, factor), 0)
+
+    reading, clear_above, far_below = read(), read(1 / rules.level_margin), read(rules.level_margin)
+    allows_up, allows_down = read(rules.change_margin), read(1 / rules.change_margin)
     members = w.messages - w.promoter_messages
     wrote = (w.silent == 0) & (w.messages > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -183,8 +187,8 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
             out.ratio_before[t] = math.exp(float(np.median(ratio[back])))
             out.members_before[t] = math.exp(float(np.median(volume[back]))) - 1
         if not anchored:  # until a change is seen: the reading most of the last weeks give
-            recent = [int(r) for r in reading[max(first, t - rules.first_weeks + 1, 0):t + 1]]
-            usual = max(set(recent), key=lambda r: (recent.count(r), -recent[::-1].index(r)))
+            recent = [int(r) for r in reading[max(first, t - rules.first_weeks + 1, 0):t + 1] if r]
+            usual = max(set(recent), key=lambda r: (recent.count(r), -recent[::-1].index(r))) if recent else stage
         if t - first >= rules.first_weeks and t - since >= rules.change_min_weeks and wrote[t] and len(back) >= 2:
             moved = ratio[t] - float(np.median(ratio[back]))
             grew = volume[t] - float(np.median(volume[back]))
@@ -204,7 +208,7 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
             lo = max(since + 1, t - rules.level_window_weeks + 1)
             if (clear_above[lo:t + 1] > stage).sum() >= rules.level_weeks:
                 stage, how = stage + 1, "level"
-            elif (far_below[lo:t + 1] < stage).sum() >= rules.level_weeks:
+            elif ((far_below[lo:t + 1] < stage) & (far_below[lo:t + 1] > 0)).sum() >= rules.level_weeks:
                 stage, how = stage - 1, "level"
         if how:
             out.step[t] = stage - before if before else 0
@@ -220,9 +224,10 @@ _OWN = ("week_messages", "week_promoter_messages", "week_starts", "week_promoter
         "week_counted", "week_contributing")
 
 
-def _weeks(rows: pl.DataFrame) -> tuple[Weeks, np.ndarray]:
-    """A scope's rows (sorted by week) as every calendar week, and the index of each row."""
-    first = rows["week"][0]
+def _weeks(rows: pl.DataFrame, origin: dt.date | None = None) -> tuple[Weeks, np.ndarray]:
+    """A scope's rows (sorted by week) as every calendar week from its first row (or from Monday
+    `origin`, when earlier), and the index of each row."""
+    first = min(rows["week"][0], origin) if origin else rows["week"][0]
     at = np.array([(w - first).days // 7 for w in rows["week"]])
     n = int(at[-1]) + 1
 
@@ -237,15 +242,17 @@ def _weeks(rows: pl.DataFrame) -> tuple[Weeks, np.ndarray]:
 
 
 def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, stored: tuple | None) -> pl.DataFrame:
-    """One scope's rows from `since` on, with the stage followed and what it rests on."""
-    w, at = _weeks(rows)
+    """One scope's rows from `since` on, with the stage followed and what it rests on. From the
+    stored row before `since` on, when there is one: quiet weeks after it (no row, but the stage
+    may move in them) are followed again too."""
+    first_week, stage, set_at, anchored, last = stored or (None, None, None, None, None)
+    taken = since is not None and stage is not None and first_week is not None and first_week < since
+    w, at = _weeks(rows, last + dt.timedelta(weeks=1) if taken else None)
     start, first, state = 0, 0, None
-    if since is not None:
-        start = next((i for i, d in enumerate(w.weeks) if d >= since), len(w.weeks))
-        first_week, stage, set_at, anchored = stored or (None, None, None, None)
-        if first_week is not None and first_week < since and stage is not None:
-            first = (first_week - w.weeks[0]).days // 7
-            state = (stage, (set_at - w.weeks[0]).days // 7, bool(anchored))
+    if taken:
+        start = (last + dt.timedelta(weeks=1) - w.weeks[0]).days // 7
+        first = (first_week - w.weeks[0]).days // 7
+        state = (stage, (set_at - w.weeks[0]).days // 7, bool(anchored))
     followed = follow(w, rules, start, first, state)
     share, starts, contributing = w.window(rules.window_weeks)
     members = w.messages - w.promoter_messages
@@ -296,7 +303,8 @@ def stages_of(frame: pl.DataFrame, rules: StageRules, since: dt.date | None = No
               stored: dict[str, tuple] | None = None) -> pl.DataFrame:
     """community_stages rows from the indicator rows of warehouse.stages.indicators: every week, or
     the weeks from Monday `since` on, the weeks before read as history and the stage taken over
-    from `stored` (scope -> first stored week, stage and stage_since of the week before `since`)."""
+    from `stored` (scope -> first stored week; stage, stage_since and whether a change was seen,
+    of its last stored week before `since`; that week)."""
     parts = []
     for (scope,), rows in frame.with_columns(scope=pl.col("platform").fill_null("*")).group_by("scope"):
         parts.append(_scope_stages(rows.sort("week").drop("scope"), rules, since, (stored or {}).get(scope)))
@@ -340,8 +348,15 @@ def refresh_stages(con, config: HubConfig, plans: dict[str, Plan] | None = None)
         plan = (plans or {}).get(community) or Plan.whole(community)
         if not plan.changed:
             continue
-        since = plan.from_week
-        frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community), since))
-        stored = {scope: rest for scope, *rest in sql.stored_stages(con, community, since)} if since else None
+        since, stored, history = plan.from_week, None, None
+        if since:
+            stored = {scope: rest for scope, *rest in sql.stored_stages(con, community, since)}
+            if any(stage is not None and set_at is None for _, stage, set_at, _, _ in stored.values()):
+                since, stored = None, None  # rows stored before stages were followed: all weeks again
+        if since:
+            # The history read starts before the week after each scope's last stored row: quiet
+            # weeks between it and `since` have no row, and are followed again.
+            history = min([since] + [last + dt.timedelta(weeks=1) for *_, last in stored.values() if last])
+        frame = pl.from_arrow(sql.indicators(con, community, timezone, promoters(con, config, community), history))
         tables[community] = (since, stages_of(frame, config.rules(community).stages, since, stored).to_arrow())
     return sql.replace_stages(con, tables)

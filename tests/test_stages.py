@@ -14,6 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -127,6 +128,61 @@ def test_a_build_from_some_week_on_takes_the_stage_over(across) -> None:
             con.execute("UPDATE community_stages SET stage = 0, reason = '' WHERE week >= ?", [since])
             refresh_stages(con, config, {"makers": Plan("makers", False, since)})
             assert con.execute("SELECT * FROM community_stages ORDER BY ALL").fetchall() == whole, since
+
+
+def _indicator_rows(rng: np.random.Generator, weeks: int, quiet: set[int], platform: str | None = None,
+                    start: dt.date = dt.date(2024, 1, 1)) -> pl.DataFrame:
+    """Indicator rows as warehouse.stages.indicators gives them (none for quiet weeks), the
+    promoter's share jumping between the stages' levels."""
+    rows = []
+    for i in sorted(set(range(weeks)) - quiet):
+        m = int(rng.integers(50, 400))
+        pm = int(round(m * float(np.clip(rng.choice([0.6, 0.35, 0.15, 0.03]) + rng.normal(0, 0.05), 0, 1))))
+        counted = int(rng.integers(10, 50))
+        rows.append(dict(platform=platform, week=start + dt.timedelta(weeks=i), messages=m, reciprocity=0.3,
+                         promoter_silent_weeks=0, week_messages=m, week_promoter_messages=pm,
+                         week_starts=m // 3, week_promoter_starts=pm // 2, week_silent=int(pm == 0),
+                         week_counted=counted, week_contributing=int(counted * rng.uniform(0.2, 1))))
+    return pl.DataFrame(rows, schema_overrides={"platform": pl.String})
+
+
+def _stored(full: pl.DataFrame, since: dt.date) -> dict[str, tuple]:
+    """What warehouse.stages.stored_stages reads back of `full` for a build from `since`."""
+    out = {}
+    for (scope,), rows in full.with_columns(scope=pl.col("platform").fill_null("*")).group_by("scope"):
+        rows = rows.sort("week")
+        before = rows.filter(pl.col("week") < since)
+        last = before.tail(1).to_dicts()[0] if before.height else {}
+        out[scope] = (rows["week"][0], last.get("stage"), last.get("stage_since"),
+                      bool((before["moved_by"] == "change").any()), last.get("week"))
+    return out
+
+
+def test_a_build_from_any_week_on_follows_quiet_weeks_again() -> None:
+    """Weeks without a message have no row, but the stage may move in them: a build from any week
+    on, reading the history refresh_stages reads, gives the rows of a full build, also when a quiet
+    spell lies just before that week and when a platform starts later."""
+    from hub.stages import stages_of
+    from warehouse.stages import HISTORY
+
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        frame = pl.concat([
+            _indicator_rows(rng, 60, set(rng.choice(60, 15, replace=False).tolist()) - {0}),
+            _indicator_rows(rng, 40, set(rng.choice(40, 10, replace=False).tolist()) - {0}, "slack",
+                            dt.date(2024, 1, 1) + dt.timedelta(weeks=20))])
+        full = stages_of(frame, StageRules())
+        for since in sorted(set(frame["week"]))[1:]:
+            stored = _stored(full, since)
+            history = min([since] + [last + dt.timedelta(weeks=1) for *_, last in stored.values() if last])
+            again = stages_of(frame.filter(pl.col("week") >= history - HISTORY), StageRules(), since, stored)
+            assert again.equals(full.filter(pl.col("week") >= since).select(again.columns)), (seed, since)
+
+
+def test_quiet_weeks_keep_the_stage() -> None:
+    # A stalled group (the promoter writes 80 %) goes quiet for six weeks and comes back as it was.
+    weeks = _weeks([0.8] * 10 + [0.0] * 6 + [0.8] * 10, [300] * 10 + [0] * 6 + [300] * 10, [0.1] * 26)
+    assert set(follow(weeks, StageRules()).stage) == {1}
 
 
 # -- how the stage moves, on weeks made by hand ------------------------------------------------------

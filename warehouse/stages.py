@@ -166,12 +166,13 @@ def indicators(con: duckdb.DuckDBPyConnection, community: str, timezone: str, pr
 
 def stored_stages(con: duckdb.DuckDBPyConnection, community: str, before: dt.date) -> list[tuple]:
     """Per scope ('*' for all platforms): its first stored week, the stage and stage_since of its
-    last stored week before Monday `before`, and whether a change had moved the stage by then:
-    where a recomputation from `before` on takes over."""
+    last stored week before Monday `before`, whether a change had moved the stage by then, and
+    that week: where a recomputation from `before` on takes over."""
     return con.execute(
         """SELECT coalesce(platform, '*'), min(week), arg_max(stage, week) FILTER (WHERE week < $b),
                   arg_max(stage_since, week) FILTER (WHERE week < $b),
-                  coalesce(bool_or(moved_by = 'change') FILTER (WHERE week < $b), false)
+                  coalesce(bool_or(moved_by = 'change') FILTER (WHERE week < $b), false),
+                  max(week) FILTER (WHERE week < $b)
            FROM community_stages WHERE community = $c GROUP BY 1""", {"c": community, "b": before}).fetchall()
 
 

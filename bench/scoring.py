@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from whatsapp import run  # noqa: E402  (same measuring of a separate process)
+from whatsapp import run, start_afresh  # noqa: E402  (same measuring of a separate process)
 
 
 def warehouse(members: int, messages: int) -> Path:
@@ -41,7 +41,7 @@ def warehouse(members: int, messages: int) -> Path:
     hub = str(Path(sys.executable).with_name("hub"))
     run([hub, "ingest", str(export), "--db", str(db)])
     export.unlink()
-    return db
+    start_afresh()
 
 
 def steps(db: Path) -> list[tuple[str, float]]:

@@ -88,7 +88,7 @@ def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool
     pause = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only, config=config or {})
+            return duckdb.connect(str(path), read_only=read_only, config={**STORAGE, **(config or {})})
         except duckdb.IOException as e:
             if _LOCK_HELD not in str(e):
                 raise
@@ -98,6 +98,11 @@ def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool
             time.sleep(min(pause, left))
             pause = min(pause * 2, _MAX_PAUSE_SECONDS)
 
+
+# A new warehouse file is written in the storage format of the DuckDB the hub pins (not the
+# default, v1.0's, kept for older readers): its string compression writes text columns about a
+# third faster and a third smaller. A file made earlier keeps its format.
+STORAGE = {"storage_compatibility_version": "v1.5.0"}
 
 # DuckDB 1.5: 'Could not set lock on file "…": Conflicting lock is held in /usr/bin/python3 (PID 2132)'
 _LOCK_HELD = "Could not set lock on file"

@@ -13,6 +13,11 @@ import re
 # An international number as people and WhatsApp write it: a +, then 7 to 15 digits with spaces,
 # dots, dashes or brackets between them. Dates, counts and ids never start with a +.
 PHONE = re.compile(r"\+\d(?:[\s().\-\u2010-\u2015]{0,2}\d){6,14}")  # dashes: iOS writes U+2011
+# An e-mail address inside a text: the WHATWG (HTML) grammar of a valid address, with a dot in the
+# domain (`me@home` is more often a chat's @mention than an address). Python's re and Polars' Rust
+# regex read it alike.
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 _HIDDEN = "•"
 
 

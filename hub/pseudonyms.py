@@ -10,8 +10,9 @@ emoji, times, and the platforms' opaque ids inside message text (Slack's `<@U024
 
 Names inside message text are replaced where they stand as whole words: every name the export
 shows as an author, an account or a forwarder (an export file is read once to learn them, then
-loaded; a live sync learns them as it goes), and every phone number written with its country code
-(`+33 6 …`). A first name alone is left: other members share it.
+loaded; a live sync learns them as it goes), every phone number written with its country code
+(`+33 6 …`), and every e-mail address (as the same pseudonym as that address in a profile). A
+first name alone is left: other members share it.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import pyarrow.compute as pc
 
 from hub.config import ConfigError
 from hub.model import Batch
-from hub.privacy import PHONE
+from hub.privacy import EMAIL, PHONE
 
 KEY_ENV = "HUB_PSEUDONYM_KEY"
 PHONE_PREFIX = "pseudo:phone:"  # hub.identity compares these as they are: they are already one form
+EMAIL_DOMAIN = "@pseudonymised.invalid"
 _MIN_KEY_BYTES = 16
 
 
@@ -141,7 +143,9 @@ class Pseudonymiser:
         return pseudonym
 
     def _email(self, value: str) -> str:
-        return f"{self._digest('email', value.strip().casefold())[:16]}@pseudonymised.invalid"
+        if value.endswith(EMAIL_DOMAIN):  # already one (a text read twice)
+            return value
+        return f"{self._digest('email', value.strip().casefold())[:16]}{EMAIL_DOMAIN}"
 
     def phone(self, value: str) -> str:
         from hub.identity import normalise_phone
@@ -149,6 +153,7 @@ class Pseudonymiser:
         return PHONE_PREFIX + self._digest("phone", normalise_phone(value) or value.strip())[:16]
 
     def text(self, value: str) -> str:
+        value = EMAIL.sub(lambda m: self._email(m.group()), value)  # the pseudonym of the same address in a profile
         value = PHONE.sub(lambda m: self._names.get(m.group()) or self._name_of(m.group()), value)
         if self._pattern is None:
             self._pattern = _alternation(self._names)
@@ -177,7 +182,7 @@ class Pseudonymiser:
     def _text_column(self, column: pa.ChunkedArray) -> pa.ChunkedArray:
         series = pl.from_arrow(column)
         needles = list(self._names)
-        hit = series.str.contains(PHONE.pattern)
+        hit = series.str.contains(PHONE.pattern) | series.str.contains(EMAIL.pattern)
         if needles:
             hit = hit | series.str.contains_any(needles)
         if not hit.any():

@@ -310,3 +310,22 @@ def test_forgetting_a_bare_first_name_leaves_namesakes_alone(db: Path) -> None:
     assert _sql(db, "SELECT count(*) FROM messages WHERE author_name = '[removed]'") == [(mateo,)]
     with duckdb.connect(str(db), read_only=True) as con:
         assert checks.unique_message_ids(con)[0] and checks.no_orphan_authors(con)[0]
+
+
+def test_email_addresses_in_texts_are_pseudonymised_like_profiles(tmp_path: Path) -> None:
+    from hub.pseudonyms import Pseudonymiser
+
+    p = Pseudonymiser(KEY.encode())
+    said = p.text("write to Ann.Lee+hub@mail.example.org, or ping @ann; me@home is no address.")
+    assert "Ann.Lee" not in said and "example.org" not in said
+    assert p._email("ann.lee+hub@mail.example.org") in said  # the profile's pseudonym, whatever the case
+    assert "@ann" in said and "me@home" in said
+    assert p.text(said) == said  # read twice, the same
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text("12/03/2024, 09:15 - Ann Lee: my address is ann.lee@example.org\n"
+                    "12/03/2024, 09:16 - Bob Stone: Thanks Ann Lee, mine is bob@stone.example\n")
+    db = tmp_path / "hub.duckdb"
+    result = runner.invoke(app, ["ingest", str(chat), "--pseudonymise", "--db", str(db)], env={"HUB_PSEUDONYM_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    assert _sql(db, "SELECT count(*) FROM messages")[0][0] == 2
+    assert _where_found(db, ["ann.lee@", "bob@stone", "example.org", "Ann Lee", "Bob Stone"]) == []

@@ -69,11 +69,13 @@ def _exactly(con: duckdb.DuckDBPyConnection, found: list[tuple], text: str) -> l
 
 def _by_pseudonym(con: duckdb.DuckDBPyConnection, text: str, community: str | None,
                   config: HubConfig | None) -> list[tuple]:
-    if config is None or not any(c.pseudonymise for c in config.communities):
-        return []
     from hub.pseudonyms import Pseudonymiser
+    from warehouse.persons import pseudonymised
 
-    pseudonym = Pseudonymiser.from_env().name(text)
+    configured = config is not None and any(c.pseudonymise for c in config.communities)
+    if not configured and not pseudonymised(con, community):
+        return []
+    pseudonym = Pseudonymiser.from_env().name(text)  # no key: says which to set
     return _exactly(con, find_members(con, pseudonym, community), pseudonym)
 
 

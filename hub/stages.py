@@ -316,11 +316,11 @@ def stages_of(frame: pl.DataFrame, rules: StageRules, since: dt.date | None = No
 def promoters(con, config: HubConfig, community: str) -> list[str]:
     """Person ids of the community's promoters: named in hub.yaml (by name, or platform and
     account), else the person who wrote most in the community's first four weeks."""
-    from warehouse import stages as sql
+    from warehouse import persons as people, stages as sql
 
     configured = next((c for c in config.communities if c.slug == community), None)
     wanted = configured.promoters if configured else []
-    if configured and configured.pseudonymise and wanted:
+    if wanted and (configured.pseudonymise or people.pseudonymised(con, community)):
         from hub.pseudonyms import as_stored
 
         wanted = as_stored(wanted)  # named in hub.yaml as they are, stored as pseudonyms

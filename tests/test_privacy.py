@@ -329,3 +329,26 @@ def test_email_addresses_in_texts_are_pseudonymised_like_profiles(tmp_path: Path
     assert result.exit_code == 0, result.output
     assert _sql(db, "SELECT count(*) FROM messages")[0][0] == 2
     assert _where_found(db, ["ann.lee@", "bob@stone", "example.org", "Ann Lee", "Bob Stone"]) == []
+
+
+def test_a_pseudonymised_warehouse_is_known_as_such_without_the_config(built, pseudonymised: Path, tmp_path: Path) -> None:
+    """Loaded with `hub ingest --pseudonymise` and no `pseudonymise: true` in hub.yaml: promoters
+    named in hub.yaml are still found, and a member is still forgotten by their real name."""
+    from hub.config import load_config
+    from hub.pseudonyms import Pseudonymiser
+    from hub.stages import promoters
+    from warehouse.db import connect
+
+    db, config = tmp_path / "hub.duckdb", tmp_path / "hub.yaml"
+    shutil.copy(pseudonymised, db)
+    config.write_text(f'communities:\n  - slug: default\n    promoters: ["{NAME}"]\n')
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HUB_PSEUDONYM_KEY", KEY)
+        with connect(db) as con:
+            found = promoters(con, load_config(config), "default")
+            named = con.execute("""SELECT DISTINCT person_id FROM person_accounts JOIN accounts USING (account_id)
+                                   WHERE display_name = ?""", [Pseudonymiser.from_env().name(NAME)]).fetchall()
+    assert found == [person for (person,) in named] != []
+    result = runner.invoke(app, ["forget", NAME, "--yes", "--no-build", "--db", str(db)], env={"HUB_PSEUDONYM_KEY": KEY})
+    assert result.exit_code == 0, result.output
+    assert "2 account(s)" in result.output and NAME not in result.output

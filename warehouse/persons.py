@@ -15,6 +15,13 @@ def communities(con: duckdb.DuckDBPyConnection) -> list[str]:
         "SELECT community FROM accounts UNION SELECT community FROM persons ORDER BY 1").fetchall()]
 
 
+def pseudonymised(con: duckdb.DuckDBPyConnection, community: str | None = None) -> bool:
+    """Whether the community (or any, when None) was loaded pseudonymised, whatever hub.yaml says
+    now (`hub ingest --pseudonymise` needs no configuration)."""
+    return con.execute("""SELECT count(*) > 0 FROM communities WHERE pseudonym_check IS NOT NULL
+                          AND ($c IS NULL OR community = $c)""", {"c": community}).fetchone()[0]
+
+
 def timezones(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return dict(con.execute("SELECT community, timezone FROM communities").fetchall())
 

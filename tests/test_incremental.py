@@ -21,6 +21,7 @@ from hub.simulate import telegram
 
 runner = CliRunner()
 DERIVED = {
+    "member_weekly_activity": "*",
     "interactions": "community, from_person, to_person, kind, \"at\", platform, message_id",
     "community_health": "*",
     "member_scores": "*",
@@ -143,3 +144,27 @@ def test_a_new_time_zone_recomputes_everything(built, tmp_path) -> None:
     with connect(step) as con:
         con.execute("UPDATE communities SET timezone = 'Pacific/Auckland'")  # what the next ingest would write
     assert "makers: everything" in _run("build", "--db", str(step), "--config", built["config"])
+
+
+def test_the_mart_is_rebuilt_only_where_what_it_reads_changed(built, tmp_path) -> None:
+    import shutil
+
+    from warehouse import marts
+    from warehouse.db import connect
+
+    db = tmp_path / "hub.duckdb"
+    shutil.copy(built["step"], db)
+    with connect(db) as con:
+        rows = con.execute("SELECT count(*) FROM member_weekly_activity").fetchone()[0]
+        assert marts.refresh(con) == {"member_weekly_activity": rows, "rebuilt": 0}
+        account = con.execute("SELECT account_id FROM member_weekly_activity LIMIT 1").fetchone()[0]
+        con.execute("UPDATE accounts SET display_name = 'Renamed' WHERE account_id = ?", [account])
+        assert marts.refresh(con)["rebuilt"] == 1
+        assert {n for (n,) in con.execute("SELECT DISTINCT display_name FROM member_weekly_activity "
+                                          "WHERE account_id = ?", [account]).fetchall()} == {"Renamed"}
+        con.execute("DELETE FROM messages WHERE author_id = ?", [account])
+        assert marts.refresh(con)["rebuilt"] == 1
+        assert con.execute("SELECT count(*) FROM member_weekly_activity WHERE account_id = ?", [account]).fetchone() == (0,)
+        for table in ("mentions", "links", "reactions", "messages", "membership_events", "accounts", "communities"):
+            con.execute(f"DELETE FROM {table}")
+        assert marts.refresh(con) == {"member_weekly_activity": 0, "rebuilt": 0}

@@ -6,7 +6,6 @@ a person, in the UI.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from hub.digest import DigestError, compose, post
 from pipelines.resources import HubSettings, warehouse
 
 EVERY_MONDAY = "0 9 * * 1"
@@ -23,6 +22,8 @@ def build(config, upstream) -> tuple[list, list, list]:
               description="The weekly digest for members (whom others valued, who was welcomed, the member of "
                           "the month), posted where the community's digest: says.")
     def weekly_digest(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        from hub.digest import DigestError, compose, post  # here: the definitions load without the chat clients
+
         settings = hub.config()
         with warehouse(duckdb) as con:
             made = compose(con, settings, context.partition_key)

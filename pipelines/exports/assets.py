@@ -5,12 +5,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from connectors import detect_platform
-from connectors.files import UnreadableExport
-from hub.ingest import ingest_file
-from hub.landing import delete_raw_copies, land
 from pipelines.resources import HubSettings, warehouse
-from warehouse.load import raw_file, record_raw_file
+
+# Readers and loaders are imported where they run: loading the definitions (every run, sensor tick
+# and `hub build`) then skips them, a second or so of imports.
 
 export_files = dg.DynamicPartitionsDefinition(name="export_files")
 
@@ -20,6 +18,11 @@ export_files = dg.DynamicPartitionsDefinition(name="export_files")
     description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
 )
 def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from connectors import detect_platform
+    from connectors.files import UnreadableExport
+    from hub.landing import delete_raw_copies, land
+    from warehouse.load import record_raw_file
+
     path = Path(context.partition_key)
     try:
         platform = detect_platform(path)
@@ -48,6 +51,9 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
     description="Messages, accounts, channels, membership events and quarantine read from the file.",
 )
 def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    from hub.ingest import ingest_file
+    from warehouse.load import raw_file
+
     origin = context.partition_key
     with warehouse(duckdb) as con:
         landed = raw_file(con, origin)

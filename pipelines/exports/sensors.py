@@ -16,7 +16,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from hub.ingest import expand
 from pipelines.exports.assets import core_tables, export_files, raw_export_file
 from pipelines.resources import HubSettings
 
@@ -34,6 +33,8 @@ Version = tuple[int, int]  # (size, newest mtime_ns) of an export
 def inbox_files(folders: list[Path]) -> dict[str, Version]:
     """Every export under the folders (files, and folders that are one export like a Slack
     export): path -> (size, newest mtime_ns), so a change anywhere in it counts."""
+    from hub.ingest import expand  # here: the definitions load without the readers
+
     found: dict[str, Version] = {}
     for export in expand([f for f in folders if f.exists()]):
         try:

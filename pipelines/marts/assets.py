@@ -25,6 +25,7 @@ def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.Auto
             top = reports.latest_weekly_leaders(con, 10)
         return dg.MaterializeResult(metadata={
             "dagster/row_count": dg.MetadataValue.int(counts["member_weekly_activity"]),
+            "communities rebuilt": dg.MetadataValue.int(counts["rebuilt"]),  # the others had not changed
             "latest weeks, most active": md_table(["community", "platform", "week", "member", "messages"], top),
         })
 

@@ -7,7 +7,6 @@ stopped daemon has a day to come back before anything is lost.
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from hub.sync import SyncError, sync_telegram
 from pipelines.live import live_sources, schedule_for
 from pipelines.resources import HubSettings, warehouse
 
@@ -25,6 +24,8 @@ def build(config) -> tuple[list, list, list]:
               description="What the Telegram bot received since the last poll: messages, edits, reaction "
                           "changes, members joining and leaving.")
     def telegram_bot(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
+        from hub.sync import SyncError, sync_telegram  # here: the definitions load without the Bot API client
+
         community, source = live_sources(hub.config(), "telegram")[context.partition_key]
         with warehouse(duckdb) as con:
             try:

@@ -292,7 +292,8 @@ def _reason(rules: StageRules) -> pl.Expr:
              + pl.when(stage > before).then(pl.lit("cleared stage ") + stage.cast(pl.String) + pl.lit(" with room to spare; "))
              .otherwise(pl.lit("fell well short of stage ") + before.cast(pl.String) + pl.lit("; ")))
     usual = pl.lit(f"as most of the last {rules.first_weeks} weeks read (no clear change yet): ")
-    kept = pl.lit("since the week of ") + pl.col("stage_since").dt.strftime("%Y-%m-%d") + pl.lit("; ")
+    # A kept stage rests on what set it: this week's figures are shown, not offered as the reason.
+    kept = pl.lit("since the week of ") + pl.col("stage_since").dt.strftime("%Y-%m-%d") + pl.lit("; this week ")
     return (pl.when(how == "change").then(change)
             .when(how == "level").then(level)
             .when(~pl.col("_anchored")).then(usual)

@@ -12,6 +12,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -251,7 +252,7 @@ def query(
     else:
         table = Table(*names)
         for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
+            table.add_row(*("" if v is None else escape(str(v)) for v in row))  # `[removed]` is data, not markup
         out.print(table)
 
 

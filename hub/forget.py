@@ -69,13 +69,18 @@ def _exactly(con: duckdb.DuckDBPyConnection, found: list[tuple], text: str) -> l
 
 def _by_pseudonym(con: duckdb.DuckDBPyConnection, text: str, community: str | None,
                   config: HubConfig | None) -> list[tuple]:
-    from hub.pseudonyms import Pseudonymiser
+    from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
     from warehouse.persons import pseudonymised
 
     configured = config is not None and any(c.pseudonymise for c in config.communities)
     if not configured and not pseudonymised(con, community):
         return []
-    pseudonym = Pseudonymiser.from_env().name(text)  # no key: says which to set
+    try:
+        pseudonym = Pseudonymiser.from_env().name(text)
+    except PseudonymKeyError:
+        raise PseudonymKeyError(
+            f"no member is stored as {text!r}; {community or 'a community'} was loaded pseudonymised, so a member is "
+            "found by their real name only with the key: set $HUB_PSEUDONYM_KEY") from None
     return _exactly(con, find_members(con, pseudonym, community), pseudonym)
 
 

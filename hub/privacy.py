@@ -13,11 +13,17 @@ import re
 # An international number as people and WhatsApp write it: a +, then 7 to 15 digits with spaces,
 # dots, dashes or brackets between them. Dates, counts and ids never start with a +.
 PHONE = re.compile(r"\+\d(?:[\s().\-\u2010-\u2015]{0,2}\d){6,14}")  # dashes: iOS writes U+2011
-# An e-mail address inside a text: the WHATWG (HTML) grammar of a valid address, with a dot in the
-# domain (`me@home` is more often a chat's @mention than an address). Python's re and Polars' Rust
-# regex read it alike.
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
+# An e-mail address inside a text: a letter or digit, then letters, digits and `. _ % + -` (any
+# script's letters), an @, then a domain whose last label is letters (`pkg@1.2.3`,
+# `root@192.168.1.10` and `me@home` are not addresses). EMAIL_ANYWHERE finds candidates (and is
+# what Polars' regex engine, which has no look-around, filters rows with); EMAIL takes only those
+# that neither follow a letter, digit, `/`, `@`, `.`, `%`, `+` or `-`, nor run on into one, so
+# `https://medium.com/@user.name/post` keeps its text and Slack's `_ann@example.org_` (italics)
+# is the address alone.
+_ADDRESS = (r"[^\W_][\w.%+-]*@[^\W_](?:[\w-]{0,61}[^\W_])?(?:\.[^\W_](?:[\w-]{0,61}[^\W_])?)*"
+            r"\.[^\W\d_]{2,63}")
+EMAIL_ANYWHERE = re.compile(_ADDRESS)
+EMAIL = re.compile(r"(?<![^\W_])(?<![./@%+-])" + _ADDRESS + r"(?![^\W_])(?![@-])")
 _HIDDEN = "•"
 
 

@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 
 from hub.config import ConfigError
 from hub.model import Batch
-from hub.privacy import EMAIL, PHONE
+from hub.privacy import EMAIL, EMAIL_ANYWHERE, PHONE
 
 KEY_ENV = "HUB_PSEUDONYM_KEY"
 PHONE_PREFIX = "pseudo:phone:"  # hub.identity compares these as they are: they are already one form
@@ -182,7 +182,7 @@ class Pseudonymiser:
     def _text_column(self, column: pa.ChunkedArray) -> pa.ChunkedArray:
         series = pl.from_arrow(column)
         needles = list(self._names)
-        hit = series.str.contains(PHONE.pattern) | series.str.contains(EMAIL.pattern)
+        hit = series.str.contains(PHONE.pattern) | series.str.contains(EMAIL_ANYWHERE.pattern)
         if needles:
             hit = hit | series.str.contains_any(needles)
         if not hit.any():

@@ -157,6 +157,8 @@ def test_the_mart_is_rebuilt_only_where_what_it_reads_changed(built, tmp_path) -
     with connect(db) as con:
         rows = con.execute("SELECT count(*) FROM member_weekly_activity").fetchone()[0]
         assert marts.refresh(con) == {"member_weekly_activity": rows, "rebuilt": 0}
+        con.execute("DELETE FROM member_weekly_activity")  # by hand
+        assert marts.refresh(con) == {"member_weekly_activity": rows, "rebuilt": 1}
         account = con.execute("SELECT account_id FROM member_weekly_activity LIMIT 1").fetchone()[0]
         con.execute("UPDATE accounts SET display_name = 'Renamed' WHERE account_id = ?", [account])
         assert marts.refresh(con)["rebuilt"] == 1

@@ -321,6 +321,13 @@ def test_email_addresses_in_texts_are_pseudonymised_like_profiles(tmp_path: Path
     assert p._email("ann.lee+hub@mail.example.org") in said  # the profile's pseudonym, whatever the case
     assert "@ann" in said and "me@home" in said
     assert p.text(said) == said  # read twice, the same
+    address = p._email("ann@example.org")
+    for text, expected in [
+            ("<mailto:ann@example.org|ann@example.org>", f"<mailto:{address}|{address}>"),  # Slack's markup
+            ("_ann@example.org_ or *ANN@example.org*", f"_{address}_ or *{address}*"),
+            ("müller@firma.de", p._email("müller@firma.de")),
+            ("https://medium.com/@ann.lee/post-1, npm i lodash@4.17.21, ssh root@10.0.0.1, user@localhost", None)]:
+        assert p.text(text) == (expected or text), text
     chat = tmp_path / "WhatsApp Chat with Makers.txt"
     chat.write_text("12/03/2024, 09:15 - Ann Lee: my address is ann.lee@example.org\n"
                     "12/03/2024, 09:16 - Bob Stone: Thanks Ann Lee, mine is bob@stone.example\n")
@@ -349,6 +356,12 @@ def test_a_pseudonymised_warehouse_is_known_as_such_without_the_config(built, ps
             named = con.execute("""SELECT DISTINCT person_id FROM person_accounts JOIN accounts USING (account_id)
                                    WHERE display_name = ?""", [Pseudonymiser.from_env().name(NAME)]).fetchall()
     assert found == [person for (person,) in named] != []
+    unknown = runner.invoke(app, ["forget", "Nobody Atall", "--yes", "--no-build", "--db", str(db)],
+                            env={"HUB_PSEUDONYM_KEY": ""})
+    assert unknown.exit_code != 0 and "only with the key" in " ".join(unknown.output.split())
     result = runner.invoke(app, ["forget", NAME, "--yes", "--no-build", "--db", str(db)], env={"HUB_PSEUDONYM_KEY": KEY})
     assert result.exit_code == 0, result.output
     assert "2 account(s)" in result.output and NAME not in result.output
+    shown = runner.invoke(app, ["query", "SELECT DISTINCT author_name FROM messages WHERE author_name = '[removed]'",
+                                "--db", str(db)])
+    assert "[removed]" in shown.output  # data, not console markup

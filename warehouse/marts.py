@@ -35,8 +35,9 @@ SELECT community, hash(bit_xor(h), count(*))::VARCHAR FROM (
 
 def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = None) -> dict[str, int]:
     """Rebuild every mart for these communities (default: all) in one transaction, where what it
-    reads (messages, account names, time zone, its SQL) changed since it was last built; a
-    community gone from the warehouse loses its rows. Returns row counts, and in `rebuilt` how
+    reads (messages, account names, time zone, its SQL) changed since it was last built, or its
+    rows are not as many as then (edited by hand); a community gone from the warehouse loses its
+    rows. Returns row counts, and in `rebuilt` how
     many communities were rebuilt."""
     zones = dict(con.execute(
         """SELECT DISTINCT m.community, coalesce(c.timezone, 'UTC') FROM messages m
@@ -47,9 +48,11 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
     counts, rebuilt = {}, 0
     with transaction(con):
         for name, sql in mart_sql().items():
-            stored = dict(con.execute("SELECT community, fingerprint FROM mart_inputs WHERE mart = ?", [name]).fetchall())
+            stored = {c: (f, n) for c, f, n in con.execute(
+                'SELECT community, fingerprint, "rows" FROM mart_inputs WHERE mart = ?', [name]).fetchall()}
+            have = dict(con.execute(f'SELECT community, count(*) FROM "{name}" GROUP BY ALL').fetchall())
             prints = {c: hashlib.sha256(f"{inputs.get(c)}|{zones[c]}|{sql}".encode()).hexdigest() for c in wanted}
-            todo = sorted(c for c in wanted if prints[c] != stored.get(c))
+            todo = sorted(c for c in wanted if (prints[c], have.get(c, 0)) != stored.get(c))
             gone = sorted(set(stored) - set(zones)) if communities is None else []
             con.execute(f'DELETE FROM "{name}" WHERE list_contains($c, community)', {"c": todo + gone})
             if communities is None:  # rows of a community nothing records any more
@@ -58,8 +61,10 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
                 con.execute(sql, {"community": community, "timezone": zones[community]})
             con.execute("DELETE FROM mart_inputs WHERE mart = $m AND list_contains($c, community)",
                         {"m": name, "c": todo + gone})
-            con.execute("INSERT INTO mart_inputs SELECT $m, unnest($c::VARCHAR[]), unnest($f::VARCHAR[])",
-                        {"m": name, "c": todo, "f": [prints[c] for c in todo]})
+            built = dict(con.execute(f'SELECT community, count(*) FROM "{name}" WHERE list_contains($c, community) '
+                                     'GROUP BY ALL', {"c": todo}).fetchall())
+            con.execute("INSERT INTO mart_inputs SELECT $m, unnest($c::VARCHAR[]), unnest($f::VARCHAR[]), unnest($n::BIGINT[])",
+                        {"m": name, "c": todo, "f": [prints[c] for c in todo], "n": [built.get(c, 0) for c in todo]})
             counts[name] = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
             rebuilt += len(todo)
     return {**counts, "rebuilt": rebuilt}

@@ -42,6 +42,9 @@ edges AS (
     SELECT i.*, coalesce(z.week, date_trunc('week', timezone($timezone, i."at"))::DATE) AS week
     FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000 WHERE i.community = $community
 ),
+-- Persons numbered in the order of their ids: the graph's pairs are grouped, and the rows sorted,
+-- on these numbers, cheaper than on the ids' text, in the same order.
+numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n FROM (SELECT DISTINCT person_id FROM pa)),
 weeks AS (SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week FROM own),
 grid AS (SELECT a.person_id, w.week, a.first_week FROM arrivals a JOIN weeks w ON w.week >= a.first_week
          WHERE w.week >= $from),
@@ -66,17 +69,18 @@ welcomed AS (
     WHERE e.week >= $from GROUP BY ALL
 ),
 pairs AS (  -- each pair of persons who interacted that week (interactions has no self-links), ordered (lo, hi)
-    SELECT week, least(from_person, to_person) AS lo, greatest(from_person, to_person) AS hi,
-           bool_or(from_person < to_person AND kind IN ('reply', 'thread')) AS lo_replied,
-           bool_or(from_person > to_person AND kind IN ('reply', 'thread')) AS hi_replied,
-           bool_or(from_person < to_person AND kind = 'reaction') AS lo_reacted,
-           bool_or(from_person > to_person AND kind = 'reaction') AS hi_reacted
-    FROM edges WHERE week >= $from GROUP BY ALL
+    SELECT week, least(f.n, t.n) AS lo, greatest(f.n, t.n) AS hi,
+           bool_or(f.n < t.n AND kind IN ('reply', 'thread')) AS lo_replied,
+           bool_or(f.n > t.n AND kind IN ('reply', 'thread')) AS hi_replied,
+           bool_or(f.n < t.n AND kind = 'reaction') AS lo_reacted,
+           bool_or(f.n > t.n AND kind = 'reaction') AS hi_reacted
+    FROM edges e JOIN numbered f ON f.person_id = e.from_person JOIN numbered t ON t.person_id = e.to_person
+    WHERE week >= $from GROUP BY ALL
 ),
 recognised AS (  -- distinct others who replied to, reacted to, or interacted with each person: one pair each
-    SELECT person_id, week, count(*) FILTER (WHERE replied) AS replies, count(*) FILTER (WHERE reacted) AS reactions,
+    SELECT n, week, count(*) FILTER (WHERE replied) AS replies, count(*) FILTER (WHERE reacted) AS reactions,
            count(*) AS reach
-    FROM (SELECT week, lo AS person_id, hi_replied AS replied, hi_reacted AS reacted FROM pairs
+    FROM (SELECT week, lo AS n, hi_replied AS replied, hi_reacted AS reacted FROM pairs
           UNION ALL SELECT week, hi, lo_replied, lo_reacted FROM pairs)
     GROUP BY ALL
 )
@@ -85,11 +89,11 @@ SELECT g.person_id, g.week, g.first_week AS arrived, (SELECT min(week) FROM week
        coalesce(q.n, 0)::DOUBLE AS answers, coalesce(w.media_and_links, 0)::DOUBLE AS media_and_links,
        coalesce(c.n, 0)::DOUBLE AS welcomes, coalesce(r.replies, 0)::DOUBLE AS replies_received,
        coalesce(r.reactions, 0)::DOUBLE AS reactions_received, coalesce(r.reach, 0)::DOUBLE AS reach
-FROM grid g
+FROM grid g JOIN numbered p USING (person_id)
 LEFT JOIN written w USING (person_id, week) LEFT JOIN started s USING (person_id, week)
 LEFT JOIN answered q USING (person_id, week) LEFT JOIN welcomed c USING (person_id, week)
-LEFT JOIN recognised r USING (person_id, week)
-ORDER BY g.person_id, g.week
+LEFT JOIN recognised r ON r.n = p.n AND r.week = g.week
+ORDER BY p.n, g.week
 """
 
 

@@ -30,7 +30,7 @@ class Person:
 def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, config: HubConfig | None = None) -> Person:
     """The one person `text` names: a person id, an account id, or a name matching only one person
     (in a pseudonymised community, the name as it was before: its pseudonym is looked up)."""
-    row = con.execute("SELECT community, display_name FROM accounts WHERE account_id = ?", [text]).fetchone()
+    row = sql.account(con, text)
     if row is None:
         # Forgetting cannot be undone: a name must be a person's whole name, not part of one.
         named = find_members(con, text, community)
@@ -49,21 +49,13 @@ def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, confi
         row, text = (slug, name), person
     slug, name = row
     accounts = sql.accounts_of(con, slug, text)
-    maybe = con.execute(
-        """SELECT DISTINCT CASE WHEN list_contains($a, account_id) THEN other_account_id ELSE account_id END
-           FROM identity_suggestions WHERE community = $c AND confidence > 0
-             AND (list_contains($a, account_id) OR list_contains($a, other_account_id)) ORDER BY 1""",
-        {"a": accounts, "c": slug}).fetchall()
-    return Person(slug, f"{name} ({text})", accounts, [a for (a,) in maybe if a not in accounts])
+    return Person(slug, f"{name} ({text})", accounts, sql.proposed_same(con, slug, accounts))
 
 
 def _exactly(con: duckdb.DuckDBPyConnection, found: list[tuple], text: str) -> list[tuple]:
     """The matches that are the person id, or whose name or one of whose accounts' names is the
     whole of `text` (case aside)."""
-    named = {p for (p,) in con.execute(
-        """SELECT DISTINCT pa.person_id FROM person_accounts pa JOIN accounts a USING (account_id)
-           WHERE list_contains($ids, pa.person_id) AND lower(a.display_name) = lower($t)""",
-        {"ids": [f[0] for f in found], "t": text}).fetchall()}
+    named = sql.persons_with_account_named(con, [f[0] for f in found], text)
     return [f for f in found if f[0] == text or f[1].casefold() == text.casefold() or f[0] in named]
 
 

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from warehouse.scores import PARTS
-from warehouse.stages import HISTORY_WEEKS
+from warehouse.stages import HISTORY_WEEKS  # weeks a stage's windows may look back (hub/stages.py)
 
 LEVELS = ("observer", "participant", "contributor", "ambassador")
 Level = Literal["observer", "participant", "contributor", "ambassador"]
@@ -85,11 +85,6 @@ class Flags(_Rules):
         return self
 
 
-# Weeks of history a stage is followed from (hub/stages.py): a change is measured against at most
-# this many weeks before it, which a build recomputing from some week on reads again.
-STAGE_HISTORY_WEEKS = HISTORY_WEEKS
-
-
 class StageRules(_Rules):
     """How the stage is read (hub/stages.py) from the indicators of community_stages. The defaults
     were searched on simulated communities of 60 to 300 members (README, "The community's stage").
@@ -126,8 +121,8 @@ class StageRules(_Rules):
     change_factor_down: float = Field(1.65, ge=1)
     change_member_factor: float = Field(1.15, ge=1)
     change_certainty: float = Field(3.5, ge=0)
-    change_baseline_weeks: int = Field(8, ge=2, le=STAGE_HISTORY_WEEKS)
-    change_min_weeks: int = Field(4, ge=1, le=STAGE_HISTORY_WEEKS)
+    change_baseline_weeks: int = Field(8, ge=2, le=HISTORY_WEEKS)
+    change_min_weeks: int = Field(4, ge=1, le=HISTORY_WEEKS)
     change_margin: float = Field(3.8, ge=1)
     # The level: the stage also moves one step when, in `level_weeks` of the last
     # `level_window_weeks` weeks since it was set, the reading clears the next stage with every
@@ -135,10 +130,10 @@ class StageRules(_Rules):
     # slow changes no single week shows.
     level_margin: float = Field(2.2, ge=1)
     level_weeks: int = Field(5, ge=1)
-    level_window_weeks: int = Field(8, ge=1, le=STAGE_HISTORY_WEEKS)
+    level_window_weeks: int = Field(8, ge=1, le=HISTORY_WEEKS)
     # Until a first change is seen, the stage is what most of the last `first_weeks` weeks read
     # (weeks without a message read nothing); no change is looked for in a scope's first weeks.
-    first_weeks: int = Field(4, ge=1, le=STAGE_HISTORY_WEEKS)
+    first_weeks: int = Field(4, ge=1, le=HISTORY_WEEKS)
 
     @model_validator(mode="after")
     def _reachable(self) -> "StageRules":

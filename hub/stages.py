@@ -45,11 +45,7 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
     contributing = pl.col("contributing_share").fill_null(0.0)
     reciprocity = pl.col("reciprocity").fill_null(0.0)
     silent = pl.col("promoter_silent_weeks")
-    two = (share <= rules.movement_max_promoter_messages) | (contributing >= rules.movement_min_contributing)
-    three = two & (starts <= rules.mobilisation_max_promoter_starts) & (contributing >= rules.mobilisation_min_contributing)
-    four = three & (starts <= rules.consolidation_max_promoter_starts) \
-        & (contributing >= rules.consolidation_min_contributing) \
-        & ((silent >= rules.consolidation_min_silent_weeks) | (share <= rules.consolidation_max_promoter_messages))
+    two, three, four = _conditions(share, starts, contributing, silent, rules)
     stage = pl.when(four).then(4).when(three).then(3).when(two).then(2).otherwise(1)
     return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent)
 
@@ -83,12 +79,10 @@ def _shift(threshold: float, factor: float) -> float:
     return odds / (1 + odds)
 
 
-def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, silent: np.ndarray,
-             rules: StageRules, factor: float = 1.0) -> np.ndarray:
-    """The reading of each week, with every threshold `factor` times looser (as odds; below 1,
-    stricter), and one silent week fewer (more) asked for consolidation. NaN shares (no message,
-    or the promoters silent all the window) count as 0."""
-    share, starts, contributing = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing))
+def _conditions(share, starts, contributing, silent, rules: StageRules, factor: float = 1.0) -> tuple:
+    """Whether stage 2, 3 and 4's conditions hold, over numpy arrays or Polars expressions alike,
+    with every threshold `factor` times looser (as odds; below 1, stricter), and one silent week
+    fewer (more) asked for consolidation."""
     looser, stricter = (lambda t: _shift(t, factor)), (lambda t: _shift(t, 1 / factor))
     two = (share <= looser(rules.movement_max_promoter_messages)) \
         | (contributing >= stricter(rules.movement_min_contributing))
@@ -98,6 +92,15 @@ def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, si
     four = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
         & (contributing >= stricter(rules.consolidation_min_contributing)) \
         & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages)))
+    return two, three, four
+
+
+def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, silent: np.ndarray,
+             rules: StageRules, factor: float = 1.0) -> np.ndarray:
+    """The reading of each week (`_conditions` with `factor`). NaN shares (no message, or the
+    promoters silent all the window) count as 0."""
+    share, starts, contributing = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing))
+    two, three, four = _conditions(share, starts, contributing, silent, rules, factor)
     return 1 + two.astype(np.int32) + three + four
 
 
@@ -144,11 +147,7 @@ class Followed:
     step: np.ndarray  # +1 or -1 where a change or the level moved the stage that week
     ratio_before: np.ndarray  # promoters' messages per member message over the weeks before (median)
     members_before: np.ndarray  # members' messages a week over those weeks (median)
-    anchored: np.ndarray = None  # whether a change has been seen by then
-
-    def __post_init__(self) -> None:
-        if self.anchored is None:
-            self.anchored = np.zeros(len(self.stage), bool)
+    anchored: np.ndarray  # whether a change has been seen by then
 
 
 def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
@@ -178,7 +177,7 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     more = math.log(rules.change_member_factor)
 
     out = Followed(np.zeros(n, np.int32), np.zeros(n, np.int64), [""] * n, np.zeros(n, np.int32), np.full(n, np.nan),
-                   np.full(n, np.nan))
+                   np.full(n, np.nan), np.zeros(n, bool))
     stage, since, anchored = state if state else (0, start, False)
     for t in range(start, n):
         before, how = stage, ""

@@ -52,6 +52,29 @@ class Forgotten:
     duplicates: int = 0  # messages a re-ingest brought back and `reapply` removed again
 
 
+def account(con: duckdb.DuckDBPyConnection, account_id: str) -> tuple[str, str] | None:
+    """(community, display name) of an account, if `account_id` is one."""
+    return con.execute("SELECT community, display_name FROM accounts WHERE account_id = ?", [account_id]).fetchone()
+
+
+def persons_with_account_named(con: duckdb.DuckDBPyConnection, person_ids: list[str], name: str) -> set[str]:
+    """Those of the persons with an account whose display name is the whole of `name` (case aside)."""
+    return {p for (p,) in con.execute(
+        """SELECT DISTINCT pa.person_id FROM person_accounts pa JOIN accounts a USING (account_id)
+           WHERE list_contains($ids, pa.person_id) AND lower(a.display_name) = lower($t)""",
+        {"ids": person_ids, "t": name}).fetchall()}
+
+
+def proposed_same(con: duckdb.DuckDBPyConnection, community: str, accounts: list[str]) -> list[str]:
+    """Other accounts proposed (not merged) as the same person as any of `accounts`."""
+    rows = con.execute(
+        """SELECT DISTINCT CASE WHEN list_contains($a, account_id) THEN other_account_id ELSE account_id END
+           FROM identity_suggestions WHERE community = $c AND confidence > 0
+             AND (list_contains($a, account_id) OR list_contains($a, other_account_id)) ORDER BY 1""",
+        {"a": accounts, "c": community}).fetchall()
+    return [a for (a,) in rows if a not in accounts]
+
+
 def accounts_of(con: duckdb.DuckDBPyConnection, community: str, text: str) -> list[str]:
     """The account ids `text` names: a person id (all its accounts), or an account id (with the
     other accounts of its person, if persons are built)."""

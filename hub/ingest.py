@@ -102,16 +102,17 @@ def _load_with_final_date_order(con, module, path, options, source, progress, ps
         read = _described(reader, source)
         return _read_ahead(pseudonyms.batches(read) if pseudonyms else read)
 
-    try:
+    def attempt() -> LoadResult:
         if pseudonyms:
             pseudonyms.learn(module.ExportReader(path, options).batches())
         return load(con, source, batches(module.ExportReader(path, options, progress=progress)))
+
+    try:
+        return attempt()
     except getattr(module, "DateOrderChanged", ()) as changed:
         # The first chunk's dates misled the reader; the load was rolled back. Read again, decided.
         options.date_order = changed.order
-        if pseudonyms:
-            pseudonyms.learn(module.ExportReader(path, options).batches())
-        return load(con, source, batches(module.ExportReader(path, options, progress=progress)))
+        return attempt()
 
 
 def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:

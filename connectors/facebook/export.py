@@ -86,11 +86,6 @@ def _is_tree(path: Path) -> bool:
     return path.is_dir() or zipfile.is_zipfile(path)
 
 
-def unsafe_entries(path: Path, tree: ExportTree) -> dict[str, str]:
-    """Entries never read (`ExportTree` leaves them out), with why."""
-    return tree.refused
-
-
 def sniff(path: Path) -> bool:
     """A Facebook export: a JSON file of one of the three kinds, or a folder or zip holding one."""
     try:
@@ -98,7 +93,7 @@ def sniff(path: Path) -> bool:
             with open(path, "rb") as f:
                 return kind_of(f.read(HEAD)) is not None
         with ExportTree(path) as tree:
-            for name in _json_names(tree, unsafe_entries(path, tree))[:_SNIFF_FILES]:
+            for name in _json_names(tree, tree.refused)[:_SNIFF_FILES]:
                 with tree.open(name) as f:
                     if kind_of(f.read(HEAD)):
                         return True
@@ -181,7 +176,7 @@ class ExportReader:
 
     def _tree(self, tree: ExportTree) -> Iterator[Batch]:
         total = tree.size()
-        skip = unsafe_entries(self.path, tree)
+        skip = tree.refused
         self._quarantine.extend(refused_records(skip))
         threads: dict[str, list[tuple[int, str]]] = {}
         activity_files, feed_files, profiles = [], [], {}

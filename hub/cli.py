@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from hub.config import ConfigError, load_config
+from hub.config import ConfigError, load_config, warehouse_of
 
 out = Console()
 err = Console(stderr=True)
@@ -29,6 +29,7 @@ class _Commands(TyperGroup):
 
     def invoke(self, ctx):
         from warehouse.db import WarehouseBusy
+        from warehouse.lake import LakeError
 
         try:
             return super().invoke(ctx)
@@ -36,12 +37,14 @@ class _Commands(TyperGroup):
             raise _fail(str(e), BUSY_EXIT) from None
         except ConfigError as e:  # a bad HUB_DB_WAIT, read when the warehouse is opened
             raise _fail(str(e)) from None
+        except LakeError as e:  # a DuckLake warehouse that cannot be opened: what to do
+            raise _fail(str(e)) from None
 
 
 app = typer.Typer(cls=_Commands, help="Community Hub: one warehouse for a community's chats on every platform.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file [default: $HUB_DB, else ./data/hub.duckdb]")]
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
 ShowPhonesOption = Annotated[bool, typer.Option("--show-phones", help="Show phone numbers in full [default: masked]")]
 PROGRESS_FROM_BYTES = 8 << 20
@@ -84,7 +87,7 @@ def ingest(
     failures = quarantined = 0
     touched: set[str] = set()
     results: list[dict] = []
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         for path in files:
             started = time.perf_counter()
             with _progress_for(path) as progress:
@@ -172,7 +175,7 @@ def sync(
     telegram = Table("community", "source", "updates", "new messages", "reaction changes", "chats", "rate limited",
                      title="Synced Telegram")
     failed = False
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         for com, source in live:
             try:
                 if source.platform == "slack":
@@ -205,13 +208,13 @@ def build(db: DbOption = None, config: ConfigOption = None) -> None:
         load_config(config)
     except ConfigError as e:
         raise _fail(str(e)) from None
-    with connect(db):  # migrated before Dagster opens it
+    with connect(warehouse_of(db, config)):  # migrated before Dagster opens it
         pass
-    built = build_derived(db, config)
+    built = build_derived(warehouse_of(db, config), config)
     from hub.incremental import describe
     from warehouse.changes import last_builds
 
-    with connect(db, read_only=True) as con:
+    with connect(warehouse_of(db, config), read_only=True) as con:
         for plan in last_builds(con):
             out.print(f"{plan.community}: {describe(plan)}", highlight=False)
     table = Table("derived table", "rows", title="Built")
@@ -230,16 +233,16 @@ def query(
     """Run SQL on a read-only connection to the warehouse, shut off from the file system."""
     import duckdb
 
-    from warehouse.db import WarehouseMissing, connect_for_queries
+    from warehouse.db import QueryRefused, WarehouseMissing, connect_for_queries, typed_query
 
     if format not in ("table", "csv", "json"):
         raise _fail("--format is table, csv or json")
     try:
         with connect_for_queries(db) as con:
-            cursor = con.execute(sql)
+            cursor = typed_query(con, sql)
             names = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
-    except WarehouseMissing as e:
+    except (WarehouseMissing, QueryRefused) as e:
         raise _fail(str(e)) from None
     except duckdb.Error as e:
         raise _fail(str(e).splitlines()[0]) from None
@@ -276,7 +279,7 @@ def report(
         if format or start or end:
             raise _fail("--format, --from and --to go with --out FILE")
         try:
-            with connect(db, read_only=True) as con:
+            with connect(warehouse_of(db, config), read_only=True) as con:
                 print_report(con, out, community=community, show_phones=show_phones)
         except WarehouseMissing as e:
             raise _fail(str(e)) from None
@@ -301,7 +304,7 @@ def _write_report(db, config, community, out_file: Path, format, start, end, sho
         raise _fail("--from and --to are dates, YYYY-MM-DD") from None
     try:
         settings = load_config(config)
-        with connect(db, read_only=True) as con:
+        with connect(warehouse_of(db, config), read_only=True) as con:
             return write_report(con, settings, find(con, community), out_file, kind, start=first, end=last,
                                 show_phones=show_phones)
     except (ConfigError, WarehouseMissing, ViewError, ReportError) as e:
@@ -361,7 +364,7 @@ def member(
         settings = load_config(config)
     except ConfigError as e:
         raise _fail(str(e)) from None
-    _view(db, lambda con: show_member(con, out, name, community, settings, show_phones))
+    _view(warehouse_of(db, config), lambda con: show_member(con, out, name, community, settings, show_phones))
 
 
 @app.command()
@@ -411,7 +414,7 @@ def digest(
     try:
         settings = load_config(config)
         day = dt.date.fromisoformat(week) if week else None
-        with connect(db, read_only=True) as con:
+        with connect(warehouse_of(db, config), read_only=True) as con:
             made = compose(con, settings, find(con, community), day, show_phones=show_phones)
     except ValueError:
         raise _fail(f"--week is a date, YYYY-MM-DD, not {week!r}") from None
@@ -445,7 +448,7 @@ def forget(
 
     try:
         settings = load_config(config)
-        with connect(db) as con:
+        with connect(warehouse_of(db, config)) as con:
             slug = find_community(con, community) if community else None
             who = find(con, person, slug, settings)
             out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
@@ -466,7 +469,7 @@ def forget(
     if build:
         from hub.build import build_derived
 
-        build_derived(db, config)
+        build_derived(warehouse_of(db, config), config)
         out.print("derived tables recomputed without them")
     else:
         out.print("run hub build to recompute the derived tables without them")
@@ -497,13 +500,14 @@ def simulate(
 
 @app.command()
 def demo(
-    db: Annotated[Path, typer.Option(help="Warehouse file for the demo")] = Path("data/demo.duckdb"),
+    db: Annotated[str, typer.Option(help="Warehouse file for the demo, or a DuckLake catalog (ducklake:…)")] = "data/demo.duckdb",
     workdir: Annotated[Path, typer.Option(help="Where the sample exports are written")] = Path("data/demo"),
 ) -> None:
     """Simulate a community on every platform, run the whole Dagster pipeline, print the report."""
     from hub.demo import run_demo
+    from warehouse.db import as_target
 
-    run_demo(db=db, workdir=workdir, console=out)
+    run_demo(db=as_target(db), workdir=workdir, console=out)
 
 
 from hub.persons_cli import persons_app  # noqa: E402  (a sub-app: `hub persons …`)

@@ -31,6 +31,7 @@ The identities file holds the decisions a person took about who is who (see hub/
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 import zoneinfo
@@ -143,8 +144,27 @@ class Community(_Strict):
         return self.name or self.slug
 
 
+class Warehouse(_Strict):
+    """Where the warehouse is: a DuckDB file, or a DuckLake shared by many machines (warehouse/lake.py)."""
+
+    path: Path | None = None  # a DuckDB file [default: ./data/hub.duckdb]
+    catalog: str | None = None  # DuckLake: ducklake:postgres:dbname=hub host=… (password: $PGPASSWORD)
+    data_path: str | None = None  # DuckLake: where a new one writes its Parquet files (folder, s3://…)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Warehouse":
+        if (self.path is None) == (self.catalog is None):
+            raise ValueError("a warehouse is either a path (a DuckDB file) or a catalog (DuckLake)")
+        if self.catalog is not None and not self.catalog.startswith("ducklake:"):
+            raise ValueError("a catalog is DuckLake's: ducklake:postgres:dbname=… host=…, or ducklake:FILE")
+        if self.data_path is not None and self.catalog is None:
+            raise ValueError("data_path is where a DuckLake (catalog) writes its files: a file needs none")
+        return self
+
+
 class HubConfig(_Strict):
     communities: list[Community] = []
+    warehouse: Warehouse | None = None
     path: Path | None = Field(default=None, exclude=True)
 
     @field_validator("communities")
@@ -155,6 +175,12 @@ class HubConfig(_Strict):
         if duplicated:
             raise ValueError(f"community slugs must be unique: {', '.join(duplicated)}")
         return communities
+
+    def warehouse_target(self) -> Path | str | None:
+        """The configured warehouse: a file's path (relative to this file), or a DuckLake catalog."""
+        if self.warehouse is None:
+            return None
+        return self.warehouse.catalog or self.resolve(self.warehouse.path)
 
     def rules(self, slug: str) -> Rules:
         """The community's scoring, flag and stage rules (the defaults for one not configured)."""
@@ -225,6 +251,15 @@ def load_config(path: str | Path | None = None, *, required: bool | None = None)
         return HubConfig.model_validate({**data, "path": path})
     except ValidationError as e:
         raise ConfigError("\n".join(_describe(path, data, err) for err in e.errors())) from None
+
+
+def warehouse_of(db: str | Path | None, config: str | Path | None) -> Path | str | None:
+    """The warehouse a command uses: --db, else $HUB_DB, else the `warehouse` of the configuration
+    file given with --config; None leaves it to warehouse.db.default_path ($HUB_CONFIG, ./hub.yaml,
+    else ./data/hub.duckdb)."""
+    if db is not None or os.environ.get("HUB_DB") or config is None:
+        return db
+    return load_config(config).warehouse_target()
 
 
 def _merge_group(group: list[str]) -> list[str]:

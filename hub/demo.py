@@ -57,27 +57,44 @@ def write_samples(workdir: Path) -> Path:
     return config
 
 
-def run_demo(db: Path, workdir: Path, console: Console) -> None:
+def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
+    from hub.report import print_report
+    from pipelines.resources import HubSettings
+    from warehouse.db import connect
+    from warehouse.lake import is_lake
+
+    config = write_samples(workdir)
+    if not is_lake(db):
+        for stale in (Path(db), Path(f"{db}.wal")):
+            stale.unlink(missing_ok=True)
+    settings = HubSettings(config_path=str(config), inbox=str(workdir / "inbox"), raw_store=str(workdir / "raw"))
+    console.print(f"[cyan]demo[/cyan] sample exports in {workdir / 'inbox'}, warehouse {db}")
+    run_pipeline(db, settings, console)
+    console.print()
+    with connect(db, read_only=True) as con:
+        print_report(con, console)
+        page = _html_report(con, config, workdir.parent / "demo.html" if is_lake(db) else Path(db).with_suffix(".html"))
+    console.print(f"\n[bold]The report:[/bold] {page.resolve()} (one file, opens offline in any browser)",
+                  soft_wrap=True)
+    console.print(f"Explore it: [bold]hub query --db '{db}' \"SELECT * FROM member_weekly_activity LIMIT 10\"[/bold]"
+                  "  ·  the pipeline in the Dagster UI: [bold]make dev[/bold]")
+
+
+def run_pipeline(db: Path | str, settings, console: Console | None = None) -> None:
+    """The inbox sensor, each file's raw and core assets with their checks, then the marts and every
+    derived table: what Dagster runs, in-process, on a fresh ephemeral instance."""
     import dagster as dg
 
-    from hub.report import print_report
     from pipelines.exports.assets import core_tables, export_files, raw_export_file
     from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
     from pipelines.exports.sensors import export_inbox_sensor
     from pipelines.marts.assets import member_weekly_activity
     from pipelines.people.assets import build as people_assets
-    from pipelines.resources import HubSettings, warehouse_resource
-    from warehouse.db import connect
+    from pipelines.resources import warehouse_resource
 
-    config = write_samples(workdir)
-    for stale in (db, Path(f"{db}.wal")):
-        stale.unlink(missing_ok=True)
-    settings = HubSettings(config_path=str(config), inbox=str(workdir / "inbox"), raw_store=str(workdir / "raw"))
     resources = {"duckdb": warehouse_resource(db), "hub": settings}
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     instance = dg.DagsterInstance.ephemeral()
-
-    console.print(f"[cyan]demo[/cyan] sample exports in {workdir / 'inbox'}, warehouse {db}")
     # Two ticks of the inbox sensor: the samples were just written, and it requests a file once a
     # tick finds it as the tick before did (a file still being written is not loaded).
     first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
@@ -92,18 +109,12 @@ def run_demo(db: Path, workdir: Path, console: Console) -> None:
         core = next(m for m in result.get_asset_materialization_events() if m.asset_key == core_tables.key)
         meta = core.materialization.metadata
         failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
-        console.print(f"[cyan]demo[/cyan] {Path(run.partition_key).name}: {meta['new'].value:,} messages loaded, "
-                      f"{meta['quarantined'].value} quarantined, checks {'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
+        if console is not None:
+            console.print(f"[cyan]demo[/cyan] {Path(run.partition_key).name}: {meta['new'].value:,} messages loaded, "
+                          f"{meta['quarantined'].value} quarantined, checks "
+                          f"{'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
     dg.materialize([member_weekly_activity, *people_assets([core_tables])], instance=instance, resources=resources,
                    run_config=quiet)
-    console.print()
-    with connect(db, read_only=True) as con:
-        print_report(con, console)
-        page = _html_report(con, config, db.with_suffix(".html"))
-    console.print(f"\n[bold]The report:[/bold] {page.resolve()} (one file, opens offline in any browser)",
-                  soft_wrap=True)
-    console.print(f"Explore it: [bold]hub query --db {db} \"SELECT * FROM member_weekly_activity LIMIT 10\"[/bold]"
-                  "  ·  the pipeline in the Dagster UI: [bold]make dev[/bold]")
 
 
 def _html_report(con, config_path: Path, out: Path) -> Path:

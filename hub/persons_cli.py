@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from hub.config import ConfigError, HubConfig, load_config
+from hub.config import ConfigError, HubConfig, load_config, warehouse_of
 
 persons_app = typer.Typer(help="People across platforms: one person, several accounts.",
                           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -18,7 +18,7 @@ out = Console()
 err = Console(stderr=True)
 
 # The same options as the other `hub` commands (hub.cli imports this module, so they are not shared).
-DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file [default: $HUB_DB, else ./data/hub.duckdb]")]
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
 CommunityOption = Annotated[Optional[str], typer.Option(help="Community slug [default: every community, or the accounts' own]")]
 
@@ -79,7 +79,7 @@ def suggest(
     from warehouse.db import connect
 
     cfg = _config(config)
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         refreshed = _refresh(con, cfg, _communities(con, community))
         for slug, r in refreshed.items():
             out.print(f"[bold]{slug}[/bold]: {r.accounts:,} accounts, {r.persons:,} persons "
@@ -156,7 +156,7 @@ def merge(
     if len(accounts) < 2:
         raise _fail("name at least two different accounts to merge")
     cfg = _config(config)
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         slug = _accounts_of(con, accounts, community)
         path = cfg.identities_file(slug)
         try:
@@ -188,7 +188,7 @@ def split(
     if account == other:
         raise _fail("name two different accounts to split")
     cfg = _config(config)
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         slug = _accounts_of(con, [account, other], community)
         path = cfg.identities_file(slug)
         try:
@@ -215,7 +215,7 @@ def show(
     from warehouse.db import connect
 
     cfg = _config(config)
-    with connect(db) as con:
+    with connect(warehouse_of(db, config)) as con:
         refreshed = _refresh(con, cfg, _communities(con, community))
         for slug, r in refreshed.items():
             rows = sql.persons(con, slug, name, limit)

@@ -12,7 +12,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from hub.config import HubConfig, load_config
-from warehouse.db import default_path, migrate, open_waiting
+from warehouse.db import data_path_of, default_path, migrate, open_waiting
+from warehouse.lake import is_lake, open_lake
 
 
 class HubSettings(dg.ConfigurableResource):
@@ -54,9 +55,13 @@ class WarehouseResource(DuckDBResource):
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = open_waiting(self.database, wait=self.wait_seconds,
-                           config={"custom_user_agent": "dagster", **self.connection_config},
-                           to_wait_longer="raise wait_seconds of the duckdb resource")
+        if is_lake(self.database):  # many writers: no file lock to wait for
+            con = open_lake(self.database, data_path=data_path_of(self.database),
+                            config={"custom_user_agent": "dagster", **self.connection_config})
+        else:
+            con = open_waiting(self.database, wait=self.wait_seconds,
+                               config={"custom_user_agent": "dagster", **self.connection_config},
+                               to_wait_longer="raise wait_seconds of the duckdb resource")
         try:
             yield con
         finally:
@@ -73,7 +78,8 @@ def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
 @contextmanager
 def warehouse(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse, migrated to the current schema."""
-    Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
+    if not is_lake(resource.database):
+        Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
     # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
     with resource.get_connection() as con, con:
         migrate(con)

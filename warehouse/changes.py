@@ -23,7 +23,7 @@ import duckdb
 _DAYS = """
 WITH rows AS (
     SELECT epoch(sent_at)::BIGINT // 86400 AS day, 'messages' AS input,
-           hash(message_id, author_id, sent_at, kind, reply_to_id, thread_id, has_media, forwarded_from,
+           hash(message_id, author_id, sent_at, kind::VARCHAR, reply_to_id, thread_id, has_media, forwarded_from,
                 contains(coalesce(text, ''), '?')) AS h
     FROM messages WHERE community = $c
     UNION ALL

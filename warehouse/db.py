@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from warehouse.lake import for_lake, is_lake, open_lake, shut_off
+
 DEFAULT_PATH = Path("data") / "hub.duckdb"
 DEFAULT_WAIT_SECONDS = 30.0
 _MAX_PAUSE_SECONDS = 1.0
@@ -27,9 +29,29 @@ class WarehouseBusy(Exception):
     """Another process held the warehouse file for longer than the wait."""
 
 
-def default_path() -> Path:
-    """`$HUB_DB`, else `./data/hub.duckdb`."""
-    return Path(os.environ.get("HUB_DB") or DEFAULT_PATH)
+def default_path() -> Path | str:
+    """`$HUB_DB`, else the `warehouse` of the configuration ($HUB_CONFIG, else ./hub.yaml), else
+    `./data/hub.duckdb`. A file's path, or a DuckLake catalog (`ducklake:…`, warehouse/lake.py)."""
+    if os.environ.get("HUB_DB"):
+        return as_target(os.environ["HUB_DB"])
+    from hub.config import load_config  # here: hub.config imports (through the rules) this module
+
+    return load_config(os.environ.get("HUB_CONFIG") or None).warehouse_target() or DEFAULT_PATH
+
+
+def data_path_of(target: object) -> str | None:
+    """Where a new DuckLake warehouse puts its Parquet files: $HUB_LAKE_DATA_PATH, else the
+    configuration's `warehouse.data_path` (a DuckLake made earlier keeps its own)."""
+    if os.environ.get("HUB_LAKE_DATA_PATH"):
+        return os.environ["HUB_LAKE_DATA_PATH"]
+    from hub.config import load_config
+
+    configured = load_config(os.environ.get("HUB_CONFIG") or None).warehouse
+    return configured.data_path if configured and configured.catalog == str(target) else None
+
+
+def as_target(text: str | Path) -> Path | str:
+    return str(text) if is_lake(text) else Path(text)
 
 
 def default_wait() -> float:
@@ -54,7 +76,13 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
 
     DuckDB lets one process write a file (or several read it): while another process holds it,
     this waits up to `wait` seconds (default `$HUB_DB_WAIT`), then raises WarehouseBusy."""
-    path = Path(path) if path else default_path()
+    path = as_target(path) if path else default_path()
+    if is_lake(path):
+        con = open_lake(path, data_path=data_path_of(path), read_only=read_only,
+                        config={} if read_only else {"preserve_insertion_order": False})
+        if not read_only:
+            migrate(con)
+        return con
     if read_only:
         if not path.exists():
             raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
@@ -71,11 +99,31 @@ def connect_for_queries(path: str | Path | None = None, *, wait: float | None = 
     """A connection for SQL someone typed (`hub query`): read-only, and shut off from the file
     system (no COPY … TO, ATTACH, read_csv of other files, extensions), settings locked so the SQL
     cannot turn that back on. The warehouse's own tables are all it can see."""
-    path = Path(path) if path else default_path()
+    path = as_target(path) if path else default_path()
+    if is_lake(path):  # the lake's Parquet files stay readable; `typed_query` lets only reads run
+        return shut_off(open_lake(path, read_only=True))
     if not path.exists():
         raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
     return open_waiting(path, wait=wait, read_only=True,
                         config={"enable_external_access": False, "lock_configuration": True})
+
+
+class QueryRefused(Exception):
+    pass
+
+
+_READS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
+
+
+def typed_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Run SQL someone typed on a `connect_for_queries` connection. On DuckLake, whose data folder
+    that connection must reach, only statements that read run (no COPY … TO into that folder)."""
+    if on_lake(con):
+        kinds = {s.type for s in duckdb.extract_statements(sql)}
+        if kinds - _READS:
+            raise QueryRefused("hub query only reads: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN, "
+                               f"not {', '.join(sorted(k.name for k in kinds - _READS))}")
+    return con.execute(sql)
 
 
 def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool = False, config: dict | None = None,
@@ -128,8 +176,10 @@ def migrations() -> list[tuple[int, str, str]]:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this database has not seen yet, each in its own transaction."""
-    con.execute("""CREATE TABLE IF NOT EXISTS schema_migrations (
-        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())""")
+    lake = on_lake(con)
+    table = """CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
+    con.execute(for_lake(table) if lake else table)
     done = {v for (v,) in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
     for version, name, sql in migrations():
@@ -137,7 +187,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         con.execute("BEGIN")
         try:
-            con.execute(sql)
+            con.execute(for_lake(sql) if lake else sql)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             con.execute("COMMIT")
         except BaseException:
@@ -145,6 +195,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             raise
         applied.append(name)
     return applied
+
+
+def on_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's warehouse is a DuckLake (rather than a DuckDB file)."""
+    (kind,) = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return kind == "ducklake"
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

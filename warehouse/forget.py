@@ -184,7 +184,7 @@ def _tombstones(con: duckdb.DuckDBPyConnection) -> None:
             SELECT DISTINCT platform || ':' || community || ':{TOMBSTONE}', platform, community, '{TOMBSTONE}',
                    '{REMOVED}', true
             FROM accounts WHERE account_id IN (SELECT account_id FROM forgotten)
-            ON CONFLICT (account_id) DO NOTHING""")
+              AND platform || ':' || community || ':{TOMBSTONE}' NOT IN (SELECT account_id FROM accounts)""")
 
 
 def _reassign(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:

@@ -128,8 +128,11 @@ def _same_pseudonyms(con: duckdb.DuckDBPyConnection, source: SourceFile) -> None
             "load it without pseudonymising"
         raise PseudonymMismatch(f"community {source.community!r} was loaded {was}: {now}, or load it into "
                                 "another community (--community)")
-    con.execute("""INSERT INTO communities (community, name, timezone, pseudonym_check) VALUES (?, ?, ?, ?)
-                   ON CONFLICT (community) DO UPDATE SET pseudonym_check = excluded.pseudonym_check""",
+    con.execute("""MERGE INTO communities c
+                   USING (SELECT ? AS community, ? AS name, ? AS timezone, ? AS pseudonym_check) e
+                   ON c.community = e.community
+                   WHEN MATCHED THEN UPDATE SET pseudonym_check = e.pseudonym_check
+                   WHEN NOT MATCHED THEN INSERT BY NAME""",
                 [source.community, source.community_name or source.community, source.community_timezone,
                  source.pseudonym_check])
 
@@ -257,31 +260,34 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
 def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     (known,) = con.execute("SELECT count(*) FROM accounts WHERE account_id IN (SELECT account_id FROM rows)").fetchone()
     con.execute(
-        """INSERT INTO accounts BY NAME SELECT * FROM rows
-           ON CONFLICT (account_id) DO UPDATE SET
-             display_name  = coalesce(excluded.display_name, display_name),
-             handle        = coalesce(excluded.handle, handle),
-             email         = coalesce(excluded.email, email),
-             phone         = coalesce(excluded.phone, phone),
-             is_bot        = excluded.is_bot OR is_bot,
-             first_seen_at = least(first_seen_at, excluded.first_seen_at),
-             last_seen_at  = greatest(last_seen_at, excluded.last_seen_at)
-           WHERE excluded.display_name IS DISTINCT FROM display_name AND excluded.display_name IS NOT NULL
-              OR excluded.handle IS DISTINCT FROM handle AND excluded.handle IS NOT NULL
-              OR excluded.email IS DISTINCT FROM email AND excluded.email IS NOT NULL
-              OR excluded.phone IS DISTINCT FROM phone AND excluded.phone IS NOT NULL
-              OR excluded.is_bot AND NOT is_bot
-              OR excluded.first_seen_at < first_seen_at OR first_seen_at IS NULL AND excluded.first_seen_at IS NOT NULL
-              OR excluded.last_seen_at > last_seen_at OR last_seen_at IS NULL AND excluded.last_seen_at IS NOT NULL"""
+        """MERGE INTO accounts a USING rows e ON a.account_id = e.account_id
+           WHEN MATCHED AND (
+                 e.display_name IS DISTINCT FROM a.display_name AND e.display_name IS NOT NULL
+              OR e.handle IS DISTINCT FROM a.handle AND e.handle IS NOT NULL
+              OR e.email IS DISTINCT FROM a.email AND e.email IS NOT NULL
+              OR e.phone IS DISTINCT FROM a.phone AND e.phone IS NOT NULL
+              OR e.is_bot AND NOT a.is_bot
+              OR e.first_seen_at < a.first_seen_at OR a.first_seen_at IS NULL AND e.first_seen_at IS NOT NULL
+              OR e.last_seen_at > a.last_seen_at OR a.last_seen_at IS NULL AND e.last_seen_at IS NOT NULL)
+           THEN UPDATE SET
+             display_name  = coalesce(e.display_name, a.display_name),
+             handle        = coalesce(e.handle, a.handle),
+             email         = coalesce(e.email, a.email),
+             phone         = coalesce(e.phone, a.phone),
+             is_bot        = e.is_bot OR a.is_bot,
+             first_seen_at = least(a.first_seen_at, e.first_seen_at),
+             last_seen_at  = greatest(a.last_seen_at, e.last_seen_at)
+           WHEN NOT MATCHED THEN INSERT BY NAME"""
     )
     result.accounts_new += rows - known
 
 
 def _channels(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute(
-        """INSERT INTO channels BY NAME SELECT * FROM rows
-           ON CONFLICT (channel_id) DO UPDATE SET name = excluded.name, kind = excluded.kind
-           WHERE excluded.name IS DISTINCT FROM name OR excluded.kind IS DISTINCT FROM kind"""
+        """MERGE INTO channels c USING rows e ON c.channel_id = e.channel_id
+           WHEN MATCHED AND (e.name IS DISTINCT FROM c.name OR e.kind IS DISTINCT FROM c.kind)
+             THEN UPDATE SET name = e.name, kind = e.kind
+           WHEN NOT MATCHED THEN INSERT BY NAME"""
     )
 
 
@@ -401,8 +407,10 @@ def _message_edits(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int
 
 def _sync_state(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     con.execute(
-        """INSERT INTO sync_state (source_id, key, value) SELECT $source_id, key, value FROM rows
-           ON CONFLICT (source_id, key) DO UPDATE SET value = excluded.value, updated_at = now()""",
+        """MERGE INTO sync_state s USING (SELECT $source_id AS source_id, key, value FROM rows) e
+             ON s.source_id = e.source_id AND s.key = e.key
+           WHEN MATCHED THEN UPDATE SET value = e.value, updated_at = now()
+           WHEN NOT MATCHED THEN INSERT (source_id, key, value) VALUES (e.source_id, e.key, e.value)""",
         {"source_id": source.source_id})
 
 
@@ -417,13 +425,16 @@ def _upsert_source(con: duckdb.DuckDBPyConnection, source: SourceFile, result: L
         _add_to_live_source(con, source, result)
         return
     con.execute(
-        """INSERT INTO sources (source_id, platform, community, channel_id, path, sha256, bytes, ingested_at,
-                                records, quarantined, first_at, last_at, options)
-           VALUES ($id, $platform, $community, $channel_id, $path, $sha256, $bytes, now(),
-                   $records, $quarantined, $first_at, $last_at, $options)
-           ON CONFLICT (source_id) DO UPDATE SET
-             path = excluded.path, records = excluded.records, quarantined = excluded.quarantined,
-             first_at = excluded.first_at, last_at = excluded.last_at, options = excluded.options""",
+        """MERGE INTO sources s
+           USING (SELECT $id AS source_id, $platform AS platform, $community AS community, $channel_id AS channel_id,
+                         $path AS path, $sha256 AS sha256, $bytes AS bytes, now() AS ingested_at,
+                         $records AS records, $quarantined AS quarantined, $first_at::TIMESTAMPTZ AS first_at,
+                         $last_at::TIMESTAMPTZ AS last_at, $options AS options) e
+           ON s.source_id = e.source_id
+           WHEN MATCHED THEN UPDATE SET
+             path = e.path, records = e.records, quarantined = e.quarantined,
+             first_at = e.first_at, last_at = e.last_at, options = e.options
+           WHEN NOT MATCHED THEN INSERT BY NAME""",
         {"id": source.source_id, "platform": source.platform, "community": source.community,
          "channel_id": source.channel_id, "path": source.path, "sha256": source.sha256, "bytes": source.bytes,
          "records": result.records, "quarantined": result.quarantined, "first_at": result.first_at,
@@ -436,13 +447,16 @@ def _add_to_live_source(con: duckdb.DuckDBPyConnection, source: SourceFile, resu
     if not (result.new or result.quarantined) and source_loaded(con, source) is not None:
         return
     con.execute(
-        """INSERT INTO sources (source_id, platform, community, channel_id, path, sha256, bytes, ingested_at,
-                                records, quarantined, first_at, last_at, options)
-           VALUES ($id, $platform, $community, NULL, $path, $sha256, 0, now(), $records, $quarantined,
-                   $first_at, $last_at, $options)
-           ON CONFLICT (source_id) DO UPDATE SET
-             records = records + excluded.records, quarantined = quarantined + excluded.quarantined,
-             first_at = least(first_at, excluded.first_at), last_at = greatest(last_at, excluded.last_at)""",
+        """MERGE INTO sources s
+           USING (SELECT $id AS source_id, $platform AS platform, $community AS community, NULL AS channel_id,
+                         $path AS path, $sha256 AS sha256, 0 AS bytes, now() AS ingested_at, $records AS records,
+                         $quarantined AS quarantined, $first_at::TIMESTAMPTZ AS first_at,
+                         $last_at::TIMESTAMPTZ AS last_at, $options AS options) e
+           ON s.source_id = e.source_id
+           WHEN MATCHED THEN UPDATE SET
+             records = s.records + e.records, quarantined = s.quarantined + e.quarantined,
+             first_at = least(s.first_at, e.first_at), last_at = greatest(s.last_at, e.last_at)
+           WHEN NOT MATCHED THEN INSERT BY NAME""",
         {"id": source.source_id, "platform": source.platform, "community": source.community, "path": source.path,
          "sha256": source.sha256, "records": result.new, "quarantined": result.quarantined,
          "first_at": result.first_at, "last_at": result.last_at,
@@ -452,9 +466,11 @@ def _add_to_live_source(con: duckdb.DuckDBPyConnection, source: SourceFile, resu
 
 def upsert_community(con: duckdb.DuckDBPyConnection, slug: str, name: str, timezone: str) -> None:
     con.execute(
-        """INSERT INTO communities (community, name, timezone) VALUES (?, ?, ?)
-           ON CONFLICT (community) DO UPDATE SET name = excluded.name, timezone = excluded.timezone
-           WHERE excluded.name IS DISTINCT FROM name OR excluded.timezone IS DISTINCT FROM timezone""",
+        """MERGE INTO communities c USING (SELECT ? AS community, ? AS name, ? AS timezone) e
+             ON c.community = e.community
+           WHEN MATCHED AND (e.name IS DISTINCT FROM c.name OR e.timezone IS DISTINCT FROM c.timezone)
+             THEN UPDATE SET name = e.name, timezone = e.timezone
+           WHEN NOT MATCHED THEN INSERT BY NAME""",
         [slug, name, timezone],
     )
 
@@ -488,11 +504,13 @@ def record_raw_file(con: duckdb.DuckDBPyConnection, path: str, sha256: str, size
     so the row points at `path` itself, and the caller deletes the copy it made."""
     (erased,) = con.execute("SELECT max(erased_at) FROM raw_files WHERE sha256 = ?", [sha256]).fetchone()
     con.execute(
-        """INSERT INTO raw_files (path, sha256, bytes, platform, stored_as, landed_at, erased_at)
-           VALUES (?, ?, ?, ?, ?, now(), ?)
-           ON CONFLICT (path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes,
-             platform = excluded.platform, stored_as = excluded.stored_as, landed_at = excluded.landed_at,
-             erased_at = excluded.erased_at""",
+        """MERGE INTO raw_files r
+           USING (SELECT ? AS path, ? AS sha256, ? AS bytes, ? AS platform, ? AS stored_as, now() AS landed_at,
+                         ?::TIMESTAMPTZ AS erased_at) e
+           ON r.path = e.path
+           WHEN MATCHED THEN UPDATE SET sha256 = e.sha256, bytes = e.bytes, platform = e.platform,
+             stored_as = e.stored_as, landed_at = e.landed_at, erased_at = e.erased_at
+           WHEN NOT MATCHED THEN INSERT BY NAME""",
         [path, sha256, size, platform, path if erased else stored_as, erased])
     return erased is None
 

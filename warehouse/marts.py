@@ -26,7 +26,7 @@ def mart_sql() -> dict[str, str]:
 # the SQL uses) and its accounts' names. Cheap next to the mart itself (a hash per row, no join).
 _INPUTS = """
 SELECT community, hash(bit_xor(h), count(*))::VARCHAR FROM (
-    SELECT community, hash(message_id, platform, author_id, author_name, has_media, channel_id, sent_at, kind) AS h
+    SELECT community, hash(message_id, platform, author_id, author_name, has_media, channel_id, sent_at, kind::VARCHAR) AS h
     FROM messages
     UNION ALL SELECT community, hash(account_id, display_name) FROM accounts
 ) GROUP BY community

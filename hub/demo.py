@@ -100,9 +100,10 @@ def run_pipeline(db: Path | str, settings, console: Console | None = None) -> No
     first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
     sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
                                                          resources={"hub": settings}))
-    for request in sensed.dynamic_partitions_requests:
+    ticks = [first, sensed]  # a file older than a minute is requested by the first
+    for request in (r for tick in ticks for r in tick.dynamic_partitions_requests):
         instance.add_dynamic_partitions(export_files.name, list(request.partition_keys))
-    for run in sensed.run_requests:
+    for run in (r for tick in ticks for r in tick.run_requests):
         result = dg.materialize([raw_export_file, core_tables, unique_message_ids, no_orphan_authors,
                                  timestamps_within_export_range], partition_key=run.partition_key,
                                 instance=instance, resources=resources, run_config=quiet)

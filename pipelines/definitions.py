@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import dagster as dg
 
 from pipelines.digest import assets as digest
@@ -39,7 +41,21 @@ def build_definitions(database: str | None = None, settings=None) -> dg.Definiti
         schedules=[*slack_schedules, *telegram_schedules, *digest_schedules],
         sensors=[export_inbox_sensor, marts_automation],
         resources={"duckdb": warehouse_resource(database), "hub": settings},
+        executor=executor(),
     )
+
+
+def executor() -> dg.ExecutorDefinition | None:
+    """Where steps run: in the run's own processes (Dagster's default), or, when $HUB_CELERY_BROKER
+    names a broker, on Celery workers on any machine (deploy/README.md). The URLs are read from the
+    environment when a run starts, so none is written into a run's configuration."""
+    if not os.environ.get("HUB_CELERY_BROKER"):
+        return None
+    from dagster_celery import celery_executor
+
+    backend = "HUB_CELERY_BACKEND" if os.environ.get("HUB_CELERY_BACKEND") else "HUB_CELERY_BROKER"
+    return celery_executor.configured({"broker": {"env": "HUB_CELERY_BROKER"}, "backend": {"env": backend}},
+                                      name="celery")
 
 
 defs = build_definitions()

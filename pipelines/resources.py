@@ -13,7 +13,7 @@ from dagster_duckdb import DuckDBResource
 
 from hub.config import HubConfig, load_config
 from warehouse.db import data_path_of, default_path, migrate, open_waiting
-from warehouse.lake import is_lake, open_lake
+from warehouse.lake import is_conflict, is_lake, open_lake
 
 
 class HubSettings(dg.ConfigurableResource):
@@ -75,12 +75,31 @@ def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
                              connection_config={"preserve_insertion_order": False})
 
 
+# On DuckLake, writers on many machines commit to one warehouse, and a commit that conflicts with
+# another's (both replaced rows of one table) is refused: the step, run again, goes through. Every
+# other failure is final (`warehouse` marks it so): a bad file does not get better on a second try.
+WRITER_RETRY = dg.RetryPolicy(max_retries=6, delay=0.5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
 @contextmanager
 def warehouse(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse, migrated to the current schema."""
+    """A connection to the warehouse, migrated to the current schema. A failure inside the block
+    is final, but for DuckLake's refusal of a conflicting commit, which WRITER_RETRY retries."""
     if not is_lake(resource.database):
         Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
-    # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
-    with resource.get_connection() as con, con:
-        migrate(con)
-        yield con
+    try:
+        # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
+        with resource.get_connection() as con, con:
+            migrate(con)
+            yield con
+    except Exception as e:
+        if is_conflict(e):
+            raise
+        raise final(e) from e
+
+
+def final(error: Exception) -> dg.Failure:
+    """The error as a failure no retry policy retries."""
+    if isinstance(error, dg.Failure):
+        return dg.Failure(description=error.description, metadata=error.metadata, allow_retries=False)
+    return dg.Failure(description=f"{type(error).__name__}: {error}", allow_retries=False)

@@ -20,6 +20,7 @@ import duckdb
 
 # Each input's rows as (day they count in, UTC, hash of the row), for community $c. A reaction
 # counts at its time, or its message's when it has none; mentions and links at their message's.
+# `kind` is hashed as text: an ENUM in a DuckDB file, VARCHAR on DuckLake.
 _DAYS = """
 WITH rows AS (
     SELECT epoch(sent_at)::BIGINT // 86400 AS day, 'messages' AS input,

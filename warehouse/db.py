@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import re
 import time
 from collections.abc import Iterator
@@ -175,8 +176,26 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations this database has not seen yet, each in its own transaction."""
-    lake = on_lake(con)
+    """Apply the migrations this database has not seen yet, each in its own transaction.
+
+    Many processes on many machines may open a new DuckLake at once: one commits each migration,
+    the others fail to, and find it done when they look again."""
+    if not on_lake(con):
+        return _migrate(con, lake=False)
+    for attempt in range(1, _LAKE_MIGRATION_ATTEMPTS + 1):
+        try:
+            return _migrate(con, lake=True)
+        except duckdb.Error:
+            if attempt == _LAKE_MIGRATION_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    raise AssertionError("unreachable")
+
+
+_LAKE_MIGRATION_ATTEMPTS = 8
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
     table = """CREATE TABLE IF NOT EXISTS schema_migrations (
         version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"""
     con.execute(for_lake(table) if lake else table)
@@ -191,7 +210,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name])
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            rollback(con)
             raise
         applied.append(name)
     return applied
@@ -215,8 +234,15 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         yield con
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
+
+
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll the open transaction back. A COMMIT that failed (on DuckLake, a conflict with another
+    writer's commit) has ended it already: the error that matters is the one being raised."""
+    with suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:

@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
 import re
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import duckdb
 
+T = TypeVar("T")
 PREFIX = "ducklake:"
 ALIAS = "hub"
 EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duckdb_extension_postgres_scanner",
@@ -55,11 +60,11 @@ def open_lake(target: str, *, data_path: str | None = None, read_only: bool = Fa
                                  "autoinstall_known_extensions": False, **(config or {})})
     try:
         load_extensions(con)
-        if data_path and data_path.startswith("s3://") or os.environ.get("AWS_ENDPOINT_URL"):
+        if any(os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL")):  # the lake may be in S3
             con.execute(_s3_secret())
         options = [f"DATA_PATH {_quoted(data_path)}"] if data_path else []
         options += ["READ_ONLY"] if read_only else []
-        con.execute(f"ATTACH {_quoted(target)} AS {ALIAS}" + (f" ({', '.join(options)})" if options else ""))
+        _attach(con, f"ATTACH {_quoted(target)} AS {ALIAS}" + (f" ({', '.join(options)})" if options else ""))
         con.execute(f"USE {ALIAS}")
     except duckdb.Error as e:
         con.close()
@@ -67,6 +72,41 @@ def open_lake(target: str, *, data_path: str | None = None, read_only: bool = Fa
                         "check the catalog's address and that its server runs, and give data_path "
                         "(or $HUB_LAKE_DATA_PATH) when the warehouse is new") from None
     return con
+
+
+def _attach(con: duckdb.DuckDBPyConnection, attach: str) -> None:
+    """ATTACH, again when processes raced to create the same new catalog and this one lost."""
+    for attempt in range(1, 9):
+        try:
+            con.execute(attach)
+            return
+        except duckdb.Error as e:
+            if "Failed to initialize DuckLake" not in str(e) or attempt == 8:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
+
+
+def is_conflict(error: BaseException) -> bool:
+    """Whether an error is DuckLake's refusal of a commit that conflicts with another writer's: the
+    same work, done again, goes through."""
+    return isinstance(error, duckdb.Error) and any(m in str(error) for m in _CONFLICTS)
+
+
+_CONFLICTS = ("Transaction conflict", "Failed to commit DuckLake transaction")
+CONFLICT_ATTEMPTS = 8
+
+
+def retried_on_conflict(work: Callable[[], T]) -> T:
+    """`work()`, a whole transaction, done again after a short pause while DuckLake refuses its
+    commit for a conflict with another writer's (on a DuckDB file there are none)."""
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return work()
+        except duckdb.Error as e:
+            if not is_conflict(e) or attempt == CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.1, 0.4) * attempt)
+    raise AssertionError("unreachable")
 
 
 def shut_off(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -129,7 +169,8 @@ def _s3_secret() -> str:
         parts.update(ENDPOINT=url.netloc, URL_STYLE="path")
         use_ssl = url.scheme == "https"
     body = ", ".join(f"{k} {_quoted(v)}" for k, v in parts.items())
-    return f"CREATE OR REPLACE SECRET hub_s3 (TYPE s3, {body}" + (f", USE_SSL {str(use_ssl).lower()})" if endpoint else ")")
+    ssl = f", USE_SSL {str(use_ssl).lower()}" if endpoint else ""
+    return f"CREATE OR REPLACE SECRET hub_s3 (TYPE s3, {body}{ssl})"
 
 
 def _quoted(text: str) -> str:

@@ -27,6 +27,8 @@ import pyarrow.parquet as pq
 
 from hub.model import Batch
 from warehouse import forget
+from warehouse.db import rollback
+from warehouse.lake import retried_on_conflict
 
 
 @dataclass(frozen=True)
@@ -90,13 +92,15 @@ def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[B
         for batch in batches:
             stage.add(batch)
         stage.close()
-        return _transaction(con, source, lambda result: _merge(con, source, stage, result))
+        # Staged, the load can be done again whole: on DuckLake, another writer's commit may refuse it.
+        return retried_on_conflict(lambda: _transaction(con, source, lambda result: _merge(con, source, stage, result)))
 
 
 def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> LoadResult:
     result = LoadResult(source.source_id)
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("UPDATE load_turns SET turn = turn + 1")  # loads into one DuckLake take turns (0018)
         _same_pseudonyms(con, source)
         if source.community_name is not None:
             upsert_community(con, source.community, source.community_name, source.community_timezone)
@@ -107,7 +111,7 @@ def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> Lo
         _forget_again(con, source, result)  # after the source's row: its raw copy is found through it
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
     return result
 

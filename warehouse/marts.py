@@ -14,6 +14,7 @@ from importlib import resources
 import duckdb
 
 from warehouse.db import transaction
+from warehouse.lake import retried_on_conflict
 
 
 def mart_sql() -> dict[str, str]:
@@ -23,10 +24,12 @@ def mart_sql() -> dict[str, str]:
 
 
 # What a mart reads of a community, as one fingerprint per community: its messages (the columns
-# the SQL uses) and its accounts' names. Cheap next to the mart itself (a hash per row, no join).
+# the SQL uses) and its accounts' names. `kind` as text: an ENUM in a DuckDB file, VARCHAR on
+# DuckLake, and the two hash differently. Cheap next to the mart itself (a hash per row, no join).
 _INPUTS = """
 SELECT community, hash(bit_xor(h), count(*))::VARCHAR FROM (
-    SELECT community, hash(message_id, platform, author_id, author_name, has_media, channel_id, sent_at, kind::VARCHAR) AS h
+    SELECT community,
+           hash(message_id, platform, author_id, author_name, has_media, channel_id, sent_at, kind::VARCHAR) AS h
     FROM messages
     UNION ALL SELECT community, hash(account_id, display_name) FROM accounts
 ) GROUP BY community
@@ -38,7 +41,11 @@ def refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None = 
     reads (messages, account names, time zone, its SQL) changed since it was last built, or its
     rows are not as many as then (edited by hand); a community gone from the warehouse loses its
     rows. Returns row counts, and in `rebuilt` how
-    many communities were rebuilt."""
+    many communities were rebuilt. Done again whole when another writer's commit refuses it (DuckLake)."""
+    return retried_on_conflict(lambda: _refresh(con, communities))
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, communities: Iterable[str] | None) -> dict[str, int]:
     zones = dict(con.execute(
         """SELECT DISTINCT m.community, coalesce(c.timezone, 'UTC') FROM messages m
            LEFT JOIN communities c ON c.community = m.community""").fetchall())

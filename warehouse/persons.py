@@ -8,6 +8,8 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pyarrow as pa
 
+from warehouse.db import rollback
+
 
 def communities(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Communities with accounts, or with persons computed earlier."""
@@ -86,7 +88,7 @@ def replace(con: duckdb.DuckDBPyConnection, by_community: dict[str, tuple[list, 
                 con.unregister("person_rows")
         con.execute("COMMIT")
     except BaseException:
-        con.execute("ROLLBACK")
+        rollback(con)
         raise
 
 

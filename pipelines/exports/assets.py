@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.resources import HubSettings, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
 
 # Readers and loaders are imported where they run: loading the definitions (every run, sensor tick
 # and `hub build`) then skips them, a second or so of imports.
@@ -15,6 +15,7 @@ export_files = dg.DynamicPartitionsDefinition(name="export_files")
 
 @dg.asset(
     partitions_def=export_files, group_name="raw", kinds={"file", "duckdb"}, pool="duckdb",
+    retry_policy=WRITER_RETRY,
     description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
 )
 def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -27,7 +28,7 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
     try:
         platform = detect_platform(path)
     except UnreadableExport as e:
-        raise dg.Failure(description=str(e)) from None
+        raise dg.Failure(description=str(e), allow_retries=False) from None
     landed = land(path, Path(hub.raw_store))
     with warehouse(duckdb) as con:
         kept = record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
@@ -48,6 +49,7 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
 
 @dg.asset(
     partitions_def=export_files, deps=[raw_export_file], group_name="core", kinds={"duckdb"}, pool="duckdb",
+    retry_policy=WRITER_RETRY,
     description="Messages, accounts, channels, membership events and quarantine read from the file.",
 )
 def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -58,12 +60,13 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
     with warehouse(duckdb) as con:
         landed = raw_file(con, origin)
         if landed is None:
-            raise dg.Failure(description=f"{origin} has not been landed: materialize raw_export_file first")
+            raise dg.Failure(description=f"{origin} has not been landed: materialize raw_export_file first",
+                             allow_retries=False)
         sha256, platform, stored_as = landed
         report = ingest_file(con, Path(stored_as), origin=Path(origin), config=hub.config(), platform=platform,
                              force=True)
     if report.error:
-        raise dg.Failure(description=report.error)
+        raise dg.Failure(description=report.error, allow_retries=False)
     r = report.result
     if r.forgotten is not None:
         context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again, "

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.exports.assets import core_tables
 from pipelines.metadata import md_table
-from pipelines.resources import warehouse
+from pipelines.resources import WRITER_RETRY, warehouse
 from warehouse import marts, reports
 
 
@@ -14,7 +14,7 @@ def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.Auto
     sensor that rebuilds it and the other `derived` assets once loads settle."""
 
     @dg.asset(
-        deps=loads, group_name="marts", kinds={"duckdb"}, pool="duckdb",
+        deps=loads, group_name="marts", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
         # Rebuilt once loads settle; a file that failed to load must not hold the marts back forever.
         automation_condition=dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()),
         description="Messages per member per community per week, per platform (weeks in the community's time zone).",

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.metadata import md_table
-from pipelines.resources import HubSettings, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
 from warehouse import health
 from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
@@ -32,7 +32,8 @@ _AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.an
 def build(loads: list) -> list[dg.AssetsDefinition]:
     """`persons` after any of `loads`, then `interactions`, then `community_health`."""
 
-    @dg.asset(deps=loads, group_name="people", kinds={"duckdb"}, pool="duckdb", automation_condition=_AFTER_LOADS,
+    @dg.asset(deps=loads, group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
+              automation_condition=_AFTER_LOADS,
               description="One person across platforms: accounts merged on the same e-mail, phone or handle, "
                           "and by reviewed decisions; likely matches proposed in identity_suggestions.")
     def persons(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -45,7 +46,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                 done = refresh_persons(con, hub.config())
                 plans = plan_builds(con, hub.config())
             except ConfigError as e:  # a decisions file that cannot be read: say which and where
-                raise dg.Failure(description=str(e)) from None
+                raise dg.Failure(description=str(e), allow_retries=False) from None
         return dg.MaterializeResult(metadata={
             "recompute": md_table(["community", "what the derived tables recompute"],
                                   [(c, describe(plan)) for c, plan in sorted(plans.items())]),
@@ -56,7 +57,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
             "warnings": "\n".join(w for r in done.values() for w in r.warnings) or "none",
         })
 
-    @dg.asset(deps=[persons], group_name="people", kinds={"duckdb"}, pool="duckdb",
+    @dg.asset(deps=[persons], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
               automation_condition=_AFTER_LOADS,
               description="Replies, thread participation, reactions and mentions between persons, across platforms.")
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -67,7 +68,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "by kind": md_table(
             ["community", "kind", "interactions", "pairs of persons"], by_kind)})
 
-    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
+    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
               automation_condition=_AFTER_LOADS,
               description="Week by week, per platform and overall: members, active members, contributors, "
                           "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
@@ -79,7 +80,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "latest week, all platforms": md_table(
             ["community", "week", "members", "active", "contributors", "new", "questions", "answered"], last)})
 
-    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb",
+    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
               automation_condition=_AFTER_LOADS,
               description="Each member's reputation week by week: decayed contributions and recognition from "
                           "distinct others, each part stored beside the score; levels with hysteresis.")
@@ -99,6 +100,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
             ["community", "member", "level", "reputation", "platforms", "flags"], top)})
 
     @dg.asset(deps=[member_scores, community_health], group_name="people", kinds={"duckdb"}, pool="duckdb",
+              retry_policy=WRITER_RETRY,
               automation_condition=_AFTER_LOADS,
               description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
                           "platform and overall, with every indicator it was read from and the reason.")

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from hub.config import Community, HubConfig, Source
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
 
 SYNC_EVERY = "*/15 * * * *"
 
@@ -23,6 +23,7 @@ def build(config: HubConfig) -> tuple[list, list, list]:
     partitions = dg.StaticPartitionsDefinition(sorted(found))
 
     @dg.asset(partitions_def=partitions, group_name="core", kinds={"slack", "duckdb"}, pool="duckdb",
+              retry_policy=WRITER_RETRY,
               description="What is new in the Slack workspace: messages, threads, reactions, users, channels.")
     def slack_workspace(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.sync import SyncError, sync_slack  # here: the definitions load without the Slack client
@@ -32,7 +33,7 @@ def build(config: HubConfig) -> tuple[list, list, list]:
             try:
                 report = sync_slack(con, community, source)
             except SyncError as e:
-                raise dg.Failure(description=str(e)) from None
+                raise dg.Failure(description=str(e), allow_retries=False) from None
         return dg.MaterializeResult(metadata={
             "new messages": dg.MetadataValue.int(report.messages_new),
             "channels": dg.MetadataValue.int(report.channels),

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
 
 POLL_EVERY = "*/5 * * * *"
 
@@ -21,6 +21,7 @@ def build(config) -> tuple[list, list, list]:
     partitions = dg.StaticPartitionsDefinition(sorted(found))
 
     @dg.asset(partitions_def=partitions, group_name="core", kinds={"telegram", "duckdb"}, pool="duckdb",
+              retry_policy=WRITER_RETRY,
               description="What the Telegram bot received since the last poll: messages, edits, reaction "
                           "changes, members joining and leaving.")
     def telegram_bot(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
@@ -31,7 +32,7 @@ def build(config) -> tuple[list, list, list]:
             try:
                 report = sync_telegram(con, community, source)
             except SyncError as e:
-                raise dg.Failure(description=str(e)) from None
+                raise dg.Failure(description=str(e), allow_retries=False) from None
         return dg.MaterializeResult(metadata={
             "updates": dg.MetadataValue.int(report.updates),
             "new messages": dg.MetadataValue.int(report.messages_new),

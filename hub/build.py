@@ -20,7 +20,12 @@ def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
     keys = [spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name in DERIVED_GROUPS]
     assets = {defs.resolve_assets_def(key) for key in keys}  # they carry the resources they were built with
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
-                            raise_on_error=True)
+    try:
+        result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
+                                raise_on_error=True)
+    except dg.Failure as e:  # a writer's failure is final (pipelines/resources.py): what caused it is the error
+        if isinstance(e.__cause__, Exception):
+            raise e.__cause__ from None
+        raise
     return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
             for event in result.get_asset_materialization_events()}

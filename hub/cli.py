@@ -44,7 +44,7 @@ class _Commands(TyperGroup):
 app = typer.Typer(cls=_Commands, help="Community Hub: one warehouse for a community's chats on every platform.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-DbOption = Annotated[Optional[Path], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
 ShowPhonesOption = Annotated[bool, typer.Option("--show-phones", help="Show phone numbers in full [default: masked]")]
 PROGRESS_FROM_BYTES = 8 << 20
@@ -315,7 +315,7 @@ CommunityOption = Annotated[Optional[str], typer.Option("--community", help="Com
 PlatformOption = Annotated[Optional[str], typer.Option("--platform", help="One platform [default: all together]")]
 
 
-def _view(db: Optional[Path], show) -> None:
+def _view(db: Optional[str], show) -> None:
     """Run a terminal view on a read-only connection; a name that matches nothing or too much is an error."""
     from hub.views import ViewError
     from warehouse.db import WarehouseMissing, connect

@@ -177,10 +177,17 @@ class HubConfig(_Strict):
         return communities
 
     def warehouse_target(self) -> Path | str | None:
-        """The configured warehouse: a file's path (relative to this file), or a DuckLake catalog."""
+        """The configured warehouse: a file's path, or a DuckLake catalog with its data path (paths
+        relative to this file)."""
+        from warehouse.lake import Lake, absolute
+
         if self.warehouse is None:
             return None
-        return self.warehouse.catalog or self.resolve(self.warehouse.path)
+        if self.warehouse.catalog is None:
+            return self.resolve(self.warehouse.path)
+        data_path = self.warehouse.data_path
+        base = self.path.parent if self.path else None
+        return Lake(self.warehouse.catalog, absolute(data_path, base) if data_path else None)
 
     def rules(self, slug: str) -> Rules:
         """The community's scoring, flag and stage rules (the defaults for one not configured)."""

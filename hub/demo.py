@@ -61,14 +61,14 @@ def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
     from hub.report import print_report
     from pipelines.resources import HubSettings
     from warehouse.db import connect
-    from warehouse.lake import is_lake
+    from warehouse.lake import is_lake, shown
 
     config = write_samples(workdir)
     if not is_lake(db):
         for stale in (Path(db), Path(f"{db}.wal")):
             stale.unlink(missing_ok=True)
     settings = HubSettings(config_path=str(config), inbox=str(workdir / "inbox"), raw_store=str(workdir / "raw"))
-    console.print(f"[cyan]demo[/cyan] sample exports in {workdir / 'inbox'}, warehouse {db}")
+    console.print(f"[cyan]demo[/cyan] sample exports in {workdir / 'inbox'}, warehouse {shown(db)}")
     run_pipeline(db, settings, console)
     console.print()
     with connect(db, read_only=True) as con:
@@ -76,7 +76,8 @@ def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
         page = _html_report(con, config, workdir.parent / "demo.html" if is_lake(db) else Path(db).with_suffix(".html"))
     console.print(f"\n[bold]The report:[/bold] {page.resolve()} (one file, opens offline in any browser)",
                   soft_wrap=True)
-    console.print(f"Explore it: [bold]hub query --db '{db}' \"SELECT * FROM member_weekly_activity LIMIT 10\"[/bold]"
+    example = "SELECT * FROM member_weekly_activity LIMIT 10"
+    console.print(f"Explore it: [bold]hub query --db '{shown(db)}' \"{example}\"[/bold]"
                   "  ·  the pipeline in the Dagster UI: [bold]make dev[/bold]")
 
 
@@ -85,9 +86,8 @@ def run_pipeline(db: Path | str, settings, console: Console | None = None) -> No
     derived table: what Dagster runs, in-process, on a fresh ephemeral instance."""
     import dagster as dg
 
-    from pipelines.exports.assets import core_tables, export_files, raw_export_file
+    from pipelines.exports.assets import core_tables, raw_export_file
     from pipelines.exports.checks import no_orphan_authors, timestamps_within_export_range, unique_message_ids
-    from pipelines.exports.sensors import export_inbox_sensor
     from pipelines.marts.assets import member_weekly_activity
     from pipelines.people.assets import build as people_assets
     from pipelines.resources import warehouse_resource
@@ -95,27 +95,36 @@ def run_pipeline(db: Path | str, settings, console: Console | None = None) -> No
     resources = {"duckdb": warehouse_resource(db), "hub": settings}
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     instance = dg.DagsterInstance.ephemeral()
-    # Two ticks of the inbox sensor: the samples were just written, and it requests a file once a
-    # tick finds it as the tick before did (a file still being written is not loaded).
-    first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
-    sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
-                                                         resources={"hub": settings}))
-    ticks = [first, sensed]  # a file older than a minute is requested by the first
-    for request in (r for tick in ticks for r in tick.dynamic_partitions_requests):
-        instance.add_dynamic_partitions(export_files.name, list(request.partition_keys))
-    for run in (r for tick in ticks for r in tick.run_requests):
+    for key in sensed_files(instance, settings):
         result = dg.materialize([raw_export_file, core_tables, unique_message_ids, no_orphan_authors,
-                                 timestamps_within_export_range], partition_key=run.partition_key,
+                                 timestamps_within_export_range], partition_key=key,
                                 instance=instance, resources=resources, run_config=quiet)
         core = next(m for m in result.get_asset_materialization_events() if m.asset_key == core_tables.key)
         meta = core.materialization.metadata
         failed = [e.check_name for e in result.get_asset_check_evaluations() if not e.passed]
         if console is not None:
-            console.print(f"[cyan]demo[/cyan] {Path(run.partition_key).name}: {meta['new'].value:,} messages loaded, "
+            console.print(f"[cyan]demo[/cyan] {Path(key).name}: {meta['new'].value:,} messages loaded, "
                           f"{meta['quarantined'].value} quarantined, checks "
                           f"{'FAILED: ' + ', '.join(failed) if failed else 'passed'}")
     dg.materialize([member_weekly_activity, *people_assets([core_tables])], instance=instance, resources=resources,
                    run_config=quiet)
+
+
+def sensed_files(instance, settings) -> list[str]:
+    """The exports in the inbox, as the sensor requests them: added as partitions of `instance`;
+    returns their partition keys. Two ticks: a file is requested once a tick finds it as the tick
+    before did (still being written, it is not loaded), or at once when older than a minute."""
+    import dagster as dg
+
+    from pipelines.exports.assets import export_files
+    from pipelines.exports.sensors import export_inbox_sensor
+
+    first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
+    sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
+                                                         resources={"hub": settings}))
+    for request in (r for tick in (first, sensed) for r in tick.dynamic_partitions_requests):
+        instance.add_dynamic_partitions(export_files.name, list(request.partition_keys))
+    return [run.partition_key for tick in (first, sensed) for run in tick.run_requests]
 
 
 def _html_report(con, config_path: Path, out: Path) -> Path:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 import duckdb
@@ -14,6 +16,9 @@ from dagster_duckdb import DuckDBResource
 from hub.config import HubConfig, load_config
 from warehouse.db import data_path_of, default_path, migrate, open_waiting
 from warehouse.lake import is_conflict, is_lake, open_lake
+
+
+T = TypeVar("T")
 
 
 class HubSettings(dg.ConfigurableResource):
@@ -76,30 +81,35 @@ def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
 
 
 # On DuckLake, writers on many machines commit to one warehouse, and a commit that conflicts with
-# another's (both replaced rows of one table) is refused: the step, run again, goes through. Every
-# other failure is final (`warehouse` marks it so): a bad file does not get better on a second try.
+# another's is refused: the step, run again, goes through. Every other failure of a writer is final
+# (`conflicts_retried` marks it so): a bad file does not get better on a second try.
 WRITER_RETRY = dg.RetryPolicy(max_retries=6, delay=0.5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
+
+
+def conflicts_retried(compute: Callable[..., T]) -> Callable[..., T]:
+    """A writer asset's body whose failures are final, but DuckLake's refusal of a conflicting
+    commit, which the asset's WRITER_RETRY retries. (Under @dg.asset, over the function.)"""
+
+    @functools.wraps(compute)
+    def body(*args, **kwargs) -> T:
+        try:
+            return compute(*args, **kwargs)
+        except Exception as e:
+            if is_conflict(e) or (isinstance(e, dg.Failure) and not e.allow_retries):
+                raise
+            description = e.description if isinstance(e, dg.Failure) else f"{type(e).__name__}: {e}"
+            metadata = e.metadata if isinstance(e, dg.Failure) else None
+            raise dg.Failure(description=description, metadata=metadata, allow_retries=False) from e
+
+    return body
 
 
 @contextmanager
 def warehouse(resource: DuckDBResource) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse, migrated to the current schema. A failure inside the block
-    is final, but for DuckLake's refusal of a conflicting commit, which WRITER_RETRY retries."""
+    """A connection to the warehouse, migrated to the current schema."""
     if not is_lake(resource.database):
         Path(resource.database).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
-        with resource.get_connection() as con, con:
-            migrate(con)
-            yield con
-    except Exception as e:
-        if is_conflict(e):
-            raise
-        raise final(e) from e
-
-
-def final(error: Exception) -> dg.Failure:
-    """The error as a failure no retry policy retries."""
-    if isinstance(error, dg.Failure):
-        return dg.Failure(description=error.description, metadata=error.metadata, allow_retries=False)
-    return dg.Failure(description=f"{type(error).__name__}: {error}", allow_retries=False)
+    # get_connection() alone keeps the file (and its lock) open when the block raises: close it too.
+    with resource.get_connection() as con, con:
+        migrate(con)
+        yield con

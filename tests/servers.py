@@ -180,21 +180,13 @@ def run_graph(env: dict, settings, parallel: int) -> list[str]:
     time, then the derived tables. Returns the files loaded; a failed run raises with its log."""
     import dagster as dg
 
-    from pipelines.exports.assets import export_files
-    from pipelines.exports.sensors import export_inbox_sensor
+    from hub.demo import sensed_files
 
     instance_env = {k: v for k, v in env.items() if k.startswith("DAGSTER_PG_")}
     saved = {k: os.environ.get(k) for k in instance_env}
     os.environ.update(instance_env)  # the instance's dagster.yaml reads them
     try:
-        instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
-        first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
-        sensed = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
-                                                             resources={"hub": settings}))
-        ticks = [first, sensed]  # a file older than a minute is requested by the first
-        for request in (r for tick in ticks for r in tick.dynamic_partitions_requests):
-            instance.add_dynamic_partitions(export_files.name, list(request.partition_keys))
-        keys = [run.partition_key for tick in ticks for run in tick.run_requests]
+        keys = sensed_files(dg.DagsterInstance.from_config(env["DAGSTER_HOME"]), settings)
     finally:
         for k, v in saved.items():
             if v is None:

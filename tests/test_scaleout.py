@@ -42,7 +42,8 @@ def samples(tmp_path_factory) -> HubSettings:
 
 @pytest.fixture(scope="module")
 def pg():
-    with postgres_server("hub", "hub_folder", "hub_s3", "hub_parallel", "dagster_folder", "dagster_s3") as server:
+    with postgres_server("hub", "hub_folder", "hub_s3", "hub_parallel", "hub_forget", "dagster_folder",
+                         "dagster_s3") as server:
         yield server
 
 
@@ -82,6 +83,8 @@ def assert_equal_to_embedded(file: Path, catalog: str) -> None:
     assert embedded == lake
     differing, rows = {}, {}
     for table, columns in embedded.items():
+        if table == "write_turns":  # how many commits took turns: none on a file
+            continue
         kept = ", ".join(f'"{c}"::VARCHAR' for c in columns if c not in RUN_TIMES)
         only = con.execute(f"""SELECT (SELECT count(*) FROM (SELECT {kept} FROM embedded."{table}"
                                                              EXCEPT ALL SELECT {kept} FROM hub."{table}")),
@@ -128,7 +131,11 @@ def test_hub_commands_take_the_ducklake_from_the_configuration(both, samples, tm
     # SQL someone typed only reads: not even into the lake's own folder, which its connection reaches.
     _, _, data = both
     for sql, refused in [(f"COPY messages TO '{data / 'out.csv'}'", "COPY"),
-                         (f"SELECT * FROM read_csv('{tmp_path / 'hub.yaml'}')", "file system operations are disabled")]:
+                         (f"EXPLAIN ANALYZE COPY messages TO '{data / 'out.csv'}'", "EXPLAIN"),
+                         (f"SELECT * FROM read_csv('{tmp_path / 'hub.yaml'}')", "file system operations are disabled"),
+                         ("SELECT * FROM postgres_query('__ducklake_metadata_hub', 'SELECT 1')", "postgres_query"),
+                         ("SELECT * FROM query('SELECT 1')", "query()"),
+                         ("SELECT count(*) FROM __ducklake_metadata_hub.ducklake_table", "catalog tables")]:
         done = subprocess.run([hub, "query", sql], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
         assert done.returncode == 2 and refused in done.stderr, done.stderr
     assert not (data / "out.csv").exists()
@@ -208,6 +215,46 @@ def test_loads_into_one_lake_at_once_all_land_once(embedded, samples, pg, tmp_pa
     assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (messages, messages)
     assert con.execute("SELECT count(*), count(DISTINCT account_id) FROM accounts").fetchone() == (accounts, accounts)
     assert con.execute("SELECT count(*) FROM communities").fetchone() == (1,)
+
+
+def test_a_forgotten_member_is_gone_from_the_lakes_history_and_files(samples, pg, tmp_path):
+    """DuckLake keeps what a commit replaced, readable by time travel, in its catalog and its
+    Parquet files: after `hub forget`, neither the catalog (all of it, as pg_dump writes it) nor
+    any file of the lake holds them, and no snapshot shows them."""
+    lake, data = f"ducklake:postgres:{pg.dsn('hub_forget')}", tmp_path / "lake"
+    env = {**os.environ, "HUB_DB": lake, "HUB_LAKE_DATA_PATH": str(data)}
+    chat = next((Path(samples.inbox) / "whatsapp").glob("*.txt"))
+    hub = str(BIN / "hub")
+    subprocess.run([hub, "ingest", str(chat)], env=env, check=True, capture_output=True)
+    with open_lake(lake, read_only=True) as con:
+        account, name, wrote = con.execute(
+            """SELECT author_id, author_name, count(*) FROM messages WHERE kind = 'message'
+               GROUP BY ALL ORDER BY 3 DESC LIMIT 1""").fetchone()
+    assert wrote > 100 and _lake_holds(pg, data, name)
+
+    done = subprocess.run([hub, "forget", account, "--yes", "--no-build"], env=env, capture_output=True, text=True)
+
+    assert done.returncode == 0, done.stderr
+    assert not _lake_holds(pg, data, name)
+    with open_lake(lake, read_only=True) as con:
+        versions = [v for (v,) in con.execute("SELECT snapshot_id FROM ducklake_snapshots('hub')").fetchall()]
+        for version in versions:
+            assert con.execute(f"SELECT count(*) FROM messages AT (VERSION => {version}) WHERE author_name = ?",
+                               [name]).fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM messages WHERE text = '[removed]'").fetchone() == (wrote,)
+
+
+def _lake_holds(pg, data: Path, text: str) -> bool:
+    """Whether the catalog (pg_dump of its database) or any Parquet file of the lake holds `text`."""
+    dump = subprocess.run([str(postgres_bin() / "pg_dump"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "hub",
+                           "hub_forget"], capture_output=True, text=True, check=True).stdout
+    if text in dump:
+        return True
+    with duckdb.connect() as con:
+        for file in data.rglob("*.parquet"):
+            if any(text in str(row) for row in con.execute("SELECT * FROM read_parquet(?)", [str(file)]).fetchall()):
+                return True
+    return False
 
 
 def test_a_lake_that_cannot_be_opened_says_so_without_its_password(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
@@ -15,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse.lake import for_lake, is_lake, open_lake, shut_off
+from warehouse.lake import absolute, for_lake, is_lake, open_lake, shut_off
 
 DEFAULT_PATH = Path("data") / "hub.duckdb"
 DEFAULT_WAIT_SECONDS = 30.0
@@ -42,17 +43,22 @@ def default_path() -> Path | str:
 
 def data_path_of(target: object) -> str | None:
     """Where a new DuckLake warehouse puts its Parquet files: $HUB_LAKE_DATA_PATH, else the
-    configuration's `warehouse.data_path` (a DuckLake made earlier keeps its own)."""
+    `data_path` of the configuration that named the lake (a DuckLake made earlier keeps its own)."""
     if os.environ.get("HUB_LAKE_DATA_PATH"):
-        return os.environ["HUB_LAKE_DATA_PATH"]
+        return absolute(os.environ["HUB_LAKE_DATA_PATH"])
+    if getattr(target, "data_path", None):
+        return target.data_path
     from hub.config import load_config
 
-    configured = load_config(os.environ.get("HUB_CONFIG") or None).warehouse
-    return configured.data_path if configured and configured.catalog == str(target) else None
+    configured = load_config(os.environ.get("HUB_CONFIG") or None).warehouse_target()
+    return getattr(configured, "data_path", None) if configured == str(target) else None
 
 
 def as_target(text: str | Path) -> Path | str:
-    return str(text) if is_lake(text) else Path(text)
+    """A file's path, or a DuckLake catalog (kept as given: a `Lake` keeps its data path)."""
+    if is_lake(text):
+        return text if isinstance(text, str) else str(text)
+    return Path(text)
 
 
 def default_wait() -> float:
@@ -113,18 +119,43 @@ class QueryRefused(Exception):
     pass
 
 
-_READS = {duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN}
-
-
 def typed_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
-    """Run SQL someone typed on a `connect_for_queries` connection. On DuckLake, whose data folder
-    that connection must reach, only statements that read run (no COPY … TO into that folder)."""
+    """Run SQL someone typed on a `connect_for_queries` connection.
+
+    On DuckLake that connection must reach the lake's data folder and its catalog's server, so
+    only SELECT runs (with WITH, DESCRIBE, SHOW, SUMMARIZE; not EXPLAIN ANALYZE, which runs what
+    it explains, nor COPY … TO into that folder), and it may not call the PostgreSQL extension's
+    functions (SQL on the catalog's server), query() (SQL in a string, unchecked), or read the
+    catalog's own tables."""
     if on_lake(con):
-        kinds = {s.type for s in duckdb.extract_statements(sql)}
-        if kinds - _READS:
-            raise QueryRefused("hub query only reads: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE) or EXPLAIN, "
-                               f"not {', '.join(sorted(k.name for k in kinds - _READS))}")
+        statements = duckdb.extract_statements(sql)
+        kinds = sorted({s.type.name for s in statements} - {"SELECT"})
+        if kinds:
+            raise QueryRefused("hub query only reads: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE), "
+                               f"not {', '.join(kinds)}")
+        for statement in statements:
+            _refuse_reaching_out(con, statement.query)
     return con.execute(sql)
+
+
+def _refuse_reaching_out(con: duckdb.DuckDBPyConnection, select: str) -> None:
+    (tree,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [select]).fetchone()
+    for node in _nodes(json.loads(tree)):
+        name = str(node.get("function_name") or "")
+        if name.startswith("postgres_") or name in ("query", "query_table"):
+            raise QueryRefused(f"hub query does not run {name}(): only the warehouse's tables are queried")
+        if any(str(node.get(k) or "").startswith("__ducklake_metadata") for k in ("catalog_name", "schema_name")):
+            raise QueryRefused("hub query does not read DuckLake's catalog tables: query the warehouse's tables")
+
+
+def _nodes(tree: object) -> Iterator[dict]:
+    if isinstance(tree, dict):
+        yield tree
+        for value in tree.values():
+            yield from _nodes(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from _nodes(value)
 
 
 def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool = False, config: dict | None = None,
@@ -231,11 +262,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     """One transaction: committed if the block ends, rolled back (and re-raised) if anything fails."""
     con.execute("BEGIN TRANSACTION")
     try:
+        take_turn(con)
         yield con
         con.execute("COMMIT")
     except BaseException:
         rollback(con)
         raise
+
+
+def take_turn(con: duckdb.DuckDBPyConnection) -> None:
+    """In a write transaction: writers of one DuckLake take turns at commit (migration 0018). A
+    DuckDB file has one writer at a time, and is left as it was."""
+    if on_lake(con):
+        con.execute("UPDATE write_turns SET turn = turn + 1")
 
 
 def rollback(con: duckdb.DuckDBPyConnection) -> None:

@@ -39,6 +39,27 @@ EXTENSIONS = {"ducklake": "duckdb_extension_ducklake", "postgres_scanner": "duck
               "httpfs": "duckdb_extension_httpfs"}
 
 
+class Lake(str):
+    """A DuckLake catalog, as given, that also carries where a new lake puts its files (the
+    configuration's `data_path`)."""
+
+    data_path: str | None
+
+    def __new__(cls, catalog: str, data_path: str | None = None) -> "Lake":
+        lake = super().__new__(cls, catalog)
+        lake.data_path = data_path
+        return lake
+
+
+def absolute(data_path: str, base: Path | None = None) -> str:
+    """A local data path made absolute (relative to `base`, else the working folder): DuckLake keeps
+    it as given, and every process on every machine must find the same folder. URLs are kept."""
+    if "://" in data_path:
+        return data_path
+    path = Path(data_path)
+    return str((base / path if base and not path.is_absolute() else path).resolve()) + "/"
+
+
 class LakeError(Exception):
     """A DuckLake warehouse that cannot be opened: what is wrong, and what to do."""
 
@@ -68,7 +89,7 @@ def open_lake(target: str, *, data_path: str | None = None, read_only: bool = Fa
         con.execute(f"USE {ALIAS}")
     except duckdb.Error as e:
         con.close()
-        raise LakeError(f"the DuckLake warehouse {_shown(target)} could not be opened ({_first_line(e)}): "
+        raise LakeError(f"the DuckLake warehouse {shown(target)} could not be opened ({_first_line(e)}): "
                         "check the catalog's address and that its server runs, and give data_path "
                         "(or $HUB_LAKE_DATA_PATH) when the warehouse is new") from None
     return con
@@ -92,7 +113,7 @@ def is_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.Error) and any(m in str(error) for m in _CONFLICTS)
 
 
-_CONFLICTS = ("Transaction conflict", "Failed to commit DuckLake transaction")
+_CONFLICTS = ("Transaction conflict",)
 CONFLICT_ATTEMPTS = 8
 
 
@@ -116,6 +137,18 @@ def shut_off(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
+
+
+def forget_history(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite every data file that has deleted rows without them, drop every snapshot but the
+    current one, and delete the files only those read. On DuckLake an UPDATE or DELETE only adds a
+    file of deletions: the old rows stay in their file, readable by time travel (`AT (VERSION =>
+    …)`) and by reading the file. `hub forget`, and a load that forgets someone again, call this,
+    so that what was erased is gone from the lake too. (A step on another machine that is reading
+    a deleted file at that moment fails, and is run again.)"""
+    con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => 0)")
+    con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => now())")
+    con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
@@ -177,10 +210,12 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _shown(target: str) -> str:
-    """The target without a password, should one have been written into it."""
-    return re.sub(r"(password\s*=\s*)\S+", r"\1…", target, flags=re.I)
+def shown(target: str) -> str:
+    """The target without a password, should one have been written into it (libpq's keyword
+    form, quoted or not, or its URI form)."""
+    target = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1…", str(target), flags=re.I)
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1…@", target)
 
 
 def _first_line(error: Exception) -> str:
-    return _shown(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)
+    return shown(str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__)

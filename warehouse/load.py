@@ -27,8 +27,8 @@ import pyarrow.parquet as pq
 
 from hub.model import Batch
 from warehouse import forget
-from warehouse.db import rollback
-from warehouse.lake import retried_on_conflict
+from warehouse.db import on_lake, rollback, take_turn
+from warehouse.lake import forget_history, retried_on_conflict
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,32 @@ def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[B
     """Load one source's batches in one transaction; the warehouse is unchanged if anything fails.
 
     A live sync's small units are loaded as they come, in order; a file's batches are staged first."""
+    # On DuckLake another writer's commit may refuse the load's: it is then done again whole, from
+    # the staged files (or the kept units of a live sync, which are small).
     if source.live:
-        return _transaction(con, source, lambda result: _load_each(con, source, batches, result))
+        units = list(batches)
+        return _forgotten_for_good(con, retried_on_conflict(
+            lambda: _transaction(con, source, lambda r: _load_each(con, source, units, r))))
     with _Stage() as stage:
         for batch in batches:
             stage.add(batch)
         stage.close()
-        # Staged, the load can be done again whole: on DuckLake, another writer's commit may refuse it.
-        return retried_on_conflict(lambda: _transaction(con, source, lambda result: _merge(con, source, stage, result)))
+        return _forgotten_for_good(con, retried_on_conflict(
+            lambda: _transaction(con, source, lambda r: _merge(con, source, stage, r))))
+
+
+def _forgotten_for_good(con: duckdb.DuckDBPyConnection, result: LoadResult) -> LoadResult:
+    """A load that forgot someone again left their rows, as loaded, in DuckLake's files: gone too."""
+    if result.forgotten is not None and on_lake(con):
+        retried_on_conflict(lambda: forget_history(con))
+    return result
 
 
 def _transaction(con: duckdb.DuckDBPyConnection, source: SourceFile, work) -> LoadResult:
     result = LoadResult(source.source_id)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("UPDATE load_turns SET turn = turn + 1")  # loads into one DuckLake take turns (0018)
+        take_turn(con)
         _same_pseudonyms(con, source)
         if source.community_name is not None:
             upsert_community(con, source.community, source.community_name, source.community_timezone)

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import rollback
+from warehouse.db import rollback, take_turn
 
 
 def communities(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -74,6 +74,7 @@ def replace(con: duckdb.DuckDBPyConnection, by_community: dict[str, tuple[list, 
     wanted = sorted(by_community)
     con.execute("BEGIN TRANSACTION")
     try:
+        take_turn(con)
         con.execute("""DELETE FROM person_accounts WHERE person_id IN
                          (SELECT person_id FROM persons WHERE list_contains($c, community))
                        OR account_id IN (SELECT account_id FROM accounts WHERE list_contains($c, community))""",

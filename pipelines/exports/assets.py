@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
 
 # Readers and loaders are imported where they run: loading the definitions (every run, sensor tick
 # and `hub build`) then skips them, a second or so of imports.
@@ -18,6 +18,7 @@ export_files = dg.DynamicPartitionsDefinition(name="export_files")
     retry_policy=WRITER_RETRY,
     description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
 )
+@conflicts_retried
 def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     from connectors import detect_platform
     from connectors.files import UnreadableExport
@@ -52,6 +53,7 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
     retry_policy=WRITER_RETRY,
     description="Messages, accounts, channels, membership events and quarantine read from the file.",
 )
+@conflicts_retried
 def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     from hub.ingest import ingest_file
     from warehouse.load import raw_file

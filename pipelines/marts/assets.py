@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.exports.assets import core_tables
 from pipelines.metadata import md_table
-from pipelines.resources import WRITER_RETRY, warehouse
+from pipelines.resources import WRITER_RETRY, conflicts_retried, warehouse
 from warehouse import marts, reports
 
 
@@ -19,6 +19,7 @@ def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.Auto
         automation_condition=dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()),
         description="Messages per member per community per week, per platform (weeks in the community's time zone).",
     )
+    @conflicts_retried
     def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             counts = marts.refresh(con)

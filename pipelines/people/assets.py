@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.metadata import md_table
-from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
 from warehouse import health
 from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
@@ -36,6 +36,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               automation_condition=_AFTER_LOADS,
               description="One person across platforms: accounts merged on the same e-mail, phone or handle, "
                           "and by reviewed decisions; likely matches proposed in identity_suggestions.")
+    @conflicts_retried
     def persons(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.config import ConfigError
         from hub.incremental import describe, plan_builds
@@ -60,6 +61,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
     @dg.asset(deps=[persons], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
               automation_condition=_AFTER_LOADS,
               description="Replies, thread participation, reactions and mentions between persons, across platforms.")
+    @conflicts_retried
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             rows = carry_out(con, "interactions", lambda plans: interaction_graph.refresh(con, plans))
@@ -72,6 +74,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               automation_condition=_AFTER_LOADS,
               description="Week by week, per platform and overall: members, active members, contributors, "
                           "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
+    @conflicts_retried
     def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             rows = carry_out(con, "community_health", lambda plans: health.refresh(con, plans))
@@ -84,6 +87,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               automation_condition=_AFTER_LOADS,
               description="Each member's reputation week by week: decayed contributions and recognition from "
                           "distinct others, each part stored beside the score; levels with hysteresis.")
+    @conflicts_retried
     def member_scores(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.scoring import refresh_scores
 
@@ -104,6 +108,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
               automation_condition=_AFTER_LOADS,
               description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
                           "platform and overall, with every indicator it was read from and the reason.")
+    @conflicts_retried
     def community_stages(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.stages import refresh_stages
 

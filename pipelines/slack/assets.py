@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from hub.config import Community, HubConfig, Source
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
 
 SYNC_EVERY = "*/15 * * * *"
 
@@ -25,6 +25,7 @@ def build(config: HubConfig) -> tuple[list, list, list]:
     @dg.asset(partitions_def=partitions, group_name="core", kinds={"slack", "duckdb"}, pool="duckdb",
               retry_policy=WRITER_RETRY,
               description="What is new in the Slack workspace: messages, threads, reactions, users, channels.")
+    @conflicts_retried
     def slack_workspace(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.sync import SyncError, sync_slack  # here: the definitions load without the Slack client
 

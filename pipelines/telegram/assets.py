@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, WRITER_RETRY, warehouse
+from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
 
 POLL_EVERY = "*/5 * * * *"
 
@@ -24,6 +24,7 @@ def build(config) -> tuple[list, list, list]:
               retry_policy=WRITER_RETRY,
               description="What the Telegram bot received since the last poll: messages, edits, reaction "
                           "changes, members joining and leaving.")
+    @conflicts_retried
     def telegram_bot(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.sync import SyncError, sync_telegram  # here: the definitions load without the Bot API client
 

@@ -90,7 +90,6 @@ def forget_person(con: duckdb.DuckDBPyConnection, person: Person) -> sql.Forgott
     if on_lake(con):  # DuckLake keeps what a commit replaced, in its files and snapshots: not theirs
         retried_on_conflict(lambda: forget_history(con))
     return done
-    return done
 
 
 def still_named_in(config: HubConfig, person: Person) -> list[str]:

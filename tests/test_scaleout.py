@@ -130,12 +130,19 @@ def test_hub_commands_take_the_ducklake_from_the_configuration(both, samples, tm
     assert "Riverside Makers" in page.read_text()
     # SQL someone typed only reads: not even into the lake's own folder, which its connection reaches.
     _, _, data = both
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a,b\n1,2\n")
     for sql, refused in [(f"COPY messages TO '{data / 'out.csv'}'", "COPY"),
                          (f"EXPLAIN ANALYZE COPY messages TO '{data / 'out.csv'}'", "EXPLAIN"),
-                         (f"SELECT * FROM read_csv('{tmp_path / 'hub.yaml'}')", "file system operations are disabled"),
+                         (f"SELECT * FROM read_csv('{tmp_path / 'hub.yaml'}')", "read_csv()"),
+                         (f"SELECT * FROM '{secret}'", "file system operations are disabled"),
                          ("SELECT * FROM postgres_query('__ducklake_metadata_hub', 'SELECT 1')", "postgres_query"),
                          ("SELECT * FROM query('SELECT 1')", "query()"),
-                         ("SELECT count(*) FROM __ducklake_metadata_hub.ducklake_table", "catalog tables")]:
+                         ("SELECT * FROM json_execute_serialized_sql(json_serialize_sql('SELECT 1'))",
+                          "json_execute_serialized_sql()"),
+                         ("SELECT * FROM ducklake_rewrite_data_files('hub')", "ducklake_rewrite_data_files()"),
+                         ("SELECT count(*) FROM __ducklake_metadata_hub.ducklake_table", "catalog tables"),
+                         ('SELECT count(*) FROM "__DuckLake_Metadata_hub".ducklake_table', "catalog tables")]:
         done = subprocess.run([hub, "query", sql], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
         assert done.returncode == 2 and refused in done.stderr, done.stderr
     assert not (data / "out.csv").exists()
@@ -242,13 +249,23 @@ def test_a_forgotten_member_is_gone_from_the_lakes_history_and_files(samples, pg
             assert con.execute(f"SELECT count(*) FROM messages AT (VERSION => {version}) WHERE author_name = ?",
                                [name]).fetchone() == (0,)
         assert con.execute("SELECT count(*) FROM messages WHERE text = '[removed]'").fetchone() == (wrote,)
+    # A small chat's rows are kept in the catalog itself (DuckLake's inlined data): gone as well.
+    tiny = tmp_path / "WhatsApp Chat with Tiny.txt"
+    tiny.write_text("12/01/2024, 10:00 - Zelda Quuxworth: my phone is 0611223344, call me about Plughorn\n"
+                    "12/01/2024, 10:05 - Omar Kaur: will do\n", encoding="utf-8")
+    subprocess.run([hub, "ingest", str(tiny)], env=env, check=True, capture_output=True)
+    assert _lake_holds(pg, data, "Plughorn")
+    subprocess.run([hub, "forget", "whatsapp:default:Zelda Quuxworth", "--yes", "--no-build"], env=env, check=True,
+                   capture_output=True)
+    assert not any(_lake_holds(pg, data, t) for t in ("Zelda Quuxworth", "0611223344", "Plughorn"))
 
 
 def _lake_holds(pg, data: Path, text: str) -> bool:
-    """Whether the catalog (pg_dump of its database) or any Parquet file of the lake holds `text`."""
+    """Whether the catalog (pg_dump of its database: rows DuckLake keeps there, text as written or
+    hex-encoded) or any Parquet file of the lake holds `text`."""
     dump = subprocess.run([str(postgres_bin() / "pg_dump"), "-h", "127.0.0.1", "-p", str(pg.port), "-U", "hub",
                            "hub_forget"], capture_output=True, text=True, check=True).stdout
-    if text in dump:
+    if text in dump or text.encode().hex() in dump.lower():
         return True
     with duckdb.connect() as con:
         for file in data.rglob("*.parquet"):

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 
 import duckdb
 
+from warehouse.db import transaction
+from warehouse.lake import retried_on_conflict
+
 # Each input's rows as (day they count in, UTC, hash of the row), for community $c. A reaction
 # counts at its time, or its message's when it has none; mentions and links at their message's.
 # `kind` is hashed as text: an ENUM in a DuckDB file, VARCHAR on DuckLake.
@@ -80,7 +83,17 @@ class Plan:
 
 
 def make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, whole: str) -> Plan:
-    """Compare the community's inputs with the last complete build, and store the plan."""
+    """Compare the community's inputs with the last complete build, and store the plan: in one
+    transaction, done again when another writer of a DuckLake commits first."""
+
+    def plan() -> Plan:
+        with transaction(con):
+            return _make_plan(con, community, timezone, whole)
+
+    return retried_on_conflict(plan)
+
+
+def _make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, whole: str) -> Plan:
     days = dict(con.execute(_DAYS, {"c": community}).fetchall())
     built = con.execute("SELECT whole FROM derived_state WHERE community = ? AND state = 'built'",
                         [community]).fetchone()

@@ -123,9 +123,10 @@ def typed_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConn
     """Run SQL someone typed on a `connect_for_queries` connection.
 
     On DuckLake that connection must reach the lake's data folder and its catalog's server, so
-    only SELECT runs (with WITH, DESCRIBE, SHOW, SUMMARIZE; not EXPLAIN ANALYZE, which runs what
-    it explains, nor COPY … TO into that folder), and it may not call the PostgreSQL extension's
-    functions (SQL on the catalog's server), query() (SQL in a string, unchecked), or read the
+    only SELECT runs (with WITH, DESCRIBE, SHOW, SUMMARIZE; not EXPLAIN, whose ANALYZE runs what it
+    explains, nor COPY … TO into that folder), reading the warehouse's tables: of table functions
+    only range, generate_series and unnest, no function of the PostgreSQL or DuckLake extensions
+    (SQL on the catalog's server, files written), none that runs SQL from a string, and not the
     catalog's own tables."""
     if on_lake(con):
         statements = duckdb.extract_statements(sql)
@@ -138,13 +139,24 @@ def typed_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConn
     return con.execute(sql)
 
 
+_TABLE_FUNCTIONS = {"range", "generate_series", "unnest"}
+_REFUSED_FUNCTIONS = ("postgres_", "ducklake_", "json_execute_serialized_sql", "query")
+
+
 def _refuse_reaching_out(con: duckdb.DuckDBPyConnection, select: str) -> None:
-    (tree,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [select]).fetchone()
-    for node in _nodes(json.loads(tree)):
-        name = str(node.get("function_name") or "")
-        if name.startswith("postgres_") or name in ("query", "query_table"):
+    (text,) = con.execute("SELECT json_serialize_sql(?::VARCHAR)", [select]).fetchone()
+    tree = json.loads(text)
+    if tree.get("error"):
+        raise QueryRefused(f"hub query could not check this statement ({tree.get('error_message')}): write a SELECT")
+    for node in _nodes(tree):
+        if node.get("type") == "TABLE_FUNCTION":
+            name = str((node.get("function") or {}).get("function_name") or "").lower()
+            if name not in _TABLE_FUNCTIONS:
+                raise QueryRefused(f"hub query does not run {name}(): only the warehouse's tables are queried")
+        name = str(node.get("function_name") or "").lower()
+        if name.startswith(_REFUSED_FUNCTIONS):
             raise QueryRefused(f"hub query does not run {name}(): only the warehouse's tables are queried")
-        if any(str(node.get(k) or "").startswith("__ducklake_metadata") for k in ("catalog_name", "schema_name")):
+        if any(str(node.get(k) or "").lower().startswith("__ducklake_metadata") for k in ("catalog_name", "schema_name")):
             raise QueryRefused("hub query does not read DuckLake's catalog tables: query the warehouse's tables")
 
 

@@ -54,10 +54,10 @@ class Lake(str):
 def absolute(data_path: str, base: Path | None = None) -> str:
     """A local data path made absolute (relative to `base`, else the working folder): DuckLake keeps
     it as given, and every process on every machine must find the same folder. URLs are kept."""
-    if "://" in data_path:
+    if not data_path or "://" in data_path:
         return data_path
-    path = Path(data_path)
-    return str((base / path if base and not path.is_absolute() else path).resolve()) + "/"
+    path = Path(data_path).expanduser()
+    return os.path.abspath(base / path if base and not path.is_absolute() else path) + "/"
 
 
 class LakeError(Exception):
@@ -76,7 +76,7 @@ def extension_directory() -> Path:
 def open_lake(target: str, *, data_path: str | None = None, read_only: bool = False,
               config: dict | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the DuckLake `target` attached as `hub` and in use."""
-    data_path = data_path or os.environ.get("HUB_LAKE_DATA_PATH") or None
+    data_path = data_path or absolute(os.environ.get("HUB_LAKE_DATA_PATH") or "") or None
     con = duckdb.connect(config={"extension_directory": str(extension_directory()),
                                  "autoinstall_known_extensions": False, **(config or {})})
     try:
@@ -108,12 +108,13 @@ def _attach(con: duckdb.DuckDBPyConnection, attach: str) -> None:
 
 
 def is_conflict(error: BaseException) -> bool:
-    """Whether an error is DuckLake's refusal of a commit that conflicts with another writer's: the
-    same work, done again, goes through."""
-    return isinstance(error, duckdb.Error) and any(m in str(error) for m in _CONFLICTS)
+    """Whether an error is DuckLake's refusal of a commit that conflicts with another writer's, or
+    a read of a data file that `forget_history` on another machine just replaced: the same work,
+    done again, goes through."""
+    return isinstance(error, duckdb.Error) and any(m.search(str(error)) for m in _CONFLICTS)
 
 
-_CONFLICTS = ("Transaction conflict",)
+_CONFLICTS = (re.compile("Transaction conflict"), re.compile(r'Cannot open file "[^"]*ducklake-[^"]*\.parquet"'))
 CONFLICT_ATTEMPTS = 8
 
 
@@ -146,6 +147,7 @@ def forget_history(con: duckdb.DuckDBPyConnection) -> None:
     …)`) and by reading the file. `hub forget`, and a load that forgets someone again, call this,
     so that what was erased is gone from the lake too. (A step on another machine that is reading
     a deleted file at that moment fails, and is run again.)"""
+    con.execute(f"CALL ducklake_flush_inlined_data('{ALIAS}')")  # small writes live in the catalog's tables
     con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => 0)")
     con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => now())")
     con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)")
@@ -214,7 +216,7 @@ def shown(target: str) -> str:
     """The target without a password, should one have been written into it (libpq's keyword
     form, quoted or not, or its URI form)."""
     target = re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1…", str(target), flags=re.I)
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1…@", target)
+    return re.sub(r"(://[^:/@\s]*:)[^@\s]+@", r"\1…@", target)
 
 
 def _first_line(error: Exception) -> str:

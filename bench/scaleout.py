@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -94,8 +95,6 @@ def counts(target: str) -> dict:
 
 
 def _clean_env() -> dict:
-    import os
-
     return {k: v for k, v in os.environ.items() if not k.startswith(("HUB_", "DAGSTER_"))}
 
 

@@ -11,7 +11,7 @@ import duckdb
 from hub.config import HubConfig, load_identities
 from hub.landing import delete_raw_copies
 from warehouse import forget as sql
-from warehouse.db import on_lake, transaction
+from warehouse.db import in_turn, on_lake
 from warehouse.lake import forget_history, retried_on_conflict
 from warehouse.views import find_members
 
@@ -80,12 +80,7 @@ def _by_pseudonym(con: duckdb.DuckDBPyConnection, text: str, community: str | No
 def forget_person(con: duckdb.DuckDBPyConnection, person: Person) -> sql.Forgotten:
     """Erase the person in one transaction, then delete the raw copies of the files that held them."""
     erasure_id = uuid.uuid4().hex
-
-    def erase() -> sql.Forgotten:
-        with transaction(con):
-            return sql.forget(con, person.community, person.accounts, erasure_id)
-
-    done = retried_on_conflict(erase)  # on DuckLake, another machine's commit may refuse it
+    done = in_turn(con, lambda: sql.forget(con, person.community, person.accounts, erasure_id))
     done.raw_deleted = delete_raw_copies(done.raw_copies)
     if on_lake(con):  # DuckLake keeps what a commit replaced, in its files and snapshots: not theirs
         retried_on_conflict(lambda: forget_history(con))

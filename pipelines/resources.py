@@ -86,9 +86,16 @@ def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
 WRITER_RETRY = dg.RetryPolicy(max_retries=6, delay=0.5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
+def writer_asset(**asset_args) -> Callable[[Callable[..., T]], dg.AssetsDefinition]:
+    """@dg.asset for an asset that writes to the warehouse: in the `duckdb` pool (one writer at a
+    time on a DuckDB file), retried by WRITER_RETRY when DuckLake refuses its commit, and final
+    on any other failure."""
+    return lambda compute: dg.asset(pool="duckdb", retry_policy=WRITER_RETRY, **asset_args)(conflicts_retried(compute))
+
+
 def conflicts_retried(compute: Callable[..., T]) -> Callable[..., T]:
     """A writer asset's body whose failures are final, but DuckLake's refusal of a conflicting
-    commit, which the asset's WRITER_RETRY retries. (Under @dg.asset, over the function.)"""
+    commit, which the asset's WRITER_RETRY retries."""
 
     @functools.wraps(compute)
     def body(*args, **kwargs) -> T:

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.db import transaction
-from warehouse.lake import retried_on_conflict
+from warehouse.db import in_turn
 
 # Each input's rows as (day they count in, UTC, hash of the row), for community $c. A reaction
 # counts at its time, or its message's when it has none; mentions and links at their message's.
@@ -83,14 +82,9 @@ class Plan:
 
 
 def make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, whole: str) -> Plan:
-    """Compare the community's inputs with the last complete build, and store the plan: in one
-    transaction, done again when another writer of a DuckLake commits first."""
-
-    def plan() -> Plan:
-        with transaction(con):
-            return _make_plan(con, community, timezone, whole)
-
-    return retried_on_conflict(plan)
+    """Compare the community's inputs with the last complete build, and store the plan (in one
+    transaction: a plan half stored beside another writer's would mislead the next build)."""
+    return in_turn(con, lambda: _make_plan(con, community, timezone, whole))
 
 
 def _make_plan(con: duckdb.DuckDBPyConnection, community: str, timezone: str, whole: str) -> Plan:

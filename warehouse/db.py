@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from warehouse.lake import absolute, for_lake, is_lake, open_lake, shut_off
+from warehouse.lake import absolute, for_lake, is_lake, open_lake, retried, retried_on_conflict, shut_off
 
+T = TypeVar("T")
 DEFAULT_PATH = Path("data") / "hub.duckdb"
 DEFAULT_WAIT_SECONDS = 30.0
 _MAX_PAUSE_SECONDS = 1.0
@@ -225,17 +226,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     the others fail to, and find it done when they look again."""
     if not on_lake(con):
         return _migrate(con, lake=False)
-    for attempt in range(1, _LAKE_MIGRATION_ATTEMPTS + 1):
-        try:
-            return _migrate(con, lake=True)
-        except duckdb.Error:
-            if attempt == _LAKE_MIGRATION_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.05, 0.2) * attempt)
-    raise AssertionError("unreachable")
-
-
-_LAKE_MIGRATION_ATTEMPTS = 8
+    return retried(lambda: _migrate(con, lake=True), when=lambda e: True)
 
 
 def _migrate(con: duckdb.DuckDBPyConnection, lake: bool) -> list[str]:
@@ -280,6 +271,16 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     except BaseException:
         rollback(con)
         raise
+
+
+def in_turn(con: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
+    """`work()` in one transaction, done again whole when another writer of a DuckLake commits first."""
+
+    def once() -> T:
+        with transaction(con):
+            return work()
+
+    return retried_on_conflict(once)
 
 
 def take_turn(con: duckdb.DuckDBPyConnection) -> None:

@@ -168,17 +168,16 @@ def _phone_pattern(text: str | None) -> str | None:
 def _erase_raw_copies(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Mark the raw copies of the files that held the forgotten accounts erased; their paths."""
     # Found, then marked: DuckLake has no UPDATE … RETURNING.
-    paths = [p for (p,) in con.execute(
-        """SELECT path FROM raw_files
+    rows = con.execute(
+        """SELECT path, stored_as FROM raw_files
            WHERE erased_at IS NULL AND sha256 IN (SELECT sha256 FROM sources WHERE source_id IN (
                SELECT source_id FROM messages WHERE author_id IN (SELECT account_id FROM forgotten)
                UNION SELECT source_id FROM reactions WHERE reactor_id IN (SELECT account_id FROM forgotten)
                UNION SELECT source_id FROM membership_events WHERE account_id IN (SELECT account_id FROM forgotten)
                UNION SELECT source_id FROM mentions WHERE account_id IN (SELECT account_id FROM forgotten)))"""
-    ).fetchall()]
-    rows = con.execute("SELECT stored_as FROM raw_files WHERE list_contains(?, path)", [paths]).fetchall()
-    con.execute("UPDATE raw_files SET erased_at = now() WHERE list_contains(?, path)", [paths])
-    return sorted(p for (p,) in rows)
+    ).fetchall()
+    con.execute("UPDATE raw_files SET erased_at = now() WHERE list_contains(?, path)", [[p for p, _ in rows]])
+    return sorted(stored for _, stored in rows)
 
 
 def _tombstones(con: duckdb.DuckDBPyConnection) -> None:

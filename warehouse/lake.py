@@ -97,14 +97,20 @@ def open_lake(target: str, *, data_path: str | None = None, read_only: bool = Fa
 
 def _attach(con: duckdb.DuckDBPyConnection, attach: str) -> None:
     """ATTACH, again when processes raced to create the same new catalog and this one lost."""
-    for attempt in range(1, 9):
+    retried(lambda: con.execute(attach), when=lambda e: "Failed to initialize DuckLake" in str(e))
+
+
+def retried(work: Callable[[], T], when: Callable[[duckdb.Error], bool], attempts: int = 8) -> T:
+    """`work()`, done again after a short random pause (longer each time) while it fails with a
+    DuckDB error for which `when` holds: what many machines racing for one lake run into."""
+    for attempt in range(1, attempts + 1):
         try:
-            con.execute(attach)
-            return
+            return work()
         except duckdb.Error as e:
-            if "Failed to initialize DuckLake" not in str(e) or attempt == 8:
+            if not when(e) or attempt == attempts:
                 raise
-            time.sleep(random.uniform(0.05, 0.2) * attempt)
+            time.sleep(random.uniform(0.1, 0.4) * attempt)
+    raise AssertionError("unreachable")
 
 
 def is_conflict(error: BaseException) -> bool:
@@ -115,20 +121,12 @@ def is_conflict(error: BaseException) -> bool:
 
 
 _CONFLICTS = (re.compile("Transaction conflict"), re.compile(r'Cannot open file "[^"]*ducklake-[^"]*\.parquet"'))
-CONFLICT_ATTEMPTS = 8
 
 
 def retried_on_conflict(work: Callable[[], T]) -> T:
-    """`work()`, a whole transaction, done again after a short pause while DuckLake refuses its
-    commit for a conflict with another writer's (on a DuckDB file there are none)."""
-    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
-        try:
-            return work()
-        except duckdb.Error as e:
-            if not is_conflict(e) or attempt == CONFLICT_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.1, 0.4) * attempt)
-    raise AssertionError("unreachable")
+    """`work()`, a whole transaction, done again while DuckLake refuses its commit for a conflict
+    with another writer's (on a DuckDB file there are none)."""
+    return retried(work, when=is_conflict)
 
 
 def shut_off(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:

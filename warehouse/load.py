@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from hub.model import Batch
 from warehouse import forget
-from warehouse.db import on_lake, rollback, take_turn, transaction
+from warehouse.db import in_turn, on_lake, rollback, take_turn
 from warehouse.lake import forget_history, retried_on_conflict
 
 
@@ -516,24 +516,23 @@ def record_raw_file(con: duckdb.DuckDBPyConnection, path: str, sha256: str, size
     """Register a landed export file in the raw layer (the latest content found at that path wins).
 
     False if a file with these bytes held someone `hub forget` erased: no copy of it may be kept,
-    so the row points at `path` itself, and the caller deletes the copy it made. One transaction,
-    done again if another writer of a DuckLake commits first: a forget in between must not be undone."""
+    so the row points at `path` itself, and the caller deletes the copy it made. One transaction:
+    a forget committed between the look and the write must not be undone."""
 
     def record() -> bool:
-        with transaction(con):
-            (erased,) = con.execute("SELECT max(erased_at) FROM raw_files WHERE sha256 = ?", [sha256]).fetchone()
-            con.execute(
-                """MERGE INTO raw_files r
-                   USING (SELECT ? AS path, ? AS sha256, ? AS bytes, ? AS platform, ? AS stored_as,
-                                 now() AS landed_at, ?::TIMESTAMPTZ AS erased_at) e
-                   ON r.path = e.path
-                   WHEN MATCHED THEN UPDATE SET sha256 = e.sha256, bytes = e.bytes, platform = e.platform,
-                     stored_as = e.stored_as, landed_at = e.landed_at, erased_at = e.erased_at
-                   WHEN NOT MATCHED THEN INSERT BY NAME""",
-                [path, sha256, size, platform, path if erased else stored_as, erased])
-            return erased is None
+        (erased,) = con.execute("SELECT max(erased_at) FROM raw_files WHERE sha256 = ?", [sha256]).fetchone()
+        con.execute(
+            """MERGE INTO raw_files r
+               USING (SELECT ? AS path, ? AS sha256, ? AS bytes, ? AS platform, ? AS stored_as,
+                             now() AS landed_at, ?::TIMESTAMPTZ AS erased_at) e
+               ON r.path = e.path
+               WHEN MATCHED THEN UPDATE SET sha256 = e.sha256, bytes = e.bytes, platform = e.platform,
+                 stored_as = e.stored_as, landed_at = e.landed_at, erased_at = e.erased_at
+               WHEN NOT MATCHED THEN INSERT BY NAME""",
+            [path, sha256, size, platform, path if erased else stored_as, erased])
+        return erased is None
 
-    return retried_on_conflict(record)
+    return in_turn(con, record)
 
 
 def raw_file(con: duckdb.DuckDBPyConnection, path: str) -> tuple[str, str, str] | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
+from pipelines.resources import HubSettings, warehouse, writer_asset
 
 # Readers and loaders are imported where they run: loading the definitions (every run, sensor tick
 # and `hub build`) then skips them, a second or so of imports.
@@ -13,12 +13,10 @@ from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, wa
 export_files = dg.DynamicPartitionsDefinition(name="export_files")
 
 
-@dg.asset(
-    partitions_def=export_files, group_name="raw", kinds={"file", "duckdb"}, pool="duckdb",
-    retry_policy=WRITER_RETRY,
+@writer_asset(
+    partitions_def=export_files, group_name="raw", kinds={"file", "duckdb"},
     description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
 )
-@conflicts_retried
 def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     from connectors import detect_platform
     from connectors.files import UnreadableExport
@@ -29,7 +27,7 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
     try:
         platform = detect_platform(path)
     except UnreadableExport as e:
-        raise dg.Failure(description=str(e), allow_retries=False) from None
+        raise dg.Failure(description=str(e)) from None
     landed = land(path, Path(hub.raw_store))
     with warehouse(duckdb) as con:
         kept = record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
@@ -48,12 +46,10 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
     )
 
 
-@dg.asset(
-    partitions_def=export_files, deps=[raw_export_file], group_name="core", kinds={"duckdb"}, pool="duckdb",
-    retry_policy=WRITER_RETRY,
+@writer_asset(
+    partitions_def=export_files, deps=[raw_export_file], group_name="core", kinds={"duckdb"},
     description="Messages, accounts, channels, membership events and quarantine read from the file.",
 )
-@conflicts_retried
 def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
     from hub.ingest import ingest_file
     from warehouse.load import raw_file
@@ -62,13 +58,12 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
     with warehouse(duckdb) as con:
         landed = raw_file(con, origin)
         if landed is None:
-            raise dg.Failure(description=f"{origin} has not been landed: materialize raw_export_file first",
-                             allow_retries=False)
+            raise dg.Failure(description=f"{origin} has not been landed: materialize raw_export_file first")
         sha256, platform, stored_as = landed
         report = ingest_file(con, Path(stored_as), origin=Path(origin), config=hub.config(), platform=platform,
                              force=True)
     if report.error:
-        raise dg.Failure(description=report.error, allow_retries=False)
+        raise dg.Failure(description=report.error)
     r = report.result
     if r.forgotten is not None:
         context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again, "

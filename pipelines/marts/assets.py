@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from pipelines.exports.assets import core_tables
 from pipelines.metadata import md_table
-from pipelines.resources import WRITER_RETRY, conflicts_retried, warehouse
+from pipelines.resources import warehouse, writer_asset
 from warehouse import marts, reports
 
 
@@ -13,13 +13,12 @@ def build(loads: list, derived: list = ()) -> tuple[dg.AssetsDefinition, dg.Auto
     """The weekly mart, rebuilt after any of `loads` (the assets that load core tables), and the
     sensor that rebuilds it and the other `derived` assets once loads settle."""
 
-    @dg.asset(
-        deps=loads, group_name="marts", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
+    @writer_asset(
+        deps=loads, group_name="marts", kinds={"duckdb"},
         # Rebuilt once loads settle; a file that failed to load must not hold the marts back forever.
         automation_condition=dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing()),
         description="Messages per member per community per week, per platform (weeks in the community's time zone).",
     )
-    @conflicts_retried
     def member_weekly_activity(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             counts = marts.refresh(con)

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.metadata import md_table
-from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
+from pipelines.resources import HubSettings, warehouse, writer_asset
 from warehouse import health
 from warehouse import scores as people_report
 from warehouse import interactions as interaction_graph
@@ -32,11 +32,10 @@ _AFTER_LOADS = dg.AutomationCondition.eager().without(~dg.AutomationCondition.an
 def build(loads: list) -> list[dg.AssetsDefinition]:
     """`persons` after any of `loads`, then `interactions`, then `community_health`."""
 
-    @dg.asset(deps=loads, group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
-              automation_condition=_AFTER_LOADS,
-              description="One person across platforms: accounts merged on the same e-mail, phone or handle, "
-                          "and by reviewed decisions; likely matches proposed in identity_suggestions.")
-    @conflicts_retried
+    @writer_asset(deps=loads, group_name="people", kinds={"duckdb"},
+                  automation_condition=_AFTER_LOADS,
+                  description="One person across platforms: accounts merged on the same e-mail, phone or handle, "
+                              "and by reviewed decisions; likely matches proposed in identity_suggestions.")
     def persons(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.config import ConfigError
         from hub.incremental import describe, plan_builds
@@ -47,7 +46,7 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                 done = refresh_persons(con, hub.config())
                 plans = plan_builds(con, hub.config())
             except ConfigError as e:  # a decisions file that cannot be read: say which and where
-                raise dg.Failure(description=str(e), allow_retries=False) from None
+                raise dg.Failure(description=str(e)) from None
         return dg.MaterializeResult(metadata={
             "recompute": md_table(["community", "what the derived tables recompute"],
                                   [(c, describe(plan)) for c, plan in sorted(plans.items())]),
@@ -58,10 +57,10 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
             "warnings": "\n".join(w for r in done.values() for w in r.warnings) or "none",
         })
 
-    @dg.asset(deps=[persons], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
-              automation_condition=_AFTER_LOADS,
-              description="Replies, thread participation, reactions and mentions between persons, across platforms.")
-    @conflicts_retried
+    @writer_asset(deps=[persons], group_name="people", kinds={"duckdb"},
+                  automation_condition=_AFTER_LOADS,
+                  description="Replies, thread participation, reactions and mentions between persons, "
+                              "across platforms.")
     def interactions(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             rows = carry_out(con, "interactions", lambda plans: interaction_graph.refresh(con, plans))
@@ -70,11 +69,11 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "by kind": md_table(
             ["community", "kind", "interactions", "pairs of persons"], by_kind)})
 
-    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
-              automation_condition=_AFTER_LOADS,
-              description="Week by week, per platform and overall: members, active members, contributors, "
-                          "newcomers and how many became active, questions answered and how fast, the 1-9-90 split.")
-    @conflicts_retried
+    @writer_asset(deps=[interactions], group_name="people", kinds={"duckdb"},
+                  automation_condition=_AFTER_LOADS,
+                  description="Week by week, per platform and overall: members, active members, contributors, "
+                              "newcomers and how many became active, questions answered and how fast, "
+                              "the 1-9-90 split.")
     def community_health(duckdb: DuckDBResource) -> dg.MaterializeResult:
         with warehouse(duckdb) as con:
             rows = carry_out(con, "community_health", lambda plans: health.refresh(con, plans))
@@ -83,11 +82,10 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "latest week, all platforms": md_table(
             ["community", "week", "members", "active", "contributors", "new", "questions", "answered"], last)})
 
-    @dg.asset(deps=[interactions], group_name="people", kinds={"duckdb"}, pool="duckdb", retry_policy=WRITER_RETRY,
-              automation_condition=_AFTER_LOADS,
-              description="Each member's reputation week by week: decayed contributions and recognition from "
-                          "distinct others, each part stored beside the score; levels with hysteresis.")
-    @conflicts_retried
+    @writer_asset(deps=[interactions], group_name="people", kinds={"duckdb"},
+                  automation_condition=_AFTER_LOADS,
+                  description="Each member's reputation week by week: decayed contributions and recognition from "
+                              "distinct others, each part stored beside the score; levels with hysteresis.")
     def member_scores(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.scoring import refresh_scores
 
@@ -103,12 +101,10 @@ def build(loads: list) -> list[dg.AssetsDefinition]:
                                               "top members in the latest week": md_table(
             ["community", "member", "level", "reputation", "platforms", "flags"], top)})
 
-    @dg.asset(deps=[member_scores, community_health], group_name="people", kinds={"duckdb"}, pool="duckdb",
-              retry_policy=WRITER_RETRY,
-              automation_condition=_AFTER_LOADS,
-              description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
-                          "platform and overall, with every indicator it was read from and the reason.")
-    @conflicts_retried
+    @writer_asset(deps=[member_scores, community_health], group_name="people", kinds={"duckdb"},
+                  automation_condition=_AFTER_LOADS,
+                  description="The community's stage (1 lack of commitment … 4 consolidation) week by week, per "
+                              "platform and overall, with every indicator it was read from and the reason.")
     def community_stages(hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.stages import refresh_stages
 

@@ -5,7 +5,7 @@ from dagster_duckdb import DuckDBResource
 
 from hub.config import Community, HubConfig, Source
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
+from pipelines.resources import HubSettings, warehouse, writer_asset
 
 SYNC_EVERY = "*/15 * * * *"
 
@@ -22,10 +22,8 @@ def build(config: HubConfig) -> tuple[list, list, list]:
         return [], [], []
     partitions = dg.StaticPartitionsDefinition(sorted(found))
 
-    @dg.asset(partitions_def=partitions, group_name="core", kinds={"slack", "duckdb"}, pool="duckdb",
-              retry_policy=WRITER_RETRY,
-              description="What is new in the Slack workspace: messages, threads, reactions, users, channels.")
-    @conflicts_retried
+    @writer_asset(partitions_def=partitions, group_name="core", kinds={"slack", "duckdb"},
+                  description="What is new in the Slack workspace: messages, threads, reactions, users, channels.")
     def slack_workspace(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.sync import SyncError, sync_slack  # here: the definitions load without the Slack client
 
@@ -34,7 +32,7 @@ def build(config: HubConfig) -> tuple[list, list, list]:
             try:
                 report = sync_slack(con, community, source)
             except SyncError as e:
-                raise dg.Failure(description=str(e), allow_retries=False) from None
+                raise dg.Failure(description=str(e)) from None
         return dg.MaterializeResult(metadata={
             "new messages": dg.MetadataValue.int(report.messages_new),
             "channels": dg.MetadataValue.int(report.channels),

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from pipelines.live import live_sources, schedule_for
-from pipelines.resources import HubSettings, WRITER_RETRY, conflicts_retried, warehouse
+from pipelines.resources import HubSettings, warehouse, writer_asset
 
 POLL_EVERY = "*/5 * * * *"
 
@@ -20,11 +20,9 @@ def build(config) -> tuple[list, list, list]:
         return [], [], []
     partitions = dg.StaticPartitionsDefinition(sorted(found))
 
-    @dg.asset(partitions_def=partitions, group_name="core", kinds={"telegram", "duckdb"}, pool="duckdb",
-              retry_policy=WRITER_RETRY,
-              description="What the Telegram bot received since the last poll: messages, edits, reaction "
-                          "changes, members joining and leaving.")
-    @conflicts_retried
+    @writer_asset(partitions_def=partitions, group_name="core", kinds={"telegram", "duckdb"},
+                  description="What the Telegram bot received since the last poll: messages, edits, reaction "
+                              "changes, members joining and leaving.")
     def telegram_bot(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
         from hub.sync import SyncError, sync_telegram  # here: the definitions load without the Bot API client
 
@@ -33,7 +31,7 @@ def build(config) -> tuple[list, list, list]:
             try:
                 report = sync_telegram(con, community, source)
             except SyncError as e:
-                raise dg.Failure(description=str(e), allow_retries=False) from None
+                raise dg.Failure(description=str(e)) from None
         return dg.MaterializeResult(metadata={
             "updates": dg.MetadataValue.int(report.updates),
             "new messages": dg.MetadataValue.int(report.messages_new),

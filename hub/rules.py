@@ -71,6 +71,11 @@ class Flags(_Rules):
     ambassador_level: Level = "contributor"
     drew_replies_rank: float = Field(0.93, ge=0, le=1)
     drew_replies_min: int = Field(8, ge=1)  # …and at least this many over the window, however quiet the rest
+    # …and many, for the community: as many as this share of its active members, or this many times
+    # what the median active member at `ambassador_level` draws. In a large community the top few
+    # percent hold more prolific contributors than ambassadors; these keep only those who stand out.
+    drew_active_share: float = Field(0.3, ge=0)
+    drew_over_median: float = Field(3.5, ge=0)
     new_weeks: int = Field(8, ge=1)  # new and promising: arrived this recently…
     promising_level: Level = "contributor"  # …and already at this level
     drifting_quiet_weeks: int = Field(3, ge=1)  # drifting: silent this long…

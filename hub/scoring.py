@@ -136,9 +136,14 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
     active = pl.col("partners") > 0
     drew_rank = (pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1) \
         / (active.sum().over("week") - 1).clip(1)
-    animates = active & (drew_rank >= rules.drew_replies_rank) & (pl.col("level_n") >= rank[rules.ambassador_level]) \
-        & (pl.col("drew") >= max(1, rules.drew_replies_min))
-    return frame.with_columns(animates=animates.fill_null(False)).with_columns(
+    eligible = pl.col("level_n") >= rank[rules.ambassador_level]
+    peers_median = pl.when(active & eligible).then(pl.col("drew")).median().over("week")
+    stands_out = (pl.col("drew") >= rules.drew_active_share * active.sum().over("week")) \
+        | (pl.col("drew") >= rules.drew_over_median * peers_median)
+    animates = active & (drew_rank >= rules.drew_replies_rank) & eligible \
+        & (pl.col("drew") >= max(1, rules.drew_replies_min)) & stands_out
+    return frame.with_columns(animates=animates.fill_null(False), active_members=active.sum().over("week"),
+                              peers_median=peers_median).with_columns(
         animating_weeks=pl.col("animates").cast(pl.Int64).rolling_sum(w, min_samples=1).over("person_id"))
 
 
@@ -148,9 +153,11 @@ def _ambassadors(frame: pl.DataFrame, rules: Flags) -> pl.DataFrame:
                         & (pl.col("quiet") < rules.drifting_quiet_weeks)).select(
         "person_id", "week", flag=pl.lit("ambassador"),
         evidence=pl.format("level {}; among the {}% of active members whom most others replied to ({} repliers, "
-                           "counted week by week) in {} of the last {} weeks; {} interactions with others over those weeks",
+                           "counted week by week, of {} active members; the median {} or above drew {}) in {} of "
+                           "the last {} weeks; {} interactions with others over those weeks",
                            "level", pl.lit(round((1 - rules.drew_replies_rank) * 100)),
-                           pl.col("drew").cast(pl.Int64), "animating_weeks", pl.lit(rules.window_weeks),
+                           pl.col("drew").cast(pl.Int64), "active_members", pl.lit(rules.ambassador_level),
+                           pl.col("peers_median").round(1), "animating_weeks", pl.lit(rules.window_weeks),
                            pl.col("partners").cast(pl.Int64)))
 
 

@@ -91,6 +91,25 @@ def test_flags_name_ambassadors_newcomers_and_drifters_with_evidence() -> None:
     assert evidence == "no message for 3 weeks, after reaching contributor in the last 12 weeks"
 
 
+def test_an_ambassador_stands_out_in_the_community_not_only_in_its_top_few_percent() -> None:
+    # A large community: 100 members each answered by one other a week, four prolific members
+    # answered by three, one member answered by twelve. The prolific four are in the top 7 %, yet
+    # their repliers are neither 30 % of the active members nor 3.5 times what the median
+    # contributor draws: they write a lot and are answered in proportion. Only the one is flagged.
+    from hub.scoring import Flags, flags
+
+    members = {f"m{i}": [{"messages": 2, "replies_received": 1, "reach": 2}] * 10 for i in range(100)}
+    members |= {f"prolific{i}": [{"messages": 8, "replies_received": 3, "reach": 4}] * 10 for i in range(4)}
+    members["amb"] = [{"messages": 6, "replies_received": 12, "reach": 12}] * 10
+    parts = _parts(members)
+    last = lambda found: found.filter((pl.col("week") == pl.col("week").max()) & (pl.col("flag") == "ambassador"))
+    found = last(flags(parts, score(parts)))
+    assert set(found["person_id"]) == {"amb"}
+    assert "96 repliers, counted week by week, of 105 active members" in found["evidence"][0]
+    before = Flags(drew_active_share=0, drew_over_median=0)  # the top 7 % alone, as the rule was
+    assert set(last(flags(parts, score(parts), before))["person_id"]) == {"amb"} | {f"prolific{i}" for i in range(4)}
+
+
 def test_stage_rules_read_the_indicators() -> None:
     from hub.stages import stage_of
 

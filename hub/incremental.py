@@ -21,7 +21,7 @@ from warehouse.scores import communities_with_persons
 
 # Bumped whenever the derived tables' SQL or logic changes what they hold: a build after an
 # upgrade then recomputes everything instead of mixing old rows and new.
-DERIVED_VERSION = 2
+DERIVED_VERSION = 3
 
 
 def whole(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str) -> str:

@@ -109,11 +109,15 @@ class StageRules(_Rules):
     mobilisation_min_contributing: float = Field(0.77, ge=0, le=1)
     # Stage 4, consolidation: the promoters start fewer still, and the community carries on without
     # them: they were silent `consolidation_min_silent_weeks` of the last four weeks, or wrote at
-    # most `consolidation_max_promoter_messages` of the messages.
-    consolidation_max_promoter_starts: float = Field(0.3, ge=0, le=1)
+    # most `consolidation_max_promoter_messages` of the messages, or at most
+    # `consolidation_max_promoter_prominence` times what an active member wrote. (Their messages
+    # per member message times the members who wrote over four weeks: one promoter among 60 members
+    # writes a larger share than among 300 at the same stage, but about as many times a member's.)
+    consolidation_max_promoter_starts: float = Field(0.35, ge=0, le=1)
     consolidation_min_contributing: float = Field(0.8, ge=0, le=1)
     consolidation_min_silent_weeks: int = Field(1, ge=0, le=4)
     consolidation_max_promoter_messages: float = Field(0.05, ge=0, le=1)
+    consolidation_max_promoter_prominence: float = Field(8.0, ge=0)
     # A change: in one week the promoters' messages per member message fall to at most
     # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
     # last `change_baseline_weeks` weeks they wrote since the stage was set, beyond chance

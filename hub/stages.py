@@ -45,9 +45,10 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
     contributing = pl.col("contributing_share").fill_null(0.0)
     reciprocity = pl.col("reciprocity").fill_null(0.0)
     silent = pl.col("promoter_silent_weeks")
-    two, three, four = _conditions(share, starts, contributing, silent, rules)
+    prominence = pl.col("promoter_prominence").fill_null(0.0)
+    two, three, four = _conditions(share, starts, contributing, silent, prominence, rules)
     stage = pl.when(four).then(4).when(three).then(3).when(two).then(2).otherwise(1)
-    return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent)
+    return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent, prominence)
 
 
 def _pct(e: pl.Expr) -> pl.Expr:
@@ -55,12 +56,13 @@ def _pct(e: pl.Expr) -> pl.Expr:
 
 
 def _reading_reason(stage: pl.Expr, share: pl.Expr, starts: pl.Expr, contributing: pl.Expr, reciprocity: pl.Expr,
-                    silent: pl.Expr) -> pl.Expr:
+                    silent: pl.Expr, prominence: pl.Expr) -> pl.Expr:
     """What a reading of `stage` rests on, in words."""
     return (
         pl.when(stage == 4).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations, ")
                                  + _pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
-                                 + silent.cast(pl.String) + pl.lit(" of 4 weeks"))
+                                 + silent.cast(pl.String) + pl.lit(" of 4 weeks and wrote ")
+                                 + prominence.round(1).cast(pl.String) + pl.lit(" times what an active member wrote"))
         .when(stage == 3).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations and ")
                                + _pct(contributing) + pl.lit(" of active members reply to others"))
         .when(stage == 2).then(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages; ")
@@ -79,10 +81,10 @@ def _shift(threshold: float, factor: float) -> float:
     return odds / (1 + odds)
 
 
-def _conditions(share, starts, contributing, silent, rules: StageRules, factor: float = 1.0) -> tuple:
+def _conditions(share, starts, contributing, silent, prominence, rules: StageRules, factor: float = 1.0) -> tuple:
     """Whether stage 2, 3 and 4's conditions hold, over numpy arrays or Polars expressions alike,
-    with every threshold `factor` times looser (as odds; below 1, stricter), and one silent week
-    fewer (more) asked for consolidation."""
+    with every threshold `factor` times looser (as odds, and as a ratio for the prominence; below
+    1, stricter), and one silent week fewer (more) asked for consolidation."""
     looser, stricter = (lambda t: _shift(t, factor)), (lambda t: _shift(t, 1 / factor))
     two = (share <= looser(rules.movement_max_promoter_messages)) \
         | (contributing >= stricter(rules.movement_min_contributing))
@@ -91,16 +93,18 @@ def _conditions(share, starts, contributing, silent, rules: StageRules, factor: 
     silent_weeks = rules.consolidation_min_silent_weeks + (0 if factor == 1 else -1 if factor > 1 else 1)
     four = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
         & (contributing >= stricter(rules.consolidation_min_contributing)) \
-        & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages)))
+        & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages))
+           | (prominence <= rules.consolidation_max_promoter_prominence * factor))
     return two, three, four
 
 
 def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, silent: np.ndarray,
-             rules: StageRules, factor: float = 1.0) -> np.ndarray:
+             prominence: np.ndarray, rules: StageRules, factor: float = 1.0) -> np.ndarray:
     """The reading of each week (`_conditions` with `factor`). NaN shares (no message, or the
     promoters silent all the window) count as 0."""
-    share, starts, contributing = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing))
-    two, three, four = _conditions(share, starts, contributing, silent, rules, factor)
+    share, starts, contributing, prominence = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing,
+                                                                                    prominence))
+    two, three, four = _conditions(share, starts, contributing, silent, prominence, rules, factor)
     return 1 + two.astype(np.int32) + three + four
 
 
@@ -116,6 +120,7 @@ class Weeks:
     silent: np.ndarray  # 1 when the promoters wrote nothing while members wrote
     counted: np.ndarray  # members counted for contributing (on platforms recording replies)
     contributing: np.ndarray  # of them, those who replied to or mentioned another member
+    active: np.ndarray | None = None  # members who wrote over the four weeks ending with the week
 
     def window(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The promoters' share of messages and of conversation starts over the last `n` weeks,
@@ -138,6 +143,15 @@ class Weeks:
     def silent_weeks(self) -> np.ndarray:
         return np.convolve(self.silent, np.ones(4))[:len(self.silent)]
 
+    def prominence(self, share: np.ndarray) -> np.ndarray:
+        """How many times an active member's messages the promoters wrote, from their share over
+        the window (NaN where the share is; infinite, so never low enough, without a count of
+        active members)."""
+        if self.active is None:
+            return np.full(len(share), np.inf)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(share >= 1, np.inf, share / (1 - share) * self.active)  # alone: beyond any bar
+
 
 @dataclass
 class Followed:
@@ -158,12 +172,12 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     of the week before `start`."""
     n = len(w.weeks)
     share, starts, contributing = w.window(rules.window_weeks)
-    silent4 = w.silent_weeks()
+    silent4, prominence = w.silent_weeks(), w.prominence(share)
     # A window without a single message reads nothing (0): quiet weeks keep the stage as it is.
     heard = np.convolve(w.messages, np.ones(rules.window_weeks))[:n] > 0
 
     def read(factor: float = 1.0) -> np.ndarray:
-        return np.where(heard, readings(share, starts, contributing, silent4, rules, factor), 0)
+        return np.where(heard, readings(share, starts, contributing, silent4, prominence, rules, factor), 0)
 
     reading, clear_above, far_below = read(), read(1 / rules.level_margin), read(rules.level_margin)
     allows_up, allows_down = read(rules.change_margin), read(1 / rules.change_margin)
@@ -237,7 +251,7 @@ def _weeks(rows: pl.DataFrame, origin: dt.date | None = None) -> tuple[Weeks, np
 
     m, pm, s, ps, silent, counted, contributing = (column(c) for c in _OWN)
     weeks = [first + dt.timedelta(weeks=i) for i in range(n)]
-    return Weeks(weeks, m, pm, s, ps, silent, counted, contributing), at
+    return Weeks(weeks, m, pm, s, ps, silent, counted, contributing, column("active_members")), at
 
 
 def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, stored: tuple | None) -> pl.DataFrame:
@@ -256,6 +270,7 @@ def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, 
     share, starts, contributing = w.window(rules.window_weeks)
     members = w.messages - w.promoter_messages
     out = rows.with_columns(
+        promoter_prominence=pl.Series(w.prominence(share)[at]).fill_nan(None),
         stage=pl.Series(followed.stage[at], dtype=pl.Int32),
         moved_by=pl.Series([followed.how[i] or None for i in at], dtype=pl.String),
         _anchored=pl.Series(followed.anchored[at]),
@@ -279,7 +294,8 @@ def _reason(rules: StageRules) -> pl.Expr:
     stage, before, how = pl.col("stage"), pl.col("_before"), pl.col("moved_by")
     words = _reading_reason(stage, pl.col("promoter_message_share").fill_null(0.0),
                             pl.col("promoter_start_share").fill_null(0.0), pl.col("contributing_share").fill_null(0.0),
-                            pl.col("reciprocity").fill_null(0.0), pl.col("promoter_silent_weeks"))
+                            pl.col("reciprocity").fill_null(0.0), pl.col("promoter_silent_weeks"),
+                            pl.col("promoter_prominence").fill_null(0.0))
     ratio = pl.col("promoter_messages_week") / pl.max_horizontal(pl.col("member_messages_week"), 1)
     step = pl.when(stage > before).then(pl.lit("up from ")).otherwise(pl.lit("down from ")) + before.cast(pl.String)
     change = (step + pl.lit(": that week the promoter wrote ") + ratio.round(2).cast(pl.String)

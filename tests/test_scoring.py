@@ -114,21 +114,29 @@ def test_stage_rules_read_the_indicators() -> None:
     from hub.stages import stage_of
 
     rows = pl.DataFrame([
-        # promoter share of messages, of starts, contributing members, reciprocity, promoter silent weeks
+        # promoter share of messages, of starts, contributing members, reciprocity, promoter silent
+        # weeks, and how many times an active member's messages the promoter wrote
         {"promoter_message_share": 0.9, "promoter_start_share": 0.95, "contributing_share": 0.0, "reciprocity": None,
-         "promoter_silent_weeks": 0},
+         "promoter_silent_weeks": 0, "promoter_prominence": 90.0},
         {"promoter_message_share": 0.45, "promoter_start_share": 0.8, "contributing_share": 0.4, "reciprocity": 0.1,
-         "promoter_silent_weeks": 0},
+         "promoter_silent_weeks": 0, "promoter_prominence": 30.0},
         {"promoter_message_share": 0.15, "promoter_start_share": 0.35, "contributing_share": 0.8, "reciprocity": 0.2,
-         "promoter_silent_weeks": 0},
+         "promoter_silent_weeks": 0, "promoter_prominence": 12.0},
         {"promoter_message_share": 0.05, "promoter_start_share": 0.1, "contributing_share": 0.95, "reciprocity": 0.4,
-         "promoter_silent_weeks": 2},
+         "promoter_silent_weeks": 2, "promoter_prominence": 4.0},
+        # Never silent and 9 % of messages, but among many members: 6 times what one of them writes.
+        {"promoter_message_share": 0.09, "promoter_start_share": 0.2, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 0, "promoter_prominence": 6.0},
+        # The same share among few members: 11 times what one of them writes.
+        {"promoter_message_share": 0.09, "promoter_start_share": 0.2, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 0, "promoter_prominence": 11.0},
     ])
     stage, reason = stage_of()
     out = rows.with_columns(stage=stage, reason=reason)
-    assert out["stage"].to_list() == [1, 2, 3, 4]
+    assert out["stage"].to_list() == [1, 2, 3, 4, 4, 3]
     assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
     assert "silent 2 of 4 weeks" in out["reason"][3]
+    assert out["reason"][4].endswith("silent 0 of 4 weeks and wrote 6.0 times what an active member wrote")
 
 
 def test_the_promoter_is_never_flagged_ambassador() -> None:

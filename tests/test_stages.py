@@ -140,6 +140,7 @@ def _indicator_rows(rng: np.random.Generator, weeks: int, quiet: set[int], platf
         pm = int(round(m * float(np.clip(rng.choice([0.6, 0.35, 0.15, 0.03]) + rng.normal(0, 0.05), 0, 1))))
         counted = int(rng.integers(10, 50))
         rows.append(dict(platform=platform, week=start + dt.timedelta(weeks=i), messages=m, reciprocity=0.3,
+                         active_members=counted + int(rng.integers(0, 20)),
                          promoter_silent_weeks=0, week_messages=m, week_promoter_messages=pm,
                          week_starts=m // 3, week_promoter_starts=pm // 2, week_silent=int(pm == 0),
                          week_counted=counted, week_contributing=int(counted * rng.uniform(0.2, 1))))

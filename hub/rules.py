@@ -120,12 +120,12 @@ class StageRules(_Rules):
     consolidation_max_promoter_prominence: float = Field(8.0, ge=0)
     # A change: in one week the promoters' messages per member message fall to at most
     # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
-    # last `change_baseline_weeks` weeks they wrote since the stage was set, beyond chance
-    # (`change_certainty` standard errors), while members write at least `change_member_factor`
-    # times more (less); and that week's reading, with thresholds `change_margin` times looser,
-    # allows the new stage. The stage then moves one step (up two, when that week's reading is
-    # two stages higher), and moves again by a change only `change_min_weeks` weeks after it last
-    # moved.
+    # last `change_baseline_weeks` weeks they wrote since a change or the level last set the stage
+    # (before any change, of all the weeks before), beyond chance (`change_certainty` standard
+    # errors), while members write at least `change_member_factor` times more (less); and that
+    # week's reading, with thresholds `change_margin` times looser, allows the new stage. The stage
+    # then moves one step (up two, when that week's reading is two stages higher), and moves again
+    # by a change only `change_min_weeks` weeks after a change or the level last moved it.
     change_factor_up: float = Field(2.0, ge=1)
     change_factor_down: float = Field(1.65, ge=1)
     change_member_factor: float = Field(1.15, ge=1)

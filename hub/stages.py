@@ -195,14 +195,17 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     stage, since, anchored = state if state else (0, start, False)
     for t in range(start, n):
         before, how = stage, ""
-        back = [i for i in range(max(since, t - HISTORY_WEEKS, 0), t) if wrote[i]][-rules.change_baseline_weeks:]
+        # What a change is measured against: the weeks since a change or the level last set the
+        # stage; before any change, all weeks (readings flip back and forth, and are no baseline).
+        base = since if anchored else first
+        back = [i for i in range(max(base, t - HISTORY_WEEKS, 0), t) if wrote[i]][-rules.change_baseline_weeks:]
         if len(back) >= 2:
             out.ratio_before[t] = math.exp(float(np.median(ratio[back])))
             out.members_before[t] = math.exp(float(np.median(volume[back]))) - 1
         if not anchored:  # until a change is seen: the reading most of the last weeks give
             recent = [int(r) for r in reading[max(first, t - rules.first_weeks + 1, 0):t + 1] if r]
             usual = max(set(recent), key=lambda r: (recent.count(r), -recent[::-1].index(r))) if recent else stage
-        if t - first >= rules.first_weeks and t - since >= rules.change_min_weeks and wrote[t] and len(back) >= 2:
+        if t - first >= rules.first_weeks and t - base >= rules.change_min_weeks and wrote[t] and len(back) >= 2:
             moved = ratio[t] - float(np.median(ratio[back]))
             grew = volume[t] - float(np.median(volume[back]))
             if abs(moved) >= rules.change_certainty * error[t]:

@@ -235,6 +235,18 @@ def test_before_any_change_a_slow_drift_moves_the_stage_as_recent_weeks_read() -
     assert all(b - a in (0, 1) for a, b in zip(followed.stage, followed.stage[1:]))
 
 
+def test_readings_that_waver_before_any_change_do_not_hide_one() -> None:
+    # Members start to answer each other in week 6, so the readings go from 1 to 2 and the stage
+    # follows them in week 8; in week 10 the promoter all but steps back while members write half
+    # as much again. The change is measured against the weeks before, however recently the
+    # readings moved the stage: up one step that week.
+    share = [0.5] * 10 + [0.1] * 6
+    contributing = [0.5] * 6 + [0.7] * 10
+    followed = follow(_weeks(share, [400] * 10 + [600] * 6, contributing), StageRules())
+    assert list(followed.stage[:10]) == [1] * 8 + [2] * 2 and followed.how[8] == "reading"
+    assert followed.how[10] == "change" and followed.stage[10] == 3
+
+
 def test_after_a_change_a_slow_drift_moves_the_stage_by_its_level() -> None:
     # A clear change in week 10 sets stage 3; then the promoter fades out over 30 weeks, never
     # enough in one week to be a change, while nearly every member comes to reply to others.

@@ -33,7 +33,7 @@ SIZES = [80, 150, 240, 110]
 
 
 def built(folder: Path, shape: str, members: int, seed: int, platforms: tuple[str, ...]):
-    """Simulate, export, ingest and build one community; (its simulation, the warehouse)."""
+    """Simulate, export, ingest and build one community; (the simulated community, the warehouse)."""
     from typer.testing import CliRunner
 
     from hub.cli import app
@@ -48,18 +48,28 @@ def built(folder: Path, shape: str, members: int, seed: int, platforms: tuple[st
         assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["build", "--db", str(db), "--config", str(config)])
     assert result.exit_code == 0, result.output
-    return made.sim, db
+    return made, db
 
 
-def measured(sim, db: Path) -> dict:
+def flagged_members(made, con) -> set[str]:
+    """The planted members behind the persons flagged ambassador, known by their accounts: a
+    member shown by a bare first name on one platform ("Sam") is found by where that account is."""
+    behind = {(platform, made.name_on(m.name, platform)): m.name
+              for m in made.sim.members for platform in made.presence[m.name]}
+    rows = con.execute("""SELECT DISTINCT a.platform, a.display_name FROM member_flags f
+                          JOIN person_accounts pa USING (person_id) JOIN accounts a USING (account_id)
+                          WHERE f.flag = 'ambassador'""").fetchall()
+    return {behind.get((platform, name), name) for platform, name in rows}
+
+
+def measured(made, db: Path) -> dict:
     """Stage agreement and ambassador counts of one built community."""
     from warehouse.db import connect
 
+    sim = made.sim
     with connect(db, read_only=True) as con:
         stages = con.execute("SELECT week, stage FROM community_stages WHERE platform IS NULL ORDER BY week").fetchall()
-        flagged = {name for (name,) in con.execute(
-            """SELECT DISTINCT p.display_name FROM member_flags f JOIN persons p USING (person_id)
-               WHERE f.flag = 'ambassador'""").fetchall()}
+        flagged = flagged_members(made, con)
     planted = [sim.stage_on(week + dt.timedelta(days=3)) for week, _ in stages]
     joined = {m.name: m.joined for m in sim.members}
 

@@ -69,13 +69,13 @@ class Flags(_Rules):
     window_weeks: int = Field(8, ge=1)
     consistent_weeks: int = Field(3, ge=1)
     ambassador_level: Level = "contributor"
-    drew_replies_rank: float = Field(0.93, ge=0, le=1)
+    drew_replies_rank: float = Field(0.92, ge=0, le=1)
     drew_replies_min: int = Field(8, ge=1)  # …and at least this many over the window, however quiet the rest
     # …and many, for the community: as many as this share of its active members, or this many times
     # what the median active member at `ambassador_level` draws. In a large community the top few
     # percent hold more prolific contributors than ambassadors; these keep only those who stand out.
-    drew_active_share: float = Field(0.3, ge=0)
-    drew_over_median: float = Field(3.5, ge=0)
+    drew_active_share: float = Field(0.4, ge=0)
+    drew_over_median: float = Field(4.0, ge=0)
     new_weeks: int = Field(8, ge=1)  # new and promising: arrived this recently…
     promising_level: Level = "contributor"  # …and already at this level
     drifting_quiet_weeks: int = Field(3, ge=1)  # drifting: silent this long…
@@ -124,8 +124,9 @@ class StageRules(_Rules):
     # (before any change, of all the weeks before), beyond chance (`change_certainty` standard
     # errors), while members write at least `change_member_factor` times more (less); and that
     # week's reading, with thresholds `change_margin` times looser, allows the new stage. The stage
-    # then moves one step (up two, when that week's reading is two stages higher), and moves again
-    # by a change only `change_min_weeks` weeks after a change or the level last moved it.
+    # then moves one step (up two, when that week reads two stages higher and `level_weeks` of the
+    # `level_window_weeks` before read one higher), and moves again by a change only
+    # `change_min_weeks` weeks after a change or the level last moved it.
     change_factor_up: float = Field(2.0, ge=1)
     change_factor_down: float = Field(1.65, ge=1)
     change_member_factor: float = Field(1.15, ge=1)

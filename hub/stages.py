@@ -193,6 +193,12 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     out = Followed(np.zeros(n, np.int32), np.zeros(n, np.int64), [""] * n, np.zeros(n, np.int32), np.full(n, np.nan),
                    np.full(n, np.nan), np.zeros(n, bool))
     stage, since, anchored = state if state else (0, start, False)
+
+    def behind(t: int, stage: int, base: int) -> bool:
+        """Whether most of the weeks before `t` (since `base`) read beyond `stage`."""
+        lo = max(base, t - rules.level_window_weeks, 0)
+        return (reading[lo:t] > stage).sum() >= rules.level_weeks
+
     for t in range(start, n):
         before, how = stage, ""
         # What a change is measured against: the weeks since a change or the level last set the
@@ -209,12 +215,14 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
             moved = ratio[t] - float(np.median(ratio[back]))
             grew = volume[t] - float(np.median(volume[back]))
             if abs(moved) >= rules.change_certainty * error[t]:
-                # Up one step, or two when that week already reads beyond the next stage: a rise
-                # missed earlier (too gradual to show) would otherwise keep the stage a step behind.
+                # Up one step, or two when that week already reads beyond the next stage and most
+                # of the weeks before read the next: a rise missed earlier (too gradual to show)
+                # would otherwise keep the stage a step behind. (That week's reading alone was not
+                # enough: growing communities jumped from 2 to 4 at their step to 3.)
                 # Down only one: a community's habits outlast its decline, so its readings run
                 # ahead of a fall (two steps down at once were wrong when tried).
                 if stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
-                    stage, how, anchored = max(stage + 1, min(int(reading[t]), stage + 2)), "change", True
+                    stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
                 elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
                     stage, how, anchored = stage - 1, "change", True
         if not how and not anchored:

@@ -31,8 +31,12 @@ def _flagged_and_planted(tmp_path: Path, trajectory: str, seed: int) -> tuple[se
     from warehouse.db import connect
 
     with connect(db, read_only=True) as con:
-        flagged = {name for (name,) in con.execute(
-            """SELECT DISTINCT p.display_name FROM member_flags f JOIN persons p USING (person_id)
+        # By account: a member shown by a bare first name on one platform is found by where that is.
+        behind = {(platform, cp.name_on(m.name, platform)): m.name
+                  for m in cp.sim.members for platform in cp.presence[m.name]}
+        flagged = {behind.get(key, key[1]) for key in con.execute(
+            """SELECT DISTINCT a.platform, a.display_name FROM member_flags f
+               JOIN person_accounts pa USING (person_id) JOIN accounts a USING (account_id)
                WHERE f.flag = 'ambassador'""").fetchall()}
         evidence = con.execute("SELECT evidence FROM member_flags WHERE flag = 'ambassador' LIMIT 1").fetchone()
     assert evidence is None or "others replied to" in evidence[0]

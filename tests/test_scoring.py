@@ -93,8 +93,8 @@ def test_flags_name_ambassadors_newcomers_and_drifters_with_evidence() -> None:
 
 def test_an_ambassador_stands_out_in_the_community_not_only_in_its_top_few_percent() -> None:
     # A large community: 100 members each answered by one other a week, four prolific members
-    # answered by three, one member answered by twelve. The prolific four are in the top 7 %, yet
-    # their repliers are neither 30 % of the active members nor 3.5 times what the median
+    # answered by three, one member answered by twelve. The prolific four are in the top 8 %, yet
+    # their repliers are neither 40 % of the active members nor 4 times what the median
     # contributor draws: they write a lot and are answered in proportion. Only the one is flagged.
     from hub.scoring import Flags, flags
 
@@ -106,7 +106,7 @@ def test_an_ambassador_stands_out_in_the_community_not_only_in_its_top_few_perce
     found = last(flags(parts, score(parts)))
     assert set(found["person_id"]) == {"amb"}
     assert "96 repliers, counted week by week, of 105 active members" in found["evidence"][0]
-    before = Flags(drew_active_share=0, drew_over_median=0)  # the top 7 % alone, as the rule was
+    before = Flags(drew_active_share=0, drew_over_median=0)  # the top 8 % alone
     assert set(last(flags(parts, score(parts), before))["person_id"]) == {"amb"} | {f"prolific{i}" for i in range(4)}
 
 

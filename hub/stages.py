@@ -13,8 +13,9 @@ rules go down from stage 4, as `stage_of`). The community's first weeks take the
 that the stage moves, mostly one step at a time, when
 - a *change* shows in one week: the promoters' messages per member message fall to half what
   they were over the weeks before (or rise by two thirds), beyond chance, while members write
-  more (fewer) messages, and that week's reading allows the new stage (up, the stage moves to
-  that reading when it lies two steps away: the step before was too gradual to be seen); or
+  more (fewer) messages, and that week's reading allows the new stage (up two steps when that
+  week reads two higher and most weeks before it read one higher: the step before was too
+  gradual to be seen); or
 - the *level* has left it behind: in most of the last weeks the reading cleared the next stage
   with room to spare (or missed the current one by far): the slow changes no single week shows.
 Thresholds are `StageRules` (hub/rules.py), set per community in hub.yaml; `reason` says which
@@ -45,10 +46,19 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
     contributing = pl.col("contributing_share").fill_null(0.0)
     reciprocity = pl.col("reciprocity").fill_null(0.0)
     silent = pl.col("promoter_silent_weeks")
-    prominence = pl.col("promoter_prominence").fill_null(0.0)
+    # NULL: the promoters wrote nothing (their share, 0, already clears stage 4's bar) or all.
+    prominence = pl.col("promoter_prominence").fill_null(math.inf)
     two, three, four = _conditions(share, starts, contributing, silent, prominence, rules)
     stage = pl.when(four).then(4).when(three).then(3).when(two).then(2).otherwise(1)
-    return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent, prominence)
+    return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent)
+
+
+def _prominence_words() -> pl.Expr:
+    prominence = pl.col("promoter_prominence")
+    return (pl.when(pl.col("promoter_message_share").is_null()).then(pl.lit(" and wrote nothing"))
+            .when(prominence.is_null()).then(pl.lit(" and wrote every message"))
+            .otherwise(pl.lit(" and wrote ") + prominence.round(1).cast(pl.String)
+                       + pl.lit(" times what an active member wrote")))
 
 
 def _pct(e: pl.Expr) -> pl.Expr:
@@ -56,13 +66,12 @@ def _pct(e: pl.Expr) -> pl.Expr:
 
 
 def _reading_reason(stage: pl.Expr, share: pl.Expr, starts: pl.Expr, contributing: pl.Expr, reciprocity: pl.Expr,
-                    silent: pl.Expr, prominence: pl.Expr) -> pl.Expr:
-    """What a reading of `stage` rests on, in words."""
+                    silent: pl.Expr) -> pl.Expr:
+    """What a reading of `stage` rests on, in words (over rows with the stored indicator columns)."""
     return (
         pl.when(stage == 4).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations, ")
                                  + _pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
-                                 + silent.cast(pl.String) + pl.lit(" of 4 weeks and wrote ")
-                                 + prominence.round(1).cast(pl.String) + pl.lit(" times what an active member wrote"))
+                                 + silent.cast(pl.String) + pl.lit(" of 4 weeks") + _prominence_words())
         .when(stage == 3).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations and ")
                                + _pct(contributing) + pl.lit(" of active members reply to others"))
         .when(stage == 2).then(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages; ")
@@ -150,7 +159,8 @@ class Weeks:
         if self.active is None:
             return np.full(len(share), np.inf)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(share >= 1, np.inf, share / (1 - share) * self.active)  # alone: beyond any bar
+            # Alone, or among no counted member: beyond any bar.
+            return np.where((share >= 1) | (self.active <= 0), np.inf, share / (1 - share) * self.active)
 
 
 @dataclass
@@ -262,7 +272,20 @@ def _weeks(rows: pl.DataFrame, origin: dt.date | None = None) -> tuple[Weeks, np
 
     m, pm, s, ps, silent, counted, contributing = (column(c) for c in _OWN)
     weeks = [first + dt.timedelta(weeks=i) for i in range(n)]
-    return Weeks(weeks, m, pm, s, ps, silent, counted, contributing, column("active_members")), at
+    return Weeks(weeks, m, pm, s, ps, silent, counted, contributing, _carried(column("active_members"), at)), at
+
+
+def _carried(active: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Active members in every week: a quiet week (no row) keeps the count of the week before for
+    the three weeks that count still covers, so that a window reaching back over it is not read
+    as having no members (a prominence of 0, the promoters' share over none)."""
+    out = active.copy()
+    last = np.full(len(active), -1)
+    last[at] = at
+    last = np.maximum.accumulate(last)
+    quiet = (last >= 0) & (np.arange(len(active)) - last <= 3)
+    out[quiet] = active[last[quiet]]
+    return out
 
 
 def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, stored: tuple | None) -> pl.DataFrame:
@@ -280,8 +303,10 @@ def _scope_stages(rows: pl.DataFrame, rules: StageRules, since: dt.date | None, 
     followed = follow(w, rules, start, first, state)
     share, starts, contributing = w.window(rules.window_weeks)
     members = w.messages - w.promoter_messages
+    prominence = w.prominence(share)
     out = rows.with_columns(
-        promoter_prominence=pl.Series(w.prominence(share)[at]).fill_nan(None),
+        # NULL where the promoters wrote nothing, or everything, over the window
+        promoter_prominence=pl.Series(np.where(np.isfinite(prominence), prominence, np.nan)[at]).fill_nan(None),
         stage=pl.Series(followed.stage[at], dtype=pl.Int32),
         moved_by=pl.Series([followed.how[i] or None for i in at], dtype=pl.String),
         _anchored=pl.Series(followed.anchored[at]),
@@ -305,8 +330,7 @@ def _reason(rules: StageRules) -> pl.Expr:
     stage, before, how = pl.col("stage"), pl.col("_before"), pl.col("moved_by")
     words = _reading_reason(stage, pl.col("promoter_message_share").fill_null(0.0),
                             pl.col("promoter_start_share").fill_null(0.0), pl.col("contributing_share").fill_null(0.0),
-                            pl.col("reciprocity").fill_null(0.0), pl.col("promoter_silent_weeks"),
-                            pl.col("promoter_prominence").fill_null(0.0))
+                            pl.col("reciprocity").fill_null(0.0), pl.col("promoter_silent_weeks"))
     ratio = pl.col("promoter_messages_week") / pl.max_horizontal(pl.col("member_messages_week"), 1)
     step = pl.when(stage > before).then(pl.lit("up from ")).otherwise(pl.lit("down from ")) + before.cast(pl.String)
     change = (step + pl.lit(": that week the promoter wrote ") + ratio.round(2).cast(pl.String)

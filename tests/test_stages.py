@@ -180,6 +180,25 @@ def test_a_build_from_any_week_on_follows_quiet_weeks_again() -> None:
             assert again.equals(full.filter(pl.col("week") >= since).select(again.columns)), (seed, since)
 
 
+def test_a_quiet_week_is_read_with_the_members_it_still_counts() -> None:
+    # A stage-3 group: the promoter writes 15 % of messages among 200 active members (35 times what
+    # one of them writes) and is never silent. From week 10 it writes every other week only; a week
+    # without any message has no row, but its window still holds the week before, whose members it
+    # counts: it reads 3 too (not a prominence of 0, stage 4), and the stage stays 3.
+    from hub.stages import stages_of
+
+    start, rows = dt.date(2024, 1, 1), []
+    for i in [i for i in range(30) if i < 10 or i % 2 == 0]:
+        rows.append(dict(platform=None, week=start + dt.timedelta(weeks=i), messages=200, active_members=200,
+                         reciprocity=0.3, promoter_silent_weeks=0, week_messages=200, week_promoter_messages=30,
+                         week_starts=60, week_promoter_starts=18, week_silent=0, week_counted=30,
+                         week_contributing=27))
+    out = stages_of(pl.DataFrame(rows, schema_overrides={"platform": pl.String}), StageRules())
+    assert set(out["stage"]) == {3}
+    assert out["moved_by"].to_list() == ["reading"] + [None] * (out.height - 1)  # set once, never flipped
+    assert out["promoter_prominence"].to_list() == pytest.approx([0.15 / 0.85 * 200] * out.height)
+
+
 def test_quiet_weeks_keep_the_stage() -> None:
     # A stalled group (the promoter writes 80 %) goes quiet for six weeks and comes back as it was.
     weeks = _weeks([0.8] * 10 + [0.0] * 6 + [0.8] * 10, [300] * 10 + [0] * 6 + [300] * 10, [0.1] * 26)

@@ -1,6 +1,7 @@
 """How well `hub build` finds what the simulator planted: the weekly stage and the ambassadors.
 
     .venv/bin/python bench/planted.py [--seeds 701,702,703,704,705] [--shapes growing,stalled,mature,declining]
+                                      [--sizes 80,150,240,110]
 
 For each seed and shape, a community of 80 to 240 members over a year on two platforms (Slack and
 Telegram, Telegram and Discord, or Slack and Discord, in turn) is simulated, written as exports,
@@ -89,12 +90,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="701,702,703,704,705")
     parser.add_argument("--shapes", default="growing,stalled,mature,declining")
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="members, taken in turn")
     args = parser.parse_args()
-    shapes = args.shapes.split(",")
+    shapes, sizes = args.shapes.split(","), [int(n) for n in args.sizes.split(",")]
     results: dict[str, list[dict]] = defaultdict(list)
     for i, seed in enumerate(int(s) for s in args.seeds.split(",")):
         for j, shape in enumerate(shapes):
-            members, platforms = SIZES[(i + j) % len(SIZES)], PAIRS[(i + j) % len(PAIRS)]
+            members, platforms = sizes[(i + j) % len(sizes)], PAIRS[(i + j) % len(PAIRS)]
             with tempfile.TemporaryDirectory() as tmp:
                 one = measured(*built(Path(tmp), shape, members, seed, platforms))
             results[shape].append(one)

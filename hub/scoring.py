@@ -102,12 +102,12 @@ def flags(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags = Flags(),
     flagged: they animate the community by design, ambassadors by choice."""
     if scored.is_empty():
         return pl.DataFrame(schema={"person_id": pl.String, "week": pl.Date, "flag": pl.String, "evidence": pl.String})
-    frame = _flag_inputs(parts, scored, rules, repliers).filter(~pl.col("person_id").is_in(list(promoters)))
+    frame = _flag_inputs(parts, scored, rules, repliers, promoters)
     return pl.concat([_ambassadors(frame, rules), _promising(frame, rules), _drifting(frame, rules)])
 
 
 def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
-                 repliers: pl.DataFrame | None = None) -> pl.DataFrame:
+                 repliers: pl.DataFrame | None = None, promoters: frozenset[str] = frozenset()) -> pl.DataFrame:
     rank = {name: i for i, name in enumerate(LEVELS)}
     w = rules.window_weeks
     frame = scored.select("person_id", "week", "level", "reputation").with_columns(
@@ -122,6 +122,9 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
         frame = frame.drop("drew").join(repliers.select("person_id", "week", drew=pl.col("repliers")),
                                         on=["person_id", "week"], how="left", maintain_order="left") \
             .with_columns(pl.col("drew").fill_null(0.0))
+    # Promoters are neither flagged nor counted among the active members the bars are set on: the
+    # most answered of all, they would take one of the few top places of a small community.
+    frame = frame.filter(~pl.col("person_id").is_in(list(promoters)))
     frame = frame.with_columns(
         drew=pl.col("drew").rolling_sum(w, min_samples=1).over("person_id"),
         partners=pl.col("reach").rolling_sum(w, min_samples=1).over("person_id"),
@@ -134,8 +137,9 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
     # interacted with anyone over it: members long gone would make the bar depend on how many
     # people ever came by (a growing community's top 5 % of everyone is its top 15 % of the active).
     active = pl.col("partners") > 0
-    drew_rank = (pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1) \
-        / (active.sum().over("week") - 1).clip(1)
+    others = active.sum().over("week") - 1
+    drew_rank = pl.when(others > 0).then((pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1)
+                                         / others).otherwise(1.0)  # alone: the most answered
     eligible = pl.col("level_n") >= rank[rules.ambassador_level]
     peers_median = pl.when(active & eligible).then(pl.col("drew")).median().over("week")
     stands_out = (pl.col("drew") >= rules.drew_active_share * active.sum().over("week")) \

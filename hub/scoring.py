@@ -137,7 +137,7 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
     # interacted with anyone over it: members long gone would make the bar depend on how many
     # people ever came by (a growing community's top 5 % of everyone is its top 15 % of the active).
     active = pl.col("partners") > 0
-    others = active.sum().over("week") - 1
+    others = active.sum().over("week").cast(pl.Int64) - 1  # (the sum is unsigned: 0 - 1 would wrap)
     drew_rank = pl.when(others > 0).then((pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1)
                                          / others).otherwise(1.0)  # alone: the most answered
     eligible = pl.col("level_n") >= rank[rules.ambassador_level]

@@ -149,6 +149,22 @@ def test_the_promoter_is_never_flagged_ambassador() -> None:
     assert set(found.filter(pl.col("flag") == "ambassador")["person_id"]) == {"amb"}
 
 
+def test_the_promoter_takes_no_place_among_the_members_an_ambassador_is_ranked_with() -> None:
+    # A small group: twelve members and the promoter, who is answered most of all. The member
+    # answered next is the most answered of the members: the promoter does not push them out of
+    # the top 8 % (one place in thirteen).
+    from hub.scoring import flags
+
+    members = {f"m{i}": [{"messages": 2, "replies_received": 1, "reach": 2}] * 10 for i in range(11)}
+    members["amb"] = [{"messages": 6, "replies_received": 5, "reach": 6}] * 10
+    members["promoter"] = [{"messages": 10, "replies_received": 10, "reach": 11}] * 10
+    parts = _parts(members)
+    found = flags(parts, score(parts), promoters=frozenset({"promoter"}))
+    last = found.filter((pl.col("week") == pl.col("week").max()) & (pl.col("flag") == "ambassador"))
+    assert set(last["person_id"]) == {"amb"}
+    assert "of 12 active members" in last["evidence"][0]
+
+
 def test_rules_are_set_per_community_in_the_config(tmp_path) -> None:
     from hub.config import ConfigError, load_config
 

@@ -55,12 +55,11 @@ def built(folder: Path, shape: str, members: int, seed: int, platforms: tuple[st
 def flagged_members(made, con) -> set[str]:
     """The planted members behind the persons flagged ambassador, known by their accounts: a
     member shown by a bare first name on one platform ("Sam") is found by where that account is."""
-    behind = {(platform, made.name_on(m.name, platform)): m.name
-              for m in made.sim.members for platform in made.presence[m.name]}
+    owners = made.owners()
     rows = con.execute("""SELECT DISTINCT a.platform, a.display_name FROM member_flags f
                           JOIN person_accounts pa USING (person_id) JOIN accounts a USING (account_id)
                           WHERE f.flag = 'ambassador'""").fetchall()
-    return {behind.get((platform, name), name) for platform, name in rows}
+    return {owners.get((platform, name), name) for platform, name in rows}
 
 
 def measured(made, db: Path) -> dict:

@@ -137,17 +137,17 @@ def _flag_inputs(parts: pl.DataFrame, scored: pl.DataFrame, rules: Flags,
     # interacted with anyone over it: members long gone would make the bar depend on how many
     # people ever came by (a growing community's top 5 % of everyone is its top 15 % of the active).
     active = pl.col("partners") > 0
-    others = active.sum().over("week").cast(pl.Int64) - 1  # (the sum is unsigned: 0 - 1 would wrap)
+    eligible = pl.col("level_n") >= rank[rules.ambassador_level]
+    frame = frame.with_columns(active_members=active.sum().over("week").cast(pl.Int64),
+                               peers_median=pl.when(active & eligible).then(pl.col("drew")).median().over("week"))
+    others = pl.col("active_members") - 1
     drew_rank = pl.when(others > 0).then((pl.when(active).then(pl.col("drew")).rank("max").over("week") - 1)
                                          / others).otherwise(1.0)  # alone: the most answered
-    eligible = pl.col("level_n") >= rank[rules.ambassador_level]
-    peers_median = pl.when(active & eligible).then(pl.col("drew")).median().over("week")
-    stands_out = (pl.col("drew") >= rules.drew_active_share * active.sum().over("week")) \
-        | (pl.col("drew") >= rules.drew_over_median * peers_median)
+    stands_out = (pl.col("drew") >= rules.drew_active_share * pl.col("active_members")) \
+        | (pl.col("drew") >= rules.drew_over_median * pl.col("peers_median"))
     animates = active & (drew_rank >= rules.drew_replies_rank) & eligible \
         & (pl.col("drew") >= max(1, rules.drew_replies_min)) & stands_out
-    return frame.with_columns(animates=animates.fill_null(False), active_members=active.sum().over("week"),
-                              peers_median=peers_median).with_columns(
+    return frame.with_columns(animates=animates.fill_null(False)).with_columns(
         animating_weeks=pl.col("animates").cast(pl.Int64).rolling_sum(w, min_samples=1).over("person_id"))
 
 

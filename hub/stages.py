@@ -110,9 +110,9 @@ def _conditions(share, starts, contributing, silent, prominence, rules: StageRul
 def readings(share: np.ndarray, starts: np.ndarray, contributing: np.ndarray, silent: np.ndarray,
              prominence: np.ndarray, rules: StageRules, factor: float = 1.0) -> np.ndarray:
     """The reading of each week (`_conditions` with `factor`). NaN shares (no message, or the
-    promoters silent all the window) count as 0."""
-    share, starts, contributing, prominence = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing,
-                                                                                    prominence))
+    promoters silent all the window) count as 0; a NaN prominence is below no bar, as in `stage_of`
+    (the promoters' share of 0 clears stage 4's)."""
+    share, starts, contributing = (np.nan_to_num(a, nan=0.0) for a in (share, starts, contributing))
     two, three, four = _conditions(share, starts, contributing, silent, prominence, rules, factor)
     return 1 + two.astype(np.int32) + three + four
 

@@ -32,9 +32,8 @@ def _flagged_and_planted(tmp_path: Path, trajectory: str, seed: int) -> tuple[se
 
     with connect(db, read_only=True) as con:
         # By account: a member shown by a bare first name on one platform is found by where that is.
-        behind = {(platform, cp.name_on(m.name, platform)): m.name
-                  for m in cp.sim.members for platform in cp.presence[m.name]}
-        flagged = {behind.get(key, key[1]) for key in con.execute(
+        owners = cp.owners()
+        flagged = {owners.get(key, key[1]) for key in con.execute(
             """SELECT DISTINCT a.platform, a.display_name FROM member_flags f
                JOIN person_accounts pa USING (person_id) JOIN accounts a USING (account_id)
                WHERE f.flag = 'ambassador'""").fetchall()}

@@ -53,6 +53,12 @@ class CrossPlatform:
     def name_on(self, member: str, platform: str) -> str:
         return self.shown.get((member, platform), member)
 
+    def owners(self) -> dict[tuple[str, str], str]:
+        """(platform, name shown there) -> the member: whose account an account is, even for those
+        shown by a bare first name ("Sam" on one platform is not "Sam" on another)."""
+        return {(platform, self.name_on(m.name, platform)): m.name
+                for m in self.sim.members for platform in self.presence[m.name]}
+
     def view(self, platform: str) -> Simulation:
         """The platform's part: its members (as named there) and the messages written there."""
         on = [m for m in self.sim.members if platform in self.presence[m.name]]

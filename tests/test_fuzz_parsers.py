@@ -315,7 +315,7 @@ def test_a_chat_whose_minutes_come_back_chunks_later_gives_each_message_its_own_
 
 def test_a_telegram_export_pasted_after_itself_loads_each_message_once(warehouse, monkeypatch) -> None:
     """Found by Atheris: a message id given twice made two rows of one message. A streamed export
-    (a folder) is read in blocks (16 MB; 2 KB here): the second copy, in a later block or the same
+    (a folder) is read in blocks (8 MB; 2 KB here): the second copy, in a later block or the same
     one, is quarantined with its number, and what hangs off it (its reactions) is not loaded twice."""
     monkeypatch.setattr("connectors.telegram.export.BLOCK_BYTES", 2048)
     sample = next(s for s in SEEDS if s.name == "result.json")

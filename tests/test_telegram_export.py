@@ -209,6 +209,19 @@ def test_bad_block_is_quarantined_and_the_rest_loads(tmp_path: Path, con, monkey
     assert location == "Makers message #150" and "JSON" in reason
 
 
+def test_a_bad_message_in_a_later_block_is_quarantined_with_its_number_in_the_file(tmp_path: Path, con,
+                                                                                   monkeypatch) -> None:
+    # Blocks are parsed in parallel and numbered once done: a block's number must count every
+    # message before it, including those of blocks that were read one by one.
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 4096)
+    report = ingest_file(con, _big(tmp_path / "result.json", 500, bad_at=450), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (499, 1)
+    assert con.execute("SELECT location FROM quarantine").fetchone() == ("Makers message #450",)
+    assert con.execute("SELECT min(position), max(position), count(DISTINCT position) FROM messages").fetchone() \
+        == (1, 500, 499)
+
+
 def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
     report = ingest_file(con, _big(tmp_path / "result.json", 50, cut=True), config=HubConfig())

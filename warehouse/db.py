@@ -261,6 +261,23 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 @contextmanager
+def bulk_insert_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Big INSERT … SELECTs from staged Parquet into a DuckDB file, with insertion order preserved:
+    DuckDB then appends each Parquet row group as a row group of the table, where unordered it
+    regroups the rows of its threads. Measured on 1 M Telegram messages on 2 cores: 1.6 s against
+    2.7 s. (The connection's setting, unordered, is kept for everything else, and for DuckLake.)"""
+    if on_lake(con):
+        yield
+        return
+    (before,) = con.execute("SELECT current_setting('preserve_insertion_order')").fetchone()
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        yield
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if before else 'false'}")
+
+
+@contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """One transaction: committed if the block ends, rolled back (and re-raised) if anything fails."""
     con.execute("BEGIN TRANSACTION")

@@ -23,11 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hub.model import Batch
 from warehouse import forget
-from warehouse.db import in_turn, on_lake, rollback, take_turn
+from warehouse.db import bulk_insert_in_order, in_turn, on_lake, rollback, take_turn
 from warehouse.lake import forget_history, retried_on_conflict
 
 
@@ -76,6 +77,7 @@ class LoadResult:
 # appending a big export batch by batch grew memory with the file; an INSERT … SELECT from
 # Parquet stays near DuckDB's memory limit, runs on every core once reading is done, and a
 # failure while reading never opens a transaction at all.
+ROW_GROUP = 122_880  # rows of a DuckDB row group
 STAGED = ("messages", "membership_events", "reactions", "mentions", "links", "quarantine")
 # Merge order: reactions, mentions and links follow the messages they belong to.
 _ORDER = ("channels", "accounts", "messages", "membership_events", "reactions", "mentions", "links",
@@ -96,8 +98,9 @@ def load(con: duckdb.DuckDBPyConnection, source: SourceFile, batches: Iterable[B
         for batch in batches:
             stage.add(batch)
         stage.close()
-        return _forgotten_for_good(con, retried_on_conflict(
-            lambda: _transaction(con, source, lambda r: _merge(con, source, stage, r))))
+        with bulk_insert_in_order(con):
+            return _forgotten_for_good(con, retried_on_conflict(
+                lambda: _transaction(con, source, lambda r: _merge(con, source, stage, r))))
 
 
 def _forgotten_for_good(con: duckdb.DuckDBPyConnection, result: LoadResult) -> LoadResult:
@@ -194,6 +197,7 @@ class _Stage:
         self.rows: dict[str, int] = {}
         self.small: dict[str, list[Batch]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._pending: dict[str, list[pa.Table]] = {}
 
     def add(self, batch: Batch) -> None:
         if batch.stream not in STAGED:
@@ -201,15 +205,29 @@ class _Stage:
             return
         if batch.stream not in self._writers:
             self.files[batch.stream] = self.folder / f"{batch.stream}.parquet"
-            # Uncompressed: the file lives for seconds, and DuckDB reads it back at once.
+            # Uncompressed, plain and without statistics: the file lives for seconds, DuckDB reads it
+            # back once, whole, and writing it this way costs a third of the defaults' time.
             self._writers[batch.stream] = pq.ParquetWriter(self.files[batch.stream], batch.table.schema,
-                                                           compression="none")
-            self.rows[batch.stream] = 0
-        self._writers[batch.stream].write_table(batch.table)
+                                                           compression="none", use_dictionary=False,
+                                                           write_statistics=False)
+            self.rows[batch.stream], self._pending[batch.stream] = 0, []
+        self._pending[batch.stream].append(batch.table)
         self.rows[batch.stream] += batch.table.num_rows
+        self._write(batch.stream, final=False)
+
+    def _write(self, stream: str, *, final: bool) -> None:
+        """Pending rows written in groups of DuckDB's row-group size: DuckDB inserts a file of such
+        groups a third faster than one of the connectors' smaller batches (it need not regroup them)."""
+        pending = pa.concat_tables(self._pending[stream]) if self._pending[stream] else None
+        if pending is None or (pending.num_rows < ROW_GROUP and not final):
+            return
+        whole = pending.num_rows if final else pending.num_rows - pending.num_rows % ROW_GROUP
+        self._writers[stream].write_table(pending.slice(0, whole), row_group_size=ROW_GROUP)
+        self._pending[stream] = [pending.slice(whole)] if whole < pending.num_rows else []
 
     def close(self) -> None:
-        for writer in self._writers.values():
+        for stream, writer in self._writers.items():
+            self._write(stream, final=True)
             writer.close()
         self._writers.clear()
 

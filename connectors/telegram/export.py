@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -36,12 +37,13 @@ from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_o
 from hub.model import Batch
 
 SMALL_FILE = 32 << 20  # parsed whole; bigger files are streamed
-BLOCK_BYTES = 16 << 20  # messages parsed at once: big blocks make the column work cheaper per message
+BLOCK_BYTES = 8 << 20  # messages parsed at once: 16 MB made the column work no cheaper, and took 250 MB more
 _MESSAGES = re.compile(rb'"messages"\s*:\s*\[')
 _OBJECT_START = re.compile(rb"(?:^|\n)[ \t]*\{")
 _META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+|null)')
          for key in ("name", "type", "id")}
 _HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
+SetAside = Callable[[int, str, object], None]  # a message left out: its number, why, itself
 MAX_DEPTH = 64  # levels of JSON nesting read from a stream: an account export has a dozen at most
 _EXPORT_AGAIN = "export the chat again from Telegram Desktop (Export chat history, JSON)"
 
@@ -189,9 +191,13 @@ class ExportReader:
             yield chat, self._from_dicts(chat, messages)
 
     def _from_dicts(self, chat: Chat, messages: list) -> Iterator:
-        yield self._frames(self._framed(chat, list(enumerate(messages, 1))), chat, 1)
+        aside = self._set_aside(chat)
+        yield self._frames(self._framed(chat, list(enumerate(messages, 1)), aside), chat, 1, aside)
 
-    def _framed(self, chat: Chat, numbered: list[tuple[int, object]]) -> pl.DataFrame:
+    def _set_aside(self, chat: Chat) -> SetAside:
+        return lambda number, why, raw: self._quarantine.append(_bad(f"{chat.name} message #{number}", why, raw))
+
+    def _framed(self, chat: Chat, numbered: list[tuple[int, object]], set_aside: SetAside) -> pl.DataFrame:
         """A RAW frame of (message number, parsed message) pairs. What is not an object, or has
         fields of shapes no export writes, is set aside with its number and why; the rest is kept."""
         messages, numbers = [], []
@@ -200,13 +206,13 @@ class ExportReader:
                 messages.append(m)
                 numbers.append(number)
             else:
-                self._quarantine.append(_bad(f"{chat.name} message #{number}", "not a JSON object", m))
+                set_aside(number, "not a JSON object", m)
         derive_ids(messages, chat)
         left_out: set[int] = set()
 
         def rejected(i: int, message: dict, why: str) -> None:
             left_out.add(i)
-            self._quarantine.append(_bad(f"{chat.name} message #{numbers[i]}", why, message))
+            set_aside(numbers[i], why, message)
 
         raw = frame_of(messages, rejected=rejected)
         # Positions are the messages' numbers, gaps included: quarantine locations must not shift.
@@ -245,32 +251,49 @@ class ExportReader:
             yield chat, self._parsed_blocks(chat, parts)
 
     def _parsed_blocks(self, chat: Chat, parts: Iterator[bytes]) -> Iterator:
-        """Blocks parsed into frames in two threads (Polars releases the GIL), a few blocks ahead."""
-        positions = _Positions()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            pending = []
-            for part in parts:
-                first = positions.take(part)
-                pending.append(pool.submit(self._block, chat, part, first))
-                if len(pending) > 1:
-                    yield pending.pop(0).result()
-            for future in pending:
-                yield future.result()
+        """Blocks parsed into frames in two threads (Polars releases the GIL), a few blocks ahead.
+        A block's messages are numbered from 0 while it is parsed, and on from the blocks before
+        it once they are done (counting them beforehand cost a pass over the text)."""
+        first = 1
 
-    def _block(self, chat: Chat, block: tuple[bytes, bytes], first: int):
+        def numbered(block: _Block):
+            nonlocal first
+            for number, why, raw in block.set_aside:
+                self._quarantine.append(_bad(f"{chat.name} message #{first + number}", why, raw))
+            f = replace(block.frames, messages=block.frames.messages.with_columns(pl.col("position") + first),
+                        bad=block.frames.bad.with_columns(pl.col("position") + first))
+            first += block.count
+            return f
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            pending: deque = deque()
+            for part in parts:
+                pending.append(pool.submit(self._block, chat, part))
+                if len(pending) > 1:
+                    yield numbered(pending.popleft().result())
+            while pending:
+                yield numbered(pending.popleft().result())
+
+    def _block(self, chat: Chat, block: tuple[bytes, bytes]) -> "_Block":
         part, indent = block
-        data = b"[" + part + b"]"
+        set_aside: list[tuple[int, str, object]] = []
+
+        def aside(number: int, why: str, raw: object) -> None:
+            set_aside.append((number, why, raw))
+
         try:
-            raw = pl.read_json(io.BytesIO(data), schema=RAW)
+            raw = pl.read_json(b"[" + part + b"]", schema=RAW)
             if raw["text_entities"].is_null().any():
                 raise ValueError("messages without text_entities: an older export, read one by one")
+            count = raw.height
         except Exception:
-            raw = self._framed(chat, self._one_by_one(chat, part, indent, first))
-        return self._frames(raw, chat, first)
+            messages, count = self._one_by_one(part, indent, aside)
+            raw = self._framed(chat, messages, aside)
+        return _Block(self._frames(raw, chat, 0, aside), count, set_aside)
 
-    def _one_by_one(self, chat: Chat, part: bytes, indent: bytes, first: int) -> list[tuple[int, object]]:
-        """The block's messages parsed one at a time, with their numbers: a broken one is set aside,
-        its neighbours kept."""
+    def _one_by_one(self, part: bytes, indent: bytes, set_aside: SetAside) -> tuple[list[tuple[int, object]], int]:
+        """The block's messages parsed one at a time, numbered from 0, and how many there were: a
+        broken one is set aside, its neighbours kept."""
         unfinished = part.startswith(b"!")  # what the file held after its last whole message
         pieces = split_objects(part.removeprefix(b"!"), indent)
         messages = []
@@ -278,14 +301,13 @@ class ExportReader:
             try:
                 if unfinished and i == len(pieces) - 1:
                     raise ValueError("the file ends inside a message (an unfinished export?)")
-                messages.append((first + i, orjson.loads(text)))
+                messages.append((i, orjson.loads(text)))
             except ValueError as e:
                 reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
-                self._quarantine.append(_bad(f"{chat.name} message #{first + i}", reason,
-                                             text[:4000].decode("utf-8", "backslashreplace")))
-        return messages
+                set_aside(i, reason, text[:4000].decode("utf-8", "backslashreplace"))
+        return messages, len(pieces)
 
-    def _frames(self, raw: pl.DataFrame, chat: Chat, first: int):
+    def _frames(self, raw: pl.DataFrame, chat: Chat, first: int, set_aside: SetAside):
         """Canonical frames of a stretch of a chat's messages. An id given twice in it (a damaged or
         doubled export) would make two rows of one message: the second copy is set aside. (Ids
         given in an earlier stretch are set aside in order, by `_emit`.)"""
@@ -294,8 +316,7 @@ class ExportReader:
         again = raw["id"].is_not_null() & ~raw["id"].is_first_distinct()
         if again.any():
             for position, message_id in raw.filter(again).select("position", "id").iter_rows():
-                self._quarantine.append(_bad(f"{chat.name} message #{position}",
-                                             f"a second message with the id {message_id}", {"id": message_id}))
+                set_aside(position, f"a second message with the id {message_id}", {"id": message_id})
             raw = raw.filter(~again)
         return frames(raw, chat, self.options.community, self.options.tz, first)
 
@@ -314,6 +335,7 @@ class ExportReader:
 
     def _ijson_messages(self, chat: Chat, events, item_prefix: str) -> Iterator:
         batch, first = [], 1  # parsed messages, and the number of the first
+        aside = self._set_aside(chat)
         builder, depth = None, 0
         for prefix, event, value in events:
             if builder is None:
@@ -327,11 +349,11 @@ class ExportReader:
                 batch.append(builder.value)
                 builder = None
                 if len(batch) >= 50_000:
-                    yield self._frames(self._framed(chat, list(enumerate(batch, first))), chat, first)
+                    yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside), chat, first, aside)
                     first += len(batch)
                     batch = []
         if batch:
-            yield self._frames(self._framed(chat, list(enumerate(batch, first))), chat, first)
+            yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside), chat, first, aside)
 
     def _fallback_name(self) -> str:
         return self.options.channel or self.path.stem
@@ -531,17 +553,14 @@ def _without(f, message_ids: pl.Series):
                    mentions=f.mentions.filter(keep), links=f.links.filter(keep), events=f.events.filter(keep))
 
 
-class _Positions:
-    """Message numbers of consecutive blocks (counted from their separators, before parsing)."""
+@dataclass
+class _Block:
+    """A block's frames, its messages numbered from 0; how many messages it held, set-aside ones
+    included; and what was set aside (number, why, the message)."""
 
-    def __init__(self) -> None:
-        self.next = 1
-
-    def take(self, block: tuple[bytes, bytes]) -> int:
-        first = self.next
-        text, indent = block
-        self.next += text.count(b"\n" + indent + b"},") + 1
-        return first
+    frames: object
+    count: int
+    set_aside: list[tuple[int, str, object]]
 
 
 class _Prepend(io.RawIOBase):

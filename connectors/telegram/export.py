@@ -32,7 +32,7 @@ import polars as pl
 from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, refused_records, require_export,
                               split_objects)
 from connectors.telegram import html
-from connectors.telegram.messages import (PLATFORM, RAW, Chat, People, batches_of, channel_batch, derive_ids,
+from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
 from hub.model import Batch
 
@@ -558,7 +558,7 @@ class _Block:
     """A block's frames, its messages numbered from 0; how many messages it held, set-aside ones
     included; and what was set aside (number, why, the message)."""
 
-    frames: object
+    frames: Frames
     count: int
     set_aside: list[tuple[int, str, object]]
 

@@ -69,6 +69,9 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON (for scripts)")] = False,
 ) -> None:
     """Load export files into the warehouse: per file, records new, duplicate and quarantined."""
+    from hub.prehash import Prehashed
+
+    prehashed = Prehashed(paths)  # before the imports below, which take a second of one core
     from hub.ingest import expand, ingest_file
     from warehouse.db import connect
     from warehouse.marts import refresh
@@ -93,7 +96,7 @@ def ingest(
             with _progress_for(path) as progress:
                 report = ingest_file(con, path, config=cfg, community=community, channel=channel,
                                      platform=platform, tz=tz, force=force, progress=progress,
-                                     pseudonymise=pseudonymise)
+                                     pseudonymise=pseudonymise, prehashed=prehashed)
             results.append(_as_dict(report, time.perf_counter() - started))
             if report.error:
                 failures += 1

@@ -17,6 +17,7 @@ from connectors import detect_platform, is_export_folder, reader_for
 from connectors.files import UnreadableExport, content_digest
 from hub.config import HubConfig
 from hub.model import Batch
+from hub.prehash import Prehashed
 from hub.landing import delete_raw_copies
 from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
 from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, source_loaded
@@ -52,12 +53,13 @@ def expand(paths: Iterable[str | Path]) -> list[Path]:
 def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig, community: str | None = None,
                 channel: str | None = None, platform: str = "auto", tz: str | None = None, force: bool = False,
                 progress: Progress | None = None, origin: Path | None = None,
-                pseudonymise: bool = False) -> FileReport:
+                pseudonymise: bool = False, prehashed: Prehashed | None = None) -> FileReport:
     """Read one export file into the warehouse. An unreadable file is reported, not raised.
 
     `origin` is where the file was found when `path` is its copy in the raw store: the
     configuration is matched against it, and it is what `sources.path` records. Names and phone
     numbers are pseudonymised if asked, or if the community's configuration says so.
+    `prehashed` may hold the file's digest, computed while the command started up.
     """
     report = FileReport(origin or path)
     try:
@@ -76,7 +78,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
         pseudonyms = Pseudonymiser.from_env(report.platform) if pseudonymise or target.pseudonymise else None
-        digest, size = content_digest(path)
+        digest, size = (prehashed and prehashed.digest(path)) or content_digest(path)
         source = SourceFile(
             platform=report.platform, community=target.slug, path=str(origin or path), sha256=digest,
             bytes=size, channel_id=reader.channel_id,

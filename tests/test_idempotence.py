@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from hub.config import HubConfig
+from connectors.files import content_digest
 from hub.ingest import ingest_file
+from hub.prehash import Prehashed
 from hub.simulate import simulate
 from hub.simulate.whatsapp import render
 from warehouse.load import SourceFile, load
@@ -30,6 +32,24 @@ def test_same_file_twice_adds_nothing(tmp_path: Path, con) -> None:
     assert (forced.result.new, forced.result.duplicate) == (0, first.result.records)
     assert counts(con) == before
     assert con.execute("SELECT count(*) = count(DISTINCT message_id) FROM messages").fetchone() == (True,)
+
+
+def test_a_file_hashed_ahead_is_recorded_by_its_own_hash_even_if_changed_since(tmp_path: Path, con) -> None:
+    # hub ingest hashes its files while it starts up: a file written again in between must be
+    # hashed again, or its new messages would be skipped as "already loaded".
+    path = tmp_path / "WhatsApp Chat with Makers.txt"
+    path.write_text(render(simulate(members=30, days=40, seed=5), "android_en_gb"))
+    prehashed = Prehashed([path, tmp_path / "missing.txt", tmp_path])
+    assert prehashed.digest(path) == content_digest(path)
+    prehashed_first = prehashed.digest(path)[0]
+    first = ingest_file(con, path, config=HubConfig(), prehashed=prehashed)
+    assert not first.skipped and first.result.new > 0
+    path.write_text(render(simulate(members=30, days=50, seed=5), "android_en_gb"))
+    assert prehashed.digest(path) is None
+    later = ingest_file(con, path, config=HubConfig(), prehashed=prehashed)
+    assert not later.skipped and later.result.new > 0
+    hashes = {sha for (sha,) in con.execute("SELECT sha256 FROM sources").fetchall()}
+    assert hashes == {prehashed_first, content_digest(path)[0]}
 
 
 def records(text: str) -> list[str]:

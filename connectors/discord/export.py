@@ -39,6 +39,7 @@ import polars as pl
 
 from connectors.discord.messages import PLATFORM, RAW, Conversation, People, batches_of, frames
 from connectors.files import CHUNK_BYTES, UnreadableExport, pretty_array_blocks, split_objects
+from connectors.frames import detached, detached_series
 from hub.model import Batch
 
 BLOCK_BYTES = CHUNK_BYTES  # messages parsed at once: ~5,000 DCE messages
@@ -165,7 +166,7 @@ class ExportReader:
         self.summary.system += int((f.messages["kind"] == "system").sum())
         self._people.add(f.people)
         if not f.events.is_empty():
-            self._events.append(f.events)
+            self._events.append(detached(f.events))
         yield from batches_of(f)
 
     def _parsed(self, block: _Block) -> pl.DataFrame:
@@ -340,7 +341,7 @@ class _SeenIds:
             again = again | ids.is_in(pl.concat(self.seen).implode(), nulls_equal=False).fill_null(False)
         if numbers.len() and numbers.max() is not None:
             self.largest = max(self.largest or 0, numbers.max())
-        self.seen.append(ids.drop_nulls())
+        self.seen.append(detached_series(ids.drop_nulls()))
         for position, message_id in zip(positions.filter(again), ids.filter(again)):
             bad(position, f"a second message with id {message_id} in this file", {"id": message_id})
         return again

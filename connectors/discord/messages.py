@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from connectors.frames import detached
 from hub.model import Batch, Channel
 
 PLATFORM = "discord"
@@ -254,9 +255,9 @@ class People:
     seen: list[pl.DataFrame] = field(default_factory=list)
 
     def add(self, people: pl.DataFrame) -> None:
-        self.seen.append(people)
+        self.seen.append(detached(people))
         if len(self.seen) > 16:
-            self.seen = [self._merged()]
+            self.seen = [detached(self._merged())]
 
     def _merged(self) -> pl.DataFrame:
         order = ["rank", "last"]

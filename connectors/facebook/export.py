@@ -36,6 +36,7 @@ import polars as pl
 from connectors.facebook import activity, feed, messenger
 from connectors.facebook.common import PLATFORM, Part, Repairer, accounts_batch, bad, quarantine_batch
 from connectors.files import ExportTree, UnreadableExport, refused_records, require_export, unsafe_name
+from connectors.frames import detached
 from hub.model import Batch
 
 HEAD = 65536
@@ -288,7 +289,7 @@ class ExportReader:
 
     def _emit(self, part: Part) -> Iterator[Batch]:
         batches, people = part.batches(self.options.community, self._seen)
-        self._people.append(people)
+        self._people.append(detached(people))
         self._quarantine.extend(part.quarantine)
         self.summary.channels += len(part.channels)
         for batch in batches:

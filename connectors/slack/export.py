@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 
 from connectors.files import ExportTree, UnreadableExport, refused_records, require_export
+from connectors.frames import detached
 from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
@@ -148,7 +149,7 @@ class ExportReader:
     def _flush(self, columns: MessageFrames, seen: list[pl.DataFrame]) -> Iterator[Batch]:
         frames = columns.frames()
         self.summary.messages += frames[0].height
-        seen.append(frames[0].select("author_id", "sent_at"))
+        seen.append(detached(frames[0].select("author_id", "sent_at")))
         yield from batches_of(frames)
 
     def _listed(self, tree: ExportTree, quarantine: list[dict]) -> Iterator[tuple[dict, str]]:

@@ -31,6 +31,7 @@ import polars as pl
 
 from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, refused_records, require_export,
                               split_objects)
+from connectors.frames import detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
                                           frame_of, frames)
@@ -152,7 +153,7 @@ class ExportReader:
         self.summary.service += int((kinds == "system").sum())
         self.summary.messages += f.messages.height
         if not f.events.is_empty():
-            self._events.append(f.events)
+            self._events.append(detached(f.events))
         yield from batches_of(f, self._people)
 
     # -- reading the file's chats ------------------------------------------------------------------

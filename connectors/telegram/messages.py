@@ -21,6 +21,7 @@ import ftfy
 import orjson
 import polars as pl
 
+from connectors.frames import detached
 from hub.model import Batch, Channel
 
 PLATFORM = "telegram"
@@ -345,14 +346,16 @@ class People:
     fixed: dict[str, str] = field(default_factory=dict)  # name -> repaired name, for names seen so far
 
     def add(self, people: pl.DataFrame) -> None:
-        self.seen.append(people)
+        self.seen.append(detached(people))
+        if len(self.seen) > 16:
+            self._all()
 
     def _all(self) -> pl.DataFrame:
         if not self.seen:
             return pl.DataFrame(schema={"native": pl.String, "name": pl.String, "first": pl.Datetime("us", "UTC"),
                                         "last": pl.Datetime("us", "UTC")})
-        merged = pl.concat(self.seen).group_by("native").agg(
-            name=pl.col("name").drop_nulls().last(), first=pl.col("first").min(), last=pl.col("last").max())
+        merged = detached(pl.concat(self.seen).group_by("native").agg(
+            name=pl.col("name").drop_nulls().last(), first=pl.col("first").min(), last=pl.col("last").max()))
         self.seen = [merged]
         return merged
 

@@ -459,8 +459,8 @@ def content_digest(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-def pretty_array_blocks(buf: bytes, stream: BinaryIO, indent: bytes,
-                        block_bytes: int) -> Generator[bytes, None, tuple[bytes, bool]]:
+def pretty_array_blocks(buf: bytes, stream: BinaryIO, indent: bytes, block_bytes: int,
+                        boundary: bytes | None = None) -> Generator[bytes, None, tuple[bytes, bool]]:
     """Blocks of whole objects of a pretty-printed JSON array, read from `stream` a few MB at a time.
 
     `buf` starts at the array's first `{`, which sits at `indent` on its own line, as every object
@@ -469,19 +469,28 @@ def pretty_array_blocks(buf: bytes, stream: BinaryIO, indent: bytes,
     block is the text of consecutive objects cut there, commas between them included, brackets
     not. Returns what follows the array and True, or, for a stream that ends inside the array,
     what follows the last whole object and False.
+
+    The array's end is looked for after the last separator read, which is cheap. Another array
+    at the same indentation may follow this one (the next chat of a Telegram account export),
+    whose separators are not this array's: `boundary` is text that always stands between the two
+    (its key, `"messages"`); a read holding it is searched whole for the end.
     """
     between = b"\n" + indent + b"},"
     end = re.compile(rb"\n" + re.escape(indent) + rb"\}\s*\]")
-    done = False
+    done, unseen = False, 0  # buf[:unseen] holds no boundary
     while True:
         cut = buf.rfind(between)
-        closing = end.search(buf, max(0, cut))  # the array can only end after its last separator
+        if boundary is not None and buf.find(boundary, unseen) >= 0:
+            closing = end.search(buf)
+        else:
+            closing = end.search(buf, max(0, cut))
         if closing is not None:
             yield buf[:closing.start() + len(indent) + 2]
             return buf[closing.end():], True
         if cut > 0:
             yield buf[:cut + len(indent) + 2]
             buf = buf[cut + len(between):].lstrip(b" \t\r\n")
+        unseen = max(0, len(buf) - len(boundary or b"") + 1)
         if done:
             return buf, False
         data = stream.read(block_bytes)

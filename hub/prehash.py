@@ -9,23 +9,38 @@ this module must not pull in the connectors or the warehouse.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import Future, ThreadPoolExecutor
+import os
+import threading
+from concurrent.futures import Future
 from pathlib import Path
+
+CHUNK = 32 << 20
 
 
 class Prehashed:
-    """SHA-256 and size of the plain files among `paths`, computed in the background."""
+    """SHA-256 and size of the plain files among `paths`, computed in a background thread. The
+    thread is a daemon: a command that fails before reading does not wait for it to finish."""
 
     def __init__(self, paths: list[Path]) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prehash")
         self._digests: dict[Path, Future] = {}
         for path in paths:
-            if path.is_file():
-                self._digests[path.resolve()] = self._pool.submit(_digest, path)
-        self._pool.shutdown(wait=False)
+            if path.is_file() and path.resolve() not in self._digests:
+                self._digests[path.resolve()] = Future()
+        if self._digests:
+            threading.Thread(target=self._hash_all, name="prehash", daemon=True).start()
+
+    def _hash_all(self) -> None:
+        for path, future in self._digests.items():
+            try:
+                future.set_result(_digest(path))
+            except OSError as e:
+                future.set_exception(e)
 
     def digest(self, path: Path) -> tuple[str, int] | None:
-        """The file's (SHA-256, size) if it was hashed ahead and is unchanged since; else None."""
+        """The file's (SHA-256, size) if it was hashed ahead and is unchanged since; else None.
+
+        Unchanged means the same size and modification time: a copy that keeps both (`cp -p`)
+        but not the content would pass, as it would for any tool that trusts them."""
         future = self._digests.get(path.resolve())
         if future is None:
             return None
@@ -44,10 +59,7 @@ def _digest(path: Path) -> tuple[str, int, int]:
     digest, buffer = hashlib.sha256(), bytearray(CHUNK)
     view = memoryview(buffer)
     with open(path, "rb", buffering=0) as f:
-        stat = path.stat()
+        stat = os.fstat(f.fileno())  # of the file being read, whatever the path names by now
         while size := f.readinto(buffer):
             digest.update(view[:size])
     return digest.hexdigest(), stat.st_size, stat.st_mtime_ns
-
-
-CHUNK = 32 << 20

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import tempfile
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
-from hub.config import HubConfig
 from connectors.files import content_digest
+from hub.config import HubConfig
 from hub.ingest import ingest_file
+from hub.model import Batch
 from hub.prehash import Prehashed
 from hub.simulate import simulate
 from hub.simulate.whatsapp import render
@@ -130,3 +134,39 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(tmp_path: Path, con) -> No
         load(con, source, crash_midway())
     assert counts(con) == before
     assert con.execute("SELECT count(*) FROM communities WHERE name = 'Other community'").fetchone() == (0,)
+
+
+def _messages(first: int, n: int) -> Batch:
+    ids = pa.array([f"whatsapp:default:big/{i}" for i in range(first, first + n)])
+    at = pa.array([dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)] * n, pa.timestamp("us", "UTC"))
+    return Batch.conform("messages", pa.table({
+        "message_id": ids, "channel_id": pa.array(["whatsapp:default:big"] * n), "author_id": pa.nulls(n, pa.string()),
+        "author_name": pa.nulls(n, pa.string()), "sent_at": at, "kind": pa.array(["message"] * n),
+        "text": ids, "has_media": pa.array([False] * n), "position": pa.array(range(first, first + n), pa.int64())}))
+
+
+def test_a_file_staged_in_many_batches_loads_each_row_once(con, tmp_path: Path, monkeypatch) -> None:
+    # The stage writes DuckDB-sized row groups (122,880 rows) out of batches of any size.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    sizes = [0, 1, 122_879, 122_881, 50_000, 0, 3, 200_000]
+    starts = [sum(sizes[:i]) for i in range(len(sizes))]
+    source = SourceFile("whatsapp", "default", "big.txt", "1" * 64, 1)
+    result = load(con, source, (_messages(first, n) for first, n in zip(starts, sizes)))
+    assert (result.records, result.new) == (sum(sizes), sum(sizes))
+    assert con.execute("SELECT count(*), count(DISTINCT message_id), min(position), max(position) "
+                       "FROM messages").fetchone() == (sum(sizes), sum(sizes), 0, sum(sizes) - 1)
+    assert not list(tmp_path.glob("hub-stage-*"))
+
+
+def test_a_read_that_fails_is_reported_as_itself_and_leaves_no_staged_file(con, tmp_path: Path,
+                                                                           monkeypatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    def broken():
+        yield _messages(0, 150_000)  # a row group written, the rest of the rows pending
+        raise ValueError("the export ends in the middle of a message")
+
+    with pytest.raises(ValueError, match="ends in the middle"):
+        load(con, SourceFile("whatsapp", "default", "big.txt", "2" * 64, 1), broken())
+    assert con.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    assert not list(tmp_path.glob("hub-stage-*"))

@@ -173,6 +173,23 @@ def test_full_account_export_and_left_chats(tmp_path: Path, con) -> None:
         ("Makers", "group"), ("Old group", "group"), ("Saved", "direct")]
 
 
+@pytest.mark.parametrize("block_bytes", [2048, 4096, 1 << 20])
+def test_a_big_account_export_keeps_its_chats_apart(tmp_path: Path, con, monkeypatch, block_bytes: int) -> None:
+    # Streamed in blocks, a read can hold the end of one chat's messages and the start of the next
+    # chat's, at the same indentation: the first chat's array must end where it ends.
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "BLOCK_BYTES", block_bytes)
+    chats = [_chat([_message(i) for i in range(1, n + 1)], name=name, id=chat_id)
+             for name, chat_id, n in (("Makers", 1700000001, 60), ("Readers", 1700000002, 45), ("Tiny", 1700000003, 1))]
+    data = {"about": "export", "chats": {"about": "chats", "list": chats},
+            "left_chats": {"about": "left", "list": [_chat([_message(i) for i in range(1, 31)], name="Old", id=42)]}}
+    report = ingest_file(con, _write(tmp_path / "result.json", data), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (136, 0)
+    assert con.execute("SELECT c.name, count(*), min(m.position), max(m.position) FROM messages m "
+                       "JOIN channels c USING (channel_id) GROUP BY ALL ORDER BY 1").fetchall() == [
+        ("Makers", 60, 1, 60), ("Old", 30, 1, 30), ("Readers", 45, 1, 45), ("Tiny", 1, 1, 1)]
+
+
 def _big(path: Path, n: int, *, bad_at: int | None = None, cut: bool = False) -> Path:
     """A pretty-printed export of n messages laid out as Telegram Desktop writes it."""
     with open(path, "w", encoding="utf-8") as f:

@@ -265,7 +265,9 @@ def bulk_insert_in_order(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Big INSERT … SELECTs from staged Parquet into a DuckDB file, with insertion order preserved:
     DuckDB then appends each Parquet row group as a row group of the table, where unordered it
     regroups the rows of its threads. Measured on 1 M Telegram messages on 2 cores: 1.6 s against
-    2.7 s. (The connection's setting, unordered, is kept for everything else, and for DuckLake.)"""
+    2.7 s. (The connection's setting, unordered, is kept for everything else, and for DuckLake. The
+    setting is the database's, not the cursor's: fine, as a file has one writer and the hub loads
+    one file at a time.)"""
     if on_lake(con):
         yield
         return

@@ -197,33 +197,37 @@ class _Stage:
         self.rows: dict[str, int] = {}
         self.small: dict[str, list[Batch]] = {}
         self._writers: dict[str, pq.ParquetWriter] = {}
-        self._pending: dict[str, list[pa.Table]] = {}
+        self._pending: dict[str, list[pa.Table]] = {}  # rows not written yet, fewer than a row group
+        self._pending_rows: dict[str, int] = {}
 
     def add(self, batch: Batch) -> None:
         if batch.stream not in STAGED:
             self.small.setdefault(batch.stream, []).append(batch)
             return
-        if batch.stream not in self._writers:
-            self.files[batch.stream] = self.folder / f"{batch.stream}.parquet"
+        stream = batch.stream
+        if stream not in self._writers:
+            self.files[stream] = self.folder / f"{stream}.parquet"
             # Uncompressed, plain and without statistics: the file lives for seconds, DuckDB reads it
             # back once, whole, and writing it this way costs a third of the defaults' time.
-            self._writers[batch.stream] = pq.ParquetWriter(self.files[batch.stream], batch.table.schema,
-                                                           compression="none", use_dictionary=False,
-                                                           write_statistics=False)
-            self.rows[batch.stream], self._pending[batch.stream] = 0, []
-        self._pending[batch.stream].append(batch.table)
-        self.rows[batch.stream] += batch.table.num_rows
-        self._write(batch.stream, final=False)
+            self._writers[stream] = pq.ParquetWriter(self.files[stream], batch.table.schema, compression="none",
+                                                     use_dictionary=False, write_statistics=False)
+            self.rows[stream], self._pending[stream], self._pending_rows[stream] = 0, [], 0
+        self._pending[stream].append(batch.table)
+        self._pending_rows[stream] += batch.table.num_rows
+        self.rows[stream] += batch.table.num_rows
+        if self._pending_rows[stream] >= ROW_GROUP:
+            self._write(stream, final=False)
 
     def _write(self, stream: str, *, final: bool) -> None:
         """Pending rows written in groups of DuckDB's row-group size: DuckDB inserts a file of such
         groups a third faster than one of the connectors' smaller batches (it need not regroup them)."""
-        pending = pa.concat_tables(self._pending[stream]) if self._pending[stream] else None
-        if pending is None or (pending.num_rows < ROW_GROUP and not final):
+        if not self._pending[stream]:
             return
+        pending = pa.concat_tables(self._pending[stream])
         whole = pending.num_rows if final else pending.num_rows - pending.num_rows % ROW_GROUP
         self._writers[stream].write_table(pending.slice(0, whole), row_group_size=ROW_GROUP)
         self._pending[stream] = [pending.slice(whole)] if whole < pending.num_rows else []
+        self._pending_rows[stream] = pending.num_rows - whole
 
     def close(self) -> None:
         for stream, writer in self._writers.items():
@@ -234,9 +238,18 @@ class _Stage:
     def __enter__(self) -> "_Stage":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+    def __exit__(self, kind, *exc) -> None:
+        try:
+            if kind is None:
+                self.close()
+        finally:  # a failed load's rows are not written out: its error is the one that is told
+            for writer in self._writers.values():
+                try:
+                    writer.close()
+                except Exception:  # the file is removed below, and the error told is the load's own
+                    pass
+            self._writers.clear()
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 _STAGE_PREFIX = "hub-stage-"

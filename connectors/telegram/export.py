@@ -41,6 +41,7 @@ SMALL_FILE = 32 << 20  # parsed whole; bigger files are streamed
 BLOCK_BYTES = 8 << 20  # messages parsed at once: 16 MB made the column work no cheaper, and took 250 MB more
 _MESSAGES = re.compile(rb'"messages"\s*:\s*\[')
 _OBJECT_START = re.compile(rb"(?:^|\n)[ \t]*\{")
+_CHAT_LIST = re.compile(rb'"list"\s*:\s*\[')
 _META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+|null)')
          for key in ("name", "type", "id")}
 _HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
@@ -450,7 +451,7 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
         done = not data
         buf += data
 
-    outside = b""
+    outside, account = b"", False
     while True:
         found = _MESSAGES.search(buf)
         if found is None:
@@ -460,7 +461,10 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
             outside, buf = (outside + buf[:keep])[-(1 << 20):], buf[keep:]
             more()
             continue
-        yield "chat", _chat_meta(outside + buf[:found.start()])
+        before = outside + buf[:found.start()]
+        # Chats in a list (an account export): the next chat's messages may follow in the same read.
+        account = account or _CHAT_LIST.search(before) is not None
+        yield "chat", _chat_meta(before)
         outside, buf = b"", buf[found.end():]
         while not done and len(buf.lstrip()) == 0:
             more()
@@ -470,7 +474,7 @@ def _pretty_blocks(stream: BinaryIO) -> Iterator[tuple[str, object]]:
             continue
         newline = buf.rfind(b"\n", 0, len(buf) - len(rest))
         indent = buf[newline + 1:len(buf) - len(rest)]
-        blocks = pretty_array_blocks(rest, stream, indent, BLOCK_BYTES)
+        blocks = pretty_array_blocks(rest, stream, indent, BLOCK_BYTES, boundary=b'"messages"' if account else None)
         while True:
             try:
                 yield "block", (next(blocks), indent)

@@ -80,6 +80,30 @@ def test_slack_export_twice_adds_nothing_and_reactions_are_not_doubled(corpus: P
     assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (1382, 1382)
 
 
+@pytest.mark.parametrize("batch", [200_000, 2])
+def test_a_message_in_two_day_files_is_one_message_whatever_the_batches(tmp_path: Path, con, monkeypatch,
+                                                                        batch: int) -> None:
+    # A broadcast reply can be listed in two day files; day files are read in batches of messages,
+    # and the two copies may fall in two batches: still one message, its reactions once.
+    from connectors.slack import export as slack_export
+
+    monkeypatch.setattr(slack_export, "BATCH_MESSAGES", batch)
+    folder = tmp_path / "export"
+    (folder / "general").mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana"}]))
+    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    broadcast = {"type": "message", "subtype": "thread_broadcast", "user": "U1", "ts": "1700090300.000300",
+                 "text": "thanks!", "thread_ts": "1700000000.000100",
+                 "reactions": [{"name": "tada", "count": 2, "users": ["U1"]}]}
+    root = {"type": "message", "user": "U1", "ts": "1700000000.000100", "text": "Question?"}
+    (folder / "general" / "2023-11-14.json").write_text(json.dumps([root, broadcast]))
+    (folder / "general" / "2023-11-15.json").write_text(json.dumps([broadcast, {**root, "ts": "1700090400.000400"}]))
+    report = ingest_file(con, folder, config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (3, 0)
+    assert con.execute("SELECT count(*) FROM messages WHERE message_id LIKE '%1700090300.000300'").fetchone() == (1,)
+    assert con.execute("SELECT sum(count) FROM reactions").fetchone() == (2,)
+
+
 def test_threads_mentions_and_reactions_with_more_reactors_than_listed(tmp_path: Path, con) -> None:
     export = tmp_path / "export.zip"
     users = [{"id": "U1", "name": "ana", "profile": {"display_name": "Ana"}},

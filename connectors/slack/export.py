@@ -20,7 +20,7 @@ import polars as pl
 
 from connectors.files import ExportTree, UnreadableExport, refused_records, require_export
 from connectors.frames import detached
-from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
+from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, SeenIds, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
 
@@ -102,7 +102,8 @@ class ExportReader:
             self.summary.channels = len(records)
             yield channels_batch(records)
 
-            columns = MessageFrames(names)
+            given = SeenIds()
+            columns = MessageFrames(names, given)
             position = 1
             # Polars parses day files in two threads (it releases the GIL), a few files ahead at most.
             ordered = sorted(days)
@@ -114,7 +115,7 @@ class ExportReader:
                     position += messages.height
                     if len(columns) >= BATCH_MESSAGES:
                         yield from self._flush(columns, seen)
-                        columns = MessageFrames(names)
+                        columns = MessageFrames(names, given)
                     if self._progress:
                         self._progress(done, len(days))
             if len(columns):

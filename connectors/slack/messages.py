@@ -177,11 +177,27 @@ def channel_kind(conversation: dict) -> str:
     return "channel"
 
 
+class SeenIds:
+    """The message ids an export has given so far, as 64-bit hashes (8 bytes an id): a message met
+    again in a later batch (a broadcast reply in two day files) is one message, given once."""
+
+    def __init__(self) -> None:
+        self.hashes: list[pl.Series] = []
+
+    def repeated(self, message_ids: pl.Series) -> pl.Series:
+        hashes = message_ids.hash()
+        again = hashes.is_in(pl.concat(self.hashes).implode()) if self.hashes else \
+            pl.repeat(False, len(message_ids), eager=True)
+        self.hashes.append(hashes.filter(~again))
+        return again
+
+
 @dataclass
 class MessageFrames:
     """Messages of one or more channels gathered as RAW frames, ready for `frames()`."""
 
     names: Names
+    seen: "SeenIds | None" = None  # ids given by earlier frames of the same export (export reader)
     parts: list[pl.DataFrame] = field(default_factory=list)
     channels: list[tuple[str, int, int | None]] = field(default_factory=list)  # (channel, rows, first position)
     rows: int = 0
@@ -233,6 +249,8 @@ class MessageFrames:
         )
         if m["message_id"].is_duplicated().any():  # a broadcast reply is in history and in its thread
             m = m.unique("message_id", keep="first", maintain_order=True)
+        if self.seen is not None:  # ... or in two day files, which may fall in two batches
+            m = m.filter(~self.seen.repeated(m["message_id"]))
         names = {k: v["display_name"] for k, v in self.names.accounts.items()}
         messages = m.select(
             "message_id", "channel_id", "author_id",

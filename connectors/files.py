@@ -318,9 +318,12 @@ def _split(buf: bytes) -> tuple[pl.Series, dict[int, tuple[str, str]]]:
         try:
             # Polars' CSV reader splits lines in parallel: one column, a separator that cannot occur
             # (a control byte, and there are none), no quoting.
-            return pl.read_csv(io.BytesIO(buf), has_header=False, separator="\x1f", quote_char=None,
-                               new_columns=["line"], schema={"line": pl.String}, empty_string_is_null=False,
-                               encoding="utf8", infer_schema=False, raise_if_empty=False)["line"], {}
+            lines = pl.read_csv(io.BytesIO(buf), has_header=False, separator="\x1f", quote_char=None,
+                                new_columns=["line"], schema={"line": pl.String}, empty_string_is_null=False,
+                                encoding="utf8", infer_schema=False, raise_if_empty=False)["line"]
+            if buf.startswith(_BOM):  # the CSV reader drops a BOM that starts its input: here it starts a line
+                lines = lines.scatter(0, "\ufeff" + lines[0])
+            return lines, {}
         except pl.exceptions.ComputeError:
             pass  # not valid UTF-8 somewhere: find the lines one by one
     lines, bad = [], {}

@@ -113,6 +113,18 @@ def test_the_date_order_decided_early_is_checked_against_the_whole_file(tmp_path
     assert changed.value.order == "MDY"
 
 
+def test_a_line_starting_with_a_byte_order_mark_reads_the_same_wherever_a_chunk_starts(tmp_path: Path) -> None:
+    # A chat pasted after another export can hold U+FEFF at the start of a line, not just of the
+    # file; the fast line splitter dropped it when the line happened to start a chunk.
+    first = "12/01/2024, 09:00 - Ann: hello\n"
+    path = tmp_path / "WhatsApp Chat with Bom.txt"
+    path.write_text(first + "\ufeffpasted on\n12/01/2024, 09:01 - Bob: hi\n", encoding="utf-8")
+    for size in (1 << 20, len(first.encode()), len(first.encode()) + 1):
+        reader = ExportReader(path, Options(community="c"), chunk_bytes=size)
+        texts = [t for b in reader.batches() if b.stream == "messages" for t in b.table["text"].to_pylist()]
+        assert texts == ["hello\n\ufeffpasted on", "hi"], size
+
+
 @pytest.mark.parametrize(("text", "seconds"), [
     ("9:41 AM", 9 * 3600 + 41 * 60), ("12:05 AM", 5 * 60), ("12:05 PM", 12 * 3600 + 5 * 60),
     ("00:08 a. m.", 8 * 60), ("3:22_AM", 3 * 3600 + 22 * 60), ("21.41.35", 21 * 3600 + 41 * 60 + 35),

@@ -246,6 +246,20 @@ def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypa
     assert "ends inside a message" in con.execute("SELECT reason FROM quarantine").fetchone()[0]
 
 
+def test_a_first_read_ending_at_the_messages_array_does_not_decide_the_layout(tmp_path: Path, con,
+                                                                              monkeypatch) -> None:
+    # The layout (Telegram Desktop's, or any other, for ijson) shows after "messages": [ ; a first
+    # read ending right there sent an unfinished Desktop file to ijson, which refuses it whole.
+    path = _big(tmp_path / "result.json", 50, cut=True)
+    opened = path.read_bytes().find(b'"messages": [') + len(b'"messages": [')
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    for block in (opened, opened + 1):
+        monkeypatch.setattr(export, "BLOCK_BYTES", block)
+        reader = export.ExportReader(path)
+        kept = sum(b.table.num_rows for b in reader.batches() if b.stream == "messages")
+        assert (reader.summary.layout, kept, reader.summary.quarantined) == ("pretty", 49, 1), block
+
+
 def test_minified_big_file_streams_through_ijson(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
     path = tmp_path / "result.json"

@@ -242,6 +242,11 @@ class ExportReader:
 
     def _streamed(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:
         head = stream.read(BLOCK_BYTES).removeprefix(b"\xef\xbb\xbf")  # ijson refuses a BOM
+        # The layout shows in what follows the first "messages": [ ; a read that ends just there
+        # must not decide it (the cut would send a Telegram Desktop file to ijson).
+        while (found := _MESSAGES.search(head)) and not head[found.end():].strip() \
+                and (more := stream.read(1 << 16)):
+            head += more
         if b'"messages"' in head and not _pretty(head):
             self.summary.layout = "ijson"
             yield from self._ijson(_Prepend(head, stream))

@@ -260,6 +260,22 @@ def test_a_first_read_ending_at_the_messages_array_does_not_decide_the_layout(tm
         assert (reader.summary.layout, kept, reader.summary.quarantined) == ("pretty", 49, 1), block
 
 
+@pytest.mark.parametrize("block_bytes", [None, 2048, 1 << 20])
+def test_a_member_is_named_as_they_write_not_as_others_mention_them(tmp_path: Path, con, monkeypatch,
+                                                                   block_bytes: int | None) -> None:
+    # Bob is mentioned as "Bobby" before he writes as "Bob Smith": his own name wins, wherever
+    # the blocks of a streamed file fall.
+    mention = [{"type": "mention_name", "text": "Bobby", "user_id": 1002}]
+    messages = [_message(1, text_entities=mention)] + [_message(i) for i in range(2, 20)] \
+        + [_message(20, **{"from": "Bob Smith", "from_id": "user1002"})]
+    path = _write(tmp_path / "result.json", _chat(messages))
+    if block_bytes:
+        monkeypatch.setattr(export, "SMALL_FILE", 0)
+        monkeypatch.setattr(export, "BLOCK_BYTES", block_bytes)
+    ingest_file(con, path, config=HubConfig())
+    assert con.execute("SELECT display_name FROM accounts WHERE native_id = 'user1002'").fetchone() == ("Bob Smith",)
+
+
 def test_minified_big_file_streams_through_ijson(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
     path = tmp_path / "result.json"

@@ -242,22 +242,23 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
     ).filter(pl.col("native") != pl.col("author").fill_null("")).unique(["message_id", "native"], maintain_order=True)
     links = entities.filter(pl.col("type").is_in(["link", "text_link"])).select(
         "message_id", url=pl.coalesce("href", "text")).drop_nulls("url").unique(maintain_order=True)
-    people = pl.concat([
-        m.filter(~pl.col("system") & author.is_not_null()).select(native=author, name="from", at="sent_at"),
-        m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at"),
-        mentions.filter(pl.col("name").is_not_null()).select(
-            "native", "name", at=pl.lit(None, pl.Datetime("us", "UTC"))),
-    ]).group_by("native").agg(
-        name=pl.col("name").drop_nulls().last(), first=pl.col("at").min(), last=pl.col("at").max())
     reactions, reactors = _reactions(m, prefix, tz)
+    people = merge_people(pl.concat([
+        m.filter(~pl.col("system") & author.is_not_null()).select(native=author, name="from", at="sent_at",
+                                                                  rank=pl.lit(_OWN, pl.Int8)),
+        m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at",
+                                                          rank=pl.lit(_ACTOR, pl.Int8)),
+        mentions.filter(pl.col("name").is_not_null()).select("native", "name", at=pl.lit(None, _UTC),
+                                                             rank=pl.lit(_MENTIONED, pl.Int8)),
+        reactors.select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_OTHERS, pl.Int8)),
+    ]).select("native", "name", "rank", first="at", last="at"))
     return Frames(
         messages=messages,
         reactions=reactions,
         mentions=mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("native")),
         links=links,
         events=_events(m, chat_id),
-        people=pl.concat([people, reactors.select("native", "name", first=pl.lit(None, pl.Datetime("us", "UTC")),
-                                                  last=pl.lit(None, pl.Datetime("us", "UTC")))]),
+        people=people,
         bad=bad,
     )
 
@@ -336,6 +337,24 @@ def _local(column: str, tz: str) -> pl.Expr:
     return local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
 
 
+# Where a name was seen, best first: what people call themselves when they write, then as actors of
+# service messages, then as others mention them, then as reactors or members listed by name.
+_OWN, _ACTOR, _MENTIONED, _OTHERS = range(4)
+_UTC = pl.Datetime("us", "UTC")
+_PEOPLE = {"native": pl.String, "name": pl.String, "rank": pl.Int8, "first": _UTC, "last": _UTC}
+
+
+def merge_people(people: pl.DataFrame) -> pl.DataFrame:
+    """One row per account: its name the best-ranked one, the latest of that rank; its first and
+    last times. The same whatever order the rows come in (blocks cut anywhere give one result),
+    but for ties, where the later row wins."""
+    named = pl.col("name").is_not_null()
+    return people.group_by("native").agg(
+        name=pl.col("name").sort_by(["rank", "last"], descending=[True, False], nulls_last=False,
+                                    maintain_order=True).drop_nulls().last(),
+        rank=pl.col("rank").filter(named).min(), first=pl.col("first").min(), last=pl.col("last").max())
+
+
 @dataclass
 class People:
     """Who the export shows, gathered over its chunks: accounts at the end, and names resolved."""
@@ -352,10 +371,8 @@ class People:
 
     def _all(self) -> pl.DataFrame:
         if not self.seen:
-            return pl.DataFrame(schema={"native": pl.String, "name": pl.String, "first": pl.Datetime("us", "UTC"),
-                                        "last": pl.Datetime("us", "UTC")})
-        merged = detached(pl.concat(self.seen).group_by("native").agg(
-            name=pl.col("name").drop_nulls().last(), first=pl.col("first").min(), last=pl.col("last").max()))
+            return pl.DataFrame(schema=_PEOPLE)
+        merged = detached(merge_people(pl.concat(self.seen)))
         self.seen = [merged]
         return merged
 
@@ -380,8 +397,8 @@ class People:
             native=pl.coalesce("native", "known", pl.lit("name:") + pl.col("name")))
         unknown = resolved.filter(pl.col("known").is_null() & pl.col("native").str.starts_with("name:"))
         if not unknown.is_empty():
-            self.add(unknown.select("native", "name", first=pl.lit(None, pl.Datetime("us", "UTC")),
-                                    last=pl.lit(None, pl.Datetime("us", "UTC"))))
+            self.add(unknown.select("native", "name", rank=pl.lit(_OTHERS, pl.Int8), first=pl.lit(None, _UTC),
+                                    last=pl.lit(None, _UTC)))
         return resolved.select("event_id", "channel_id", account_id=pl.lit(prefix) + pl.col("native"), event="event",
                                at="at", actor_id=pl.when(pl.col("actor_id").is_not_null())
                                .then(pl.lit(prefix) + pl.col("actor_id")), message_id="message_id")

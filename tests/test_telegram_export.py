@@ -276,6 +276,24 @@ def test_a_member_is_named_as_they_write_not_as_others_mention_them(tmp_path: Pa
     assert con.execute("SELECT display_name FROM accounts WHERE native_id = 'user1002'").fetchone() == ("Bob Smith",)
 
 
+@pytest.mark.parametrize("block_bytes", [None, 2048])
+def test_mojibake_is_undone_text_by_text_and_right_text_is_kept_as_written(tmp_path: Path, con, monkeypatch,
+                                                                          block_bytes: int | None) -> None:
+    # An old export's garbled name and text are repaired; curly quotes and ligatures someone typed
+    # are not "fixed", in blocks before the first garbled name as after it.
+    typed = "“quoted” ﬁne"
+    messages = [_message(i, text=typed, text_entities=[{"type": "plain", "text": typed}]) for i in range(1, 20)]
+    messages.append(_message(20, **{"from": "Grace ðŸ§¤", "from_id": "user77", "text": "cafÃ©",
+                                    "text_entities": [{"type": "plain", "text": "cafÃ©"}]}))
+    path = _write(tmp_path / "result.json", _chat(messages))
+    if block_bytes:
+        monkeypatch.setattr(export, "SMALL_FILE", 0)
+        monkeypatch.setattr(export, "BLOCK_BYTES", block_bytes)
+    ingest_file(con, path, config=HubConfig())
+    assert con.execute("SELECT DISTINCT text FROM messages WHERE position < 20").fetchall() == [(typed,)]
+    assert con.execute("SELECT author_name, text FROM messages WHERE position = 20").fetchone() == ("Grace 🧤", "café")
+
+
 def test_minified_big_file_streams_through_ijson(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
     path = tmp_path / "result.json"

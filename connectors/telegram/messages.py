@@ -17,11 +17,11 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-import ftfy
 import orjson
 import polars as pl
 
 from connectors.frames import detached
+from connectors.mojibake import repair, repair_series
 from hub.model import Batch, Channel
 
 PLATFORM = "telegram"
@@ -73,8 +73,9 @@ class Chat:
 
 
 def fix_text(text: str | None) -> str | None:
-    """Undo mojibake (UTF-8 read as cp1252: "Grace ðŸ§¤" → "Grace 🧤"), as old exports have it."""
-    return ftfy.fix_text(text) if text else text
+    """Undo mojibake (UTF-8 read as cp1252: "Grace ðŸ§¤" → "Grace 🧤"), as old exports have it;
+    right text is left as written (`connectors/mojibake.py`)."""
+    return repair(text) if text else text
 
 
 def bare_chat_id(bot_api_id: int) -> str:
@@ -361,8 +362,6 @@ class People:
 
     community: str
     seen: list[pl.DataFrame] = field(default_factory=list)
-    repaired: bool = False  # some names were mojibake: the texts of this export are repaired too
-    fixed: dict[str, str] = field(default_factory=dict)  # name -> repaired name, for names seen so far
 
     def add(self, people: pl.DataFrame) -> None:
         self.seen.append(detached(people))
@@ -404,19 +403,11 @@ class People:
                                .then(pl.lit(prefix) + pl.col("actor_id")), message_id="message_id")
 
 
-def repair_names(messages: pl.DataFrame, people: People) -> pl.DataFrame:
-    """Author names through ftfy (few distinct values); texts too once an export shows mojibake."""
-    names = messages["author_name"].drop_nulls().unique().to_list()
-    for name in names:
-        if name not in people.fixed:
-            people.fixed[name] = fix_text(name)
-    fixed = {n: f for n in names if (f := people.fixed[n]) != n}
-    if fixed:
-        people.repaired = True
-        messages = messages.with_columns(author_name=pl.col("author_name").replace(fixed))
-    if people.repaired:
-        messages = messages.with_columns(text=pl.col("text").map_elements(fix_text, return_dtype=pl.String))
-    return messages
+def repair_names(messages: pl.DataFrame, people: People | None = None) -> pl.DataFrame:
+    """Author names and texts with their mojibake undone, each text on its own: what is repaired
+    does not depend on what else the export (or the block) holds. Distinct suspect strings only."""
+    return messages.with_columns(author_name=repair_series(messages["author_name"]),
+                                 text=repair_series(messages["text"]))
 
 
 def channel_batch(community: str, chats: Iterable[Chat]) -> Batch:

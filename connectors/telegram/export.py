@@ -34,7 +34,7 @@ from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks,
 from connectors.frames import detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
-                                          frame_of, frames)
+                                          derived_id, frame_of, frames)
 from hub.model import Batch
 
 SMALL_FILE = 32 << 20  # parsed whole; bigger files are streamed
@@ -199,7 +199,8 @@ class ExportReader:
     def _set_aside(self, chat: Chat) -> SetAside:
         return lambda number, why, raw: self._quarantine.append(_bad(f"{chat.name} message #{number}", why, raw))
 
-    def _framed(self, chat: Chat, numbered: list[tuple[int, object]], set_aside: SetAside) -> pl.DataFrame:
+    def _framed(self, chat: Chat, numbered: list[tuple[int, object]], set_aside: SetAside,
+                derived: dict[str, int] | None = None) -> pl.DataFrame:
         """A RAW frame of (message number, parsed message) pairs. What is not an object, or has
         fields of shapes no export writes, is set aside with its number and why; the rest is kept."""
         messages, numbers = [], []
@@ -209,7 +210,7 @@ class ExportReader:
                 numbers.append(number)
             else:
                 set_aside(number, "not a JSON object", m)
-        derive_ids(messages, chat)
+        derive_ids(messages, chat, derived)
         left_out: set[int] = set()
 
         def rejected(i: int, message: dict, why: str) -> None:
@@ -262,6 +263,8 @@ class ExportReader:
         A block's messages are numbered from 0 while it is parsed, and on from the blocks before
         it once they are done (counting them beforehand cost a pass over the text)."""
         first = 1
+        derived: dict[str, int] = {}  # digests of the ids derived so far (old tools' messages have none)
+        prefix = f"{PLATFORM}:{self.options.community}:{chat.native_id}/"
 
         def numbered(block: _Block):
             nonlocal first
@@ -270,7 +273,14 @@ class ExportReader:
             f = replace(block.frames, messages=block.frames.messages.with_columns(pl.col("position") + first),
                         bad=block.frames.bad.with_columns(pl.col("position") + first))
             first += block.count
-            return f
+            # A derived id ranks its message among identical ones in the block: on in the chat.
+            renamed = {}
+            for digest, n in block.derived.items():
+                before = derived.get(digest, 0)
+                renamed |= {prefix + derived_id(digest, r): prefix + derived_id(digest, before + r)
+                            for r in range(1, n + 1) if before}
+                derived[digest] = before + n
+            return _renamed(f, renamed) if renamed else f
 
         with ThreadPoolExecutor(max_workers=2) as pool:
             pending: deque = deque()
@@ -284,6 +294,7 @@ class ExportReader:
     def _block(self, chat: Chat, block: tuple[bytes, bytes]) -> "_Block":
         part, indent = block
         set_aside: list[tuple[int, str, object]] = []
+        derived: dict[str, int] = {}
 
         def aside(number: int, why: str, raw: object) -> None:
             set_aside.append((number, why, raw))
@@ -295,8 +306,8 @@ class ExportReader:
             count = raw.height
         except Exception:
             messages, count = self._one_by_one(part, indent, aside)
-            raw = self._framed(chat, messages, aside)
-        return _Block(self._frames(raw, chat, 0, aside), count, set_aside)
+            raw = self._framed(chat, messages, aside, derived)
+        return _Block(self._frames(raw, chat, 0, aside), count, set_aside, derived)
 
     def _one_by_one(self, part: bytes, indent: bytes, set_aside: SetAside) -> tuple[list[tuple[int, object]], int]:
         """The block's messages parsed one at a time, numbered from 0, and how many there were: a
@@ -342,7 +353,7 @@ class ExportReader:
 
     def _ijson_messages(self, chat: Chat, events, item_prefix: str) -> Iterator:
         batch, first = [], 1  # parsed messages, and the number of the first
-        aside = self._set_aside(chat)
+        aside, derived = self._set_aside(chat), {}  # (read in order: derived ids rank on across batches)
         builder, depth = None, 0
         for prefix, event, value in events:
             if builder is None:
@@ -356,11 +367,12 @@ class ExportReader:
                 batch.append(builder.value)
                 builder = None
                 if len(batch) >= 50_000:
-                    yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside), chat, first, aside)
+                    raw = self._framed(chat, list(enumerate(batch, first)), aside, derived)
+                    yield self._frames(raw, chat, first, aside)
                     first += len(batch)
                     batch = []
         if batch:
-            yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside), chat, first, aside)
+            yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside, derived), chat, first, aside)
 
     def _fallback_name(self) -> str:
         return self.options.channel or self.path.stem
@@ -571,6 +583,20 @@ class _Block:
     frames: Frames
     count: int
     set_aside: list[tuple[int, str, object]]
+    derived: dict[str, int]  # digest -> messages given an id derived from it, ranked from 1 in the block
+
+
+def _renamed(f: Frames, ids: dict[str, str]) -> Frames:
+    """The frames with these message ids changed, wherever a message id is."""
+    def change(column: str) -> pl.Expr:
+        return pl.col(column).replace(ids)
+
+    events = f.events.with_columns(event_id=change("message_id") + pl.col("event_id").str.extract(r"(#\d+)$"),
+                                   message_id=change("message_id"))
+    return replace(f, messages=f.messages.with_columns(change("message_id")),
+                   reactions=f.reactions.with_columns(change("message_id")),
+                   mentions=f.mentions.with_columns(change("message_id")),
+                   links=f.links.with_columns(change("message_id")), events=events)
 
 
 class _Prepend(io.RawIOBase):

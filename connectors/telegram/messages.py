@@ -174,10 +174,11 @@ def _fitting(rows: list[dict], indexes: list[int], rejected: Callable[[int, str]
     return _fitting(rows[:half], indexes[:half], rejected) + _fitting(rows[half:], indexes[half:], rejected)
 
 
-def derive_ids(messages: list[dict], chat: Chat) -> None:
+def derive_ids(messages: list[dict], chat: Chat, seen: dict[str, int] | None = None) -> None:
     """Ids for messages an old tool wrote without one: a hash of what they say, and their rank
-    among identical messages, so that the same export read twice gives the same ids."""
-    seen: dict[str, int] = {}
+    among identical messages, so that the same export read twice gives the same ids. `seen`
+    counts the digests met so far (the chat's, when it is read in parts)."""
+    seen = {} if seen is None else seen
     for m in messages:
         if m.get("id") is None:
             try:
@@ -187,7 +188,11 @@ def derive_ids(messages: list[dict], chat: Chat) -> None:
                 continue
             digest = hashlib.sha256(key).hexdigest()[:16]
             seen[digest] = seen.get(digest, 0) + 1
-            m["id"] = f"h{digest}" + (f".{seen[digest]}" if seen[digest] > 1 else "")
+            m["id"] = derived_id(digest, seen[digest])
+
+
+def derived_id(digest: str, rank: int) -> str:
+    return f"h{digest}" + (f".{rank}" if rank > 1 else "")
 
 
 @dataclass

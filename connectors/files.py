@@ -32,6 +32,8 @@ from typing import BinaryIO
 
 import polars as pl
 
+from hub.prehash import file_digest
+
 CHUNK_BYTES = 8 << 20  # ~100,000 lines: big enough for column-wise work, small enough for memory
 MAX_LINE_BYTES = 16 << 20  # a WhatsApp message holds at most 65,536 characters: a longer line is no chat
 _SHOWN_BYTES = 4000  # of a line set aside, what the quarantine keeps
@@ -57,8 +59,7 @@ def require_export(path: Path, looks_right: Callable[[Path], bool], what: str, a
 
 
 def sha256_of(path: str | Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    return file_digest(path)[0]
 
 
 def check_not_empty_or_binary(path: Path, head: bytes) -> None:

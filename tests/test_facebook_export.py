@@ -17,7 +17,7 @@ import pytest
 
 from connectors import detect_platform
 from connectors.facebook import export
-from connectors.facebook.common import repair
+from connectors.mojibake import repair
 from hub.config import HubConfig
 from hub.ingest import ingest_file
 from hub.simulate.facebook import mojibake

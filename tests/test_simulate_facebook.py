@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.facebook.common import REACTION_EMOJI, repair
+from connectors.facebook.common import REACTION_EMOJI
+from connectors.mojibake import repair
 from hub.config import HubConfig
 from hub.ingest import ingest_file
 from hub.simulate import simulate

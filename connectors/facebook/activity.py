@@ -39,7 +39,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from connectors.facebook.common import Part, Repairer, as_int, bad, digest, emoji_of, listed, name_id, ranked
+from connectors.facebook.common import Part, as_int, bad, digest, emoji_of, listed, name_id, ranked
+from connectors.mojibake import Repairer
 
 KEYS = {"group_posts": "posts", "group_comments": "comments", "groups_joined": "membership", "reactions": "reactions"}
 _SECTIONS = {"groups", "your_activity_across_facebook", "your_facebook_activity", "messages", "comments_and_reactions",

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
-from connectors.mojibake import Repairer, repair, repair_series  # noqa: F401 (the readers' names for them)
+from connectors.mojibake import repair
 from hub.model import Batch, Channel
 
 PLATFORM = "facebook"

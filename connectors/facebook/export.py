@@ -34,9 +34,10 @@ import orjson
 import polars as pl
 
 from connectors.facebook import activity, feed, messenger
-from connectors.facebook.common import PLATFORM, Part, Repairer, accounts_batch, bad, quarantine_batch
+from connectors.facebook.common import PLATFORM, Part, accounts_batch, bad, quarantine_batch
 from connectors.files import ExportTree, UnreadableExport, refused_records, require_export, unsafe_name
 from connectors.frames import detached
+from connectors.mojibake import Repairer
 from hub.model import Batch
 
 HEAD = 65536

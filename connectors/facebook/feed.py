@@ -36,7 +36,8 @@ import io
 import orjson
 import polars as pl
 
-from connectors.facebook.common import REACTION_EMOJI, Part, bad, listed, repair_series
+from connectors.facebook.common import REACTION_EMOJI, Part, bad, listed
+from connectors.mojibake import repair_series
 
 _BOM = b"\xef\xbb\xbf"
 _PERSON = pl.Struct({"id": pl.String, "name": pl.String})

@@ -47,8 +47,8 @@ from dataclasses import dataclass
 import orjson
 import polars as pl
 
-from connectors.facebook.common import (FIRST_SECOND, LAST_SECOND, Part, as_int, bad, listed, name_id, repair,
-                                       repair_series)
+from connectors.facebook.common import FIRST_SECOND, LAST_SECOND, Part, as_int, bad, listed, name_id
+from connectors.mojibake import repair, repair_series
 
 _BOM = b"\xef\xbb\xbf"
 _MEDIA = ("photos", "videos", "audio_files", "files", "gifs")

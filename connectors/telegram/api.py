@@ -33,7 +33,7 @@ import telegram.error  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
 from connectors.redaction import keep_out_of_logs, redact
-from connectors.telegram.messages import (PLATFORM, Chat, bare_chat_id, frame_of, frames, repair_names, People,
+from connectors.telegram.messages import (PLATFORM, Chat, bare_chat_id, frame_of, frames, repair_names,
                                           _CHAT_KINDS)
 from hub.model import Batch, Channel
 
@@ -182,7 +182,7 @@ class LiveReader:
             self.summary.messages += f.messages.height
             seen.append(f.messages.select("author_id", "sent_at"))
             # Membership comes from chat_member updates, which Telegram sends for the same joins.
-            for stream, frame in (("messages", repair_names(f.messages, People(self.community))),
+            for stream, frame in (("messages", repair_names(f.messages)),
                                   ("mentions", f.mentions), ("links", f.links)):
                 if stream == "messages" or not frame.is_empty():
                     out.append(Batch.conform(stream, frame.to_arrow(compat_level=_ARROW)))

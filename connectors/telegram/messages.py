@@ -67,15 +67,9 @@ class Chat:
     def of(cls, meta: dict, fallback_name: str) -> "Chat":
         """A chat from an export's `{name, type, id}` (any of them may be missing in old tools' files,
         or be of another type in a damaged one: then they count as missing)."""
-        name = fix_text(_text(meta.get("name")) or "") or fallback_name
+        name = repair(_text(meta.get("name")) or "") or fallback_name
         native = _text(meta.get("id")) or f"name:{name}"
         return cls(native, name, _CHAT_KINDS.get(_text(meta.get("type")) or "", "group"))
-
-
-def fix_text(text: str | None) -> str | None:
-    """Undo mojibake (UTF-8 read as cp1252: "Grace ðŸ§¤" → "Grace 🧤"), as old exports have it;
-    right text is left as written (`connectors/mojibake.py`)."""
-    return repair(text) if text else text
 
 
 def bare_chat_id(bot_api_id: int) -> str:
@@ -386,7 +380,7 @@ class People:
         return Batch.conform("accounts", people.select(
             account_id=pl.lit(prefix) + pl.col("native"), platform=pl.lit(PLATFORM),
             community=pl.lit(self.community), native_id="native",
-            display_name=pl.col("name").map_elements(fix_text, return_dtype=pl.String),
+            display_name=repair_series(people["name"]),
             handle=pl.when(pl.col("native").str.starts_with("@")).then(pl.col("native").str.slice(1)),
             is_bot=pl.col("native").str.ends_with("bot") & pl.col("native").str.starts_with("@"),
             first_seen_at="first", last_seen_at="last",
@@ -408,7 +402,7 @@ class People:
                                .then(pl.lit(prefix) + pl.col("actor_id")), message_id="message_id")
 
 
-def repair_names(messages: pl.DataFrame, people: People | None = None) -> pl.DataFrame:
+def repair_names(messages: pl.DataFrame) -> pl.DataFrame:
     """Author names and texts with their mojibake undone, each text on its own: what is repaired
     does not depend on what else the export (or the block) holds. Distinct suspect strings only."""
     return messages.with_columns(author_name=repair_series(messages["author_name"]),
@@ -423,7 +417,7 @@ def channel_batch(community: str, chats: Iterable[Chat]) -> Batch:
 def batches_of(f: Frames, people: People) -> list[Batch]:
     """The canonical batches of one chunk (accounts and membership come once, at the end)."""
     people.add(f.people)
-    out = [Batch.conform("messages", repair_names(f.messages, people).to_arrow(compat_level=_ARROW))]
+    out = [Batch.conform("messages", repair_names(f.messages).to_arrow(compat_level=_ARROW))]
     for stream, frame in (("reactions", f.reactions), ("mentions", f.mentions), ("links", f.links)):
         if not frame.is_empty():
             out.append(Batch.conform(stream, frame.to_arrow(compat_level=_ARROW)))

@@ -43,7 +43,7 @@ def export(messages: int, variant: str) -> tuple[Path, int]:
     print(f"generating a {messages:,}-message community ({variant})...", flush=True)
     members = max(50, messages // 330)
     sim = simulate(members=members, days=365, seed=42, messages=messages, name="Bench")
-    path = write_export(sim, folder, variant)
+    write_export(sim, folder, variant)
     count = len(sim.messages) + 1  # the encryption notice the writer adds
     done.write_text(str(count))
     start_afresh()

@@ -10,7 +10,6 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
-import slack_sdk
 from fakes.slack_api import DEFAULT_TOKEN, sample_workspace, serve
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler

@@ -190,15 +190,16 @@ def test_a_big_account_export_keeps_its_chats_apart(tmp_path: Path, con, monkeyp
         ("Makers", 60, 1, 60), ("Old", 30, 1, 30), ("Readers", 45, 1, 45), ("Tiny", 1, 1, 1)]
 
 
-def _big(path: Path, n: int, *, bad_at: int | None = None, cut: bool = False) -> Path:
-    """A pretty-printed export of n messages laid out as Telegram Desktop writes it."""
+def _big(path: Path, n: int, *, bad_at: int | None = None, cut: bool = False, ids: list[int] | None = None) -> Path:
+    """A pretty-printed export of n messages (or of these ids) laid out as Telegram Desktop writes it."""
+    ids = ids or list(range(1, n + 1))
     with open(path, "w", encoding="utf-8") as f:
         f.write('{\n "name": "Makers",\n "type": "private_supergroup",\n "id": 1700000001,\n "messages": [\n')
-        for i in range(1, n + 1):
+        for number, i in enumerate(ids, 1):
             text = json.dumps(_message(i), indent=1, ensure_ascii=False).replace("\n", "\n  ")
-            if i == bad_at:
+            if number == bad_at:
                 text = text.replace('"type": "message"', '"type": "message" "oops"')
-            f.write("  " + text + (",\n" if i < n else "\n"))
+            f.write("  " + text + (",\n" if number < len(ids) else "\n"))
         f.write(" ]\n}\n")
     if cut:
         path.write_bytes(path.read_bytes()[:-200])
@@ -237,6 +238,20 @@ def test_a_bad_message_in_a_later_block_is_quarantined_with_its_number_in_the_fi
     assert con.execute("SELECT location FROM quarantine").fetchone() == ("Makers message #450",)
     assert con.execute("SELECT min(position), max(position), count(DISTINCT position) FROM messages").fetchone() \
         == (1, 500, 499)
+
+
+@pytest.mark.parametrize("small_file", [0, 1 << 30])
+def test_messages_given_again_further_on_are_set_aside_once(tmp_path: Path, con, monkeypatch, small_file: int) -> None:
+    # A doubled stretch (an export appended to another): streamed in blocks or read whole, the
+    # second copies are set aside with their numbers in the file, and the first ones load.
+    monkeypatch.setattr(export, "SMALL_FILE", small_file)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 4096)
+    ids = list(range(1, 201)) + list(range(100, 151)) + [201]
+    report = ingest_file(con, _big(tmp_path / "result.json", 0, ids=ids), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (201, 51)
+    assert con.execute("SELECT min(location), max(location), min(reason) FROM quarantine").fetchone() == (
+        "Makers message #201", "Makers message #251", "a second message with the id 100")
+    assert con.execute("SELECT max(position) FROM messages").fetchone() == (252,)
 
 
 def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypatch) -> None:

@@ -7,7 +7,6 @@ without duplicates.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

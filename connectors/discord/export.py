@@ -39,7 +39,7 @@ import polars as pl
 
 from connectors.discord.messages import PLATFORM, RAW, Conversation, People, batches_of, frames
 from connectors.files import CHUNK_BYTES, UnreadableExport, pretty_array_blocks, split_objects
-from connectors.frames import detached, detached_series
+from connectors.frames import SeenIds, detached
 from hub.model import Batch
 
 BLOCK_BYTES = CHUNK_BYTES  # messages parsed at once: ~5,000 DCE messages
@@ -131,7 +131,7 @@ class ExportReader:
         self._quarantine: list[dict] = []
         self._people = People(self.options.community)
         self._events: list[pl.DataFrame] = []
-        self._ids = _SeenIds()
+        self._ids = SeenIds()
 
     # -- the batches ------------------------------------------------------------------------------
 
@@ -156,7 +156,10 @@ class ExportReader:
     def _emit(self, block: _Block) -> Iterator[Batch]:
         self.summary.entries += block.count
         raw = self._parsed(block)
-        raw = raw.filter(~self._ids.repeated(raw["id"], raw["position"], self._bad))
+        again = self._ids.repeated(raw["id"], order=raw["id"].cast(pl.UInt64, strict=False))
+        for position, message_id in raw.filter(again).select("position", "id").iter_rows():
+            self._bad(position, f"a second message with id {message_id} in this file", {"id": message_id})
+        raw = raw.filter(~again)
         f = frames(raw, self.conversation, self.options.community)
         for position, message_id in f.bad.iter_rows():
             row = raw.filter(pl.col("position") == position).drop("position").row(0, named=True)
@@ -320,31 +323,6 @@ def repair_lone_surrogates(text: bytes) -> tuple[bytes, int]:
         parts += [text[previous:start], b"\\uFFFD"]
         previous = start + 6
     return b"".join(parts + [text[previous:]]), len(lone)
-
-
-class _SeenIds:
-    """Message ids met so far in the file, so that a repeated one is set aside rather than loaded
-    twice. DCE writes messages in id order: a block whose ids all exceed the largest seen cannot
-    repeat one, so only files out of order pay for a look-up."""
-
-    def __init__(self) -> None:
-        self.largest: int | None = None
-        self.seen: list[pl.Series] = []
-
-    def repeated(self, ids: pl.Series, positions: pl.Series, bad: Callable) -> pl.Series:
-        if ids.is_empty():
-            return pl.Series(dtype=pl.Boolean)
-        numbers = ids.cast(pl.UInt64, strict=False)
-        again = ids.is_not_null() & ~ids.is_first_distinct()
-        in_order = numbers.null_count() == 0 and (self.largest is None or numbers.min() > self.largest)
-        if not in_order and self.seen:
-            again = again | ids.is_in(pl.concat(self.seen).implode(), nulls_equal=False).fill_null(False)
-        if numbers.len() and numbers.max() is not None:
-            self.largest = max(self.largest or 0, numbers.max())
-        self.seen.append(detached_series(ids.drop_nulls()))
-        for position, message_id in zip(positions.filter(again), ids.filter(again)):
-            bad(position, f"a second message with id {message_id} in this file", {"id": message_id})
-        return again
 
 
 _QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}

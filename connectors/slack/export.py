@@ -19,8 +19,8 @@ import orjson
 import polars as pl
 
 from connectors.files import ExportTree, UnreadableExport, refused_records, require_export
-from connectors.frames import detached
-from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, SeenIds, batches_of, channel_kind,
+from connectors.frames import SeenIds, detached
+from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
 from hub.model import Batch
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
+from connectors.frames import SeenIds
 from hub.model import Batch, Channel
 
 PLATFORM = "slack"
@@ -175,21 +176,6 @@ def channel_kind(conversation: dict) -> str:
     if conversation.get("is_mpim"):
         return "group"
     return "channel"
-
-
-class SeenIds:
-    """The message ids an export has given so far, as 64-bit hashes (8 bytes an id): a message met
-    again in a later batch (a broadcast reply in two day files) is one message, given once."""
-
-    def __init__(self) -> None:
-        self.hashes: list[pl.Series] = []
-
-    def repeated(self, message_ids: pl.Series) -> pl.Series:
-        hashes = message_ids.hash()
-        again = hashes.is_in(pl.concat(self.hashes).implode()) if self.hashes else \
-            pl.repeat(False, len(message_ids), eager=True)
-        self.hashes.append(hashes.filter(~again))
-        return again
 
 
 @dataclass

@@ -31,7 +31,7 @@ import polars as pl
 
 from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, refused_records, require_export,
                               split_objects)
-from connectors.frames import detached
+from connectors.frames import SeenIds, detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
                                           derived_id, frame_of, frames)
@@ -129,7 +129,7 @@ class ExportReader:
         for chat, parts in self._chats():
             self.summary.chats += 1
             yield channel_batch(self.options.community, [chat])
-            seen = _SeenIds()
+            seen = SeenIds()
             for part in parts:
                 yield from self._emit(chat, part, seen)
         events = self._people.resolve_events(pl.concat(self._events)) if self._events else None
@@ -140,11 +140,12 @@ class ExportReader:
             self.summary.quarantined += len(self._quarantine)
             yield Batch.conform("quarantine", pl.DataFrame(self._quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
 
-    def _emit(self, chat: Chat, f, seen: "_SeenIds") -> Iterator[Batch]:
+    def _emit(self, chat: Chat, f, seen: SeenIds) -> Iterator[Batch]:
         for position, message_id in f.bad.iter_rows():
             self._quarantine.append(_bad(f"{chat.name} message #{position}", "a message without a readable id or date",
                                          {"id": message_id}))
-        again = seen.repeated(f.messages["message_id"])
+        ids = f.messages["message_id"]
+        again = seen.repeated(ids, order=ids.str.extract(r"/(\d+)$").cast(pl.Int64, strict=False))
         if again.any():  # ids given earlier in the file: these copies, and what hangs off them, are set aside
             for position, message_id in f.messages.filter(again).select("position", "message_id").iter_rows():
                 self._quarantine.append(_bad(f"{chat.name} message #{position}", "a second message with the id "
@@ -541,31 +542,6 @@ def _chat_meta(outside: bytes) -> dict:
             except orjson.JSONDecodeError:  # a damaged value (a bad escape): the chat goes without it
                 pass
     return meta
-
-
-class _SeenIds:
-    """The message ids of one chat met so far (as 64-bit hashes, 8 bytes an id), so that an id met
-    again further on is set aside rather than loaded twice. Telegram numbers a chat's messages in
-    order: a stretch whose ids all exceed the largest seen cannot repeat one, and needs no look-up."""
-
-    def __init__(self) -> None:
-        self.largest: int | None = None
-        self.hashes: list[pl.Series] = []
-
-    def repeated(self, message_ids: pl.Series) -> pl.Series:
-        if message_ids.is_empty():
-            return pl.Series(dtype=pl.Boolean)
-        hashes = message_ids.hash()
-        numbers = message_ids.str.extract(r"/(\d+)$").cast(pl.Int64, strict=False)
-        in_order = numbers.null_count() == 0 and (self.largest is None or numbers.min() > self.largest)
-        if in_order or not self.hashes:
-            again = pl.repeat(False, len(message_ids), eager=True)
-        else:
-            again = hashes.is_in(pl.concat(self.hashes).implode())
-        if numbers.len() and numbers.max() is not None:
-            self.largest = max(self.largest or 0, numbers.max())
-        self.hashes.append(hashes)
-        return again
 
 
 def _without(f, message_ids: pl.Series):

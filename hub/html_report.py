@@ -29,7 +29,7 @@ from markupsafe import Markup
 
 from hub.privacy import masked
 from hub.rules import DEFAULT_WEIGHTS
-from hub.views import STAGES
+from hub.rules import STAGES
 from warehouse import report_data as sql
 from warehouse.scores import PARTS
 

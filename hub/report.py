@@ -11,7 +11,8 @@ from rich.panel import Panel
 from rich.table import Table
 
 from hub.privacy import masked
-from warehouse import reports
+from hub.rules import STAGES
+from warehouse import reports, views
 
 _BARS = " ▁▂▃▄▅▆▇█"
 
@@ -33,7 +34,10 @@ def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community:
         console.print(Panel.fit(f"[bold]{name}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
         _platforms(con, console, slug)
         _weekly(con, console, slug, weeks)
-        _members(con, console, slug, show_phones)
+        if _standing(con, console, slug, show_phones):
+            _reputation(con, console, slug, show_phones)
+        else:
+            _members(con, console, slug, show_phones)
         _quarantine(con, console, slug)
 
 
@@ -56,6 +60,39 @@ def _weekly(con, console: Console, slug: str, weeks: int) -> None:
                   title="Activity", title_justify="left")
     for platform, values, active in series:
         table.add_row(platform, sparkline(values), f"{values[-1]:,}", f"{active[-1]:,}")
+    console.print(table)
+
+
+def _standing(con, console: Console, slug: str, show_phones: bool) -> bool:
+    """Stage, people across platforms and flags of the latest scored week; False before `hub build`."""
+    latest = views.stages(con, slug, None, 1)
+    if not latest:
+        console.print("[dim]Stage, reputation and ambassadors come with the derived tables: run hub build.[/dim]")
+        return False
+    week, stage, reason = latest[0]
+    console.print(f"[bold]Stage {stage}, {STAGES[stage]}[/bold] across platforms, week of {week:%Y-%m-%d}: {reason}",
+                  highlight=False)
+    each = [(p, views.stages(con, slug, p, 1)) for p, *_ in reports.platform_totals(con, slug) if p != "all platforms"]
+    shown = [f"{p} {rows[0][1]}" for p, rows in each if rows]
+    if shown:
+        console.print("Stage per platform: " + ", ".join(shown), highlight=False)
+    accounts, persons, across, proposed = reports.people(con, slug)
+    console.print(f"People: {persons:,} persons from {accounts:,} accounts, {across:,} of them on several platforms"
+                  + (f"; {proposed:,} likely matches to review (hub persons suggest)" if proposed else ""),
+                  highlight=False)
+    for flag, count, names in reports.flagged(con, slug, 5):
+        more = ", …" if count > len(names) else ""
+        console.print(f"[bold]{flag.replace('_', ' ')}[/bold] {count:,}: "
+                      + ", ".join(masked(n, show_phones) for n in names) + more, highlight=False)
+    return True
+
+
+def _reputation(con, console: Console, slug: str, show_phones: bool) -> None:
+    table = Table("member", "level", "reputation", "platforms", "flags",
+                  title="Members by reputation (latest week)", title_justify="left")
+    table.columns[0].overflow = "fold"
+    for name, level, reputation, platforms, flags, _ in views.members(con, slug, 10, None):
+        table.add_row(masked(name, show_phones), level, f"{reputation:,.1f}", platforms or "", flags.replace("_", " "))
     console.print(table)
 
 

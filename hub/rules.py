@@ -20,6 +20,7 @@ from warehouse.scores import PARTS
 from warehouse.stages import HISTORY_WEEKS  # weeks a stage's windows may look back (hub/stages.py)
 
 LEVELS = ("observer", "participant", "contributor", "ambassador")
+STAGES = {1: "lack of commitment", 2: "movement", 3: "mobilisation", 4: "consolidation"}
 Level = Literal["observer", "participant", "contributor", "ambassador"]
 
 DEFAULT_WEIGHTS = {"messages": 0.2, "conversations_started": 2.0, "answers": 2.0, "media_and_links": 0.3,

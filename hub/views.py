@@ -13,10 +13,8 @@ from rich.table import Table
 from hub.config import HubConfig
 from hub.privacy import masked
 from hub.report import sparkline
-from hub.rules import LEVELS
+from hub.rules import LEVELS, STAGES
 from warehouse import views
-
-STAGES = {1: "lack of commitment", 2: "movement", 3: "mobilisation", 4: "consolidation"}
 
 
 class ViewError(Exception):

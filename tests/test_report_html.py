@@ -258,3 +258,40 @@ def test_hub_report_writes_each_format_from_the_command_line(warehouse) -> None:
     bad = runner.invoke(app, ["report", "--db", db, "--out", str(page), "--from", "March"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     assert runner.invoke(app, ["report", "--db", db, "--from", "2024-03-04"]).exit_code == 2  # --from needs --out
+
+
+def test_the_terminal_report_tells_the_stage_the_people_and_their_reputation(warehouse: dict, tmp_path: Path) -> None:
+    # `hub report` (and the end of `make demo`) is what a promoter reads first: once built, it says
+    # where the community stands, how many people its accounts are, and who counts, person by person.
+    from hub.rules import STAGES
+    from warehouse import reports
+
+    db, config = tmp_path / "hub.duckdb", tmp_path / "hub.yaml"
+    shutil.copy(warehouse["db"], db)
+    shutil.copy(warehouse["config"], config)
+    with connect(db, read_only=True) as con:
+        (slack, slack_messages), (telegram, telegram_messages) = [con.execute(
+            """SELECT account_id, sum(messages)::BIGINT FROM member_weekly_activity WHERE platform = ?
+               GROUP BY ALL ORDER BY 2 DESC, 1 LIMIT 1""", [platform]).fetchone() for platform in ("slack", "telegram")]
+    runner = CliRunner()
+    merged = runner.invoke(app, ["persons", "merge", slack, telegram, "--db", str(db), "--config", str(config)])
+    assert merged.exit_code == 0, merged.output
+
+    result = runner.invoke(app, ["report", "--db", str(db), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    with connect(db, read_only=True) as con:
+        week, stage = con.execute("SELECT week, stage FROM community_stages WHERE community = 'makers' "
+                                  "AND platform IS NULL ORDER BY week DESC LIMIT 1").fetchone()
+        accounts, persons, across, proposed = reports.people(con, "makers")
+        assert (accounts, persons) == con.execute(
+            "SELECT (SELECT count(*) FROM accounts WHERE NOT is_bot), (SELECT count(*) FROM persons)").fetchone()
+        top = reports.top_members(con, "makers", 1000)
+        (name,) = con.execute("SELECT p.display_name FROM persons p JOIN person_accounts pa USING (person_id) "
+                              "WHERE pa.account_id = ?", [slack]).fetchone()
+    assert f"Stage {stage}, {STAGES[stage]} across platforms, week of {week:%Y-%m-%d}" in text
+    assert across >= 1 and f"People: {persons:,} persons from {accounts:,} accounts, {across:,} of them" in text
+    assert "Members by reputation" in text and "Most active members" not in text
+    # The merged person is one row of the most active, their two accounts' messages added up.
+    assert (name, "slack, telegram", slack_messages + telegram_messages) in [row[:3] for row in top]
+    assert not [row for row in top if row[0] == name and row[1] != "slack, telegram"]

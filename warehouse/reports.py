@@ -55,12 +55,42 @@ def weekly_activity(con: duckdb.DuckDBPyConnection, community: str, weeks: int) 
 
 
 def top_members(con: duckdb.DuckDBPyConnection, community: str, limit: int) -> list[tuple]:
-    """The members with most messages: name, platforms, messages, weeks active, last message."""
+    """The members with most messages: name, platforms, messages, weeks active, last message.
+    One row per person where persons are built (accounts merged across platforms count as one),
+    else per account."""
     return con.execute(
-        """SELECT any_value(display_name), string_agg(DISTINCT platform, ', '), sum(messages)::BIGINT,
-                  count(DISTINCT week), max(last_message_at)
-           FROM member_weekly_activity WHERE community = $c
-           GROUP BY account_id ORDER BY 3 DESC, 1 LIMIT $n""", {"c": community, "n": limit}).fetchall()
+        """SELECT any_value(coalesce(p.display_name, w.display_name)),
+                  string_agg(DISTINCT w.platform, ', ' ORDER BY w.platform), sum(w.messages)::BIGINT,
+                  count(DISTINCT w.week), max(w.last_message_at)
+           FROM member_weekly_activity w
+           LEFT JOIN person_accounts pa USING (account_id) LEFT JOIN persons p USING (person_id)
+           WHERE w.community = $c
+           GROUP BY coalesce(pa.person_id, w.account_id) ORDER BY 3 DESC, 1 LIMIT $n""",
+        {"c": community, "n": limit}).fetchall()
+
+
+def people(con: duckdb.DuckDBPyConnection, community: str) -> tuple[int, int, int, int]:
+    """Accounts (bots aside), persons, persons on several platforms, and matches proposed for review
+    (confidence 0.25 and up, as `hub persons suggest` lists them)."""
+    return con.execute(
+        """SELECT (SELECT count(*) FROM accounts WHERE community = $c AND NOT is_bot),
+                  (SELECT count(*) FROM persons WHERE community = $c),
+                  (SELECT count(*) FROM (SELECT pa.person_id FROM person_accounts pa JOIN accounts a USING (account_id)
+                                         WHERE a.community = $c GROUP BY ALL HAVING count(DISTINCT a.platform) > 1)),
+                  (SELECT count(*) FROM identity_suggestions WHERE community = $c AND confidence >= 0.25)""",
+        {"c": community}).fetchone()
+
+
+def flagged(con: duckdb.DuckDBPyConnection, community: str, per_flag: int) -> list[tuple]:
+    """The latest scored week's flags: (flag, how many, the first names by reputation)."""
+    return con.execute(
+        """WITH latest AS (SELECT max(week) AS week FROM member_scores WHERE community = $c),
+                f AS (SELECT f.flag, p.display_name, s.reputation FROM member_flags f
+                      JOIN latest USING (week) JOIN persons p USING (person_id)
+                      LEFT JOIN member_scores s ON s.person_id = f.person_id AND s.week = f.week
+                      WHERE f.community = $c)
+           SELECT flag, count(*), list(display_name ORDER BY reputation DESC NULLS LAST, display_name)[1:$n]
+           FROM f GROUP BY flag ORDER BY flag""", {"c": community, "n": per_flag}).fetchall()
 
 
 def quarantined(con: duckdb.DuckDBPyConnection, community: str) -> int:

@@ -30,8 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
 import polars as pl
 
+from hub.model import Batch
 from hub.prehash import file_digest
 
 CHUNK_BYTES = 8 << 20  # ~100,000 lines: big enough for column-wise work, small enough for memory
@@ -409,6 +411,25 @@ class ExportTree:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+QUARANTINE = {"location": pl.String, "reason": pl.String, "raw": pl.String}
+
+
+def quarantine_record(location: str, reason: str, raw: object) -> dict:
+    """A quarantine record: where, why, and what was read there as text (a parsed value as JSON),
+    its first 4,000 characters."""
+    try:
+        text = raw if isinstance(raw, str) or raw is None else \
+            raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else \
+            orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
+    except TypeError:  # orjson writes at most 254 levels of nesting
+        text = "(a value nested too deep to show)"
+    return {"location": location, "reason": reason, "raw": None if text is None else text[:4000]}
+
+
+def quarantine_batch(records: list[dict]) -> Batch:
+    return Batch.conform("quarantine", pl.DataFrame(records, schema=QUARANTINE).to_arrow())
 
 
 def refused_records(refused: dict[str, str]) -> list[dict]:

@@ -38,7 +38,8 @@ import orjson
 import polars as pl
 
 from connectors.discord.messages import PLATFORM, RAW, Conversation, People, batches_of, frames
-from connectors.files import CHUNK_BYTES, UnreadableExport, pretty_array_blocks, split_objects
+from connectors.files import (CHUNK_BYTES, UnreadableExport, pretty_array_blocks, quarantine_batch, quarantine_record,
+                              split_objects)
 from connectors.frames import SeenIds, detached
 from hub.model import Batch
 
@@ -151,7 +152,7 @@ class ExportReader:
             yield Batch.conform("membership_events", events.to_arrow(compat_level=pl.CompatLevel.oldest()))
         if self._quarantine:
             self.summary.quarantined += len(self._quarantine)
-            yield Batch.conform("quarantine", pl.DataFrame(self._quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
+            yield quarantine_batch(self._quarantine)
 
     def _emit(self, block: _Block) -> Iterator[Batch]:
         self.summary.entries += block.count
@@ -205,9 +206,7 @@ class ExportReader:
         return text
 
     def _bad(self, position: int, reason: str, raw: object) -> None:
-        text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else \
-            orjson.dumps(raw, default=str).decode()
-        self._quarantine.append({"location": f"message #{position}", "reason": reason, "raw": text[:4000]})
+        self._quarantine.append(quarantine_record(f"message #{position}", reason, raw))
 
     # -- reading the file -------------------------------------------------------------------------
 
@@ -325,4 +324,3 @@ def repair_lone_surrogates(text: bytes) -> tuple[bytes, int]:
     return b"".join(parts + [text[previous:]]), len(lone)
 
 
-_QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import orjson
 import polars as pl
 
+from connectors.files import quarantine_record
 from connectors.mojibake import repair
 from hub.model import Batch, Channel
 
@@ -98,12 +99,12 @@ def listed(value: object, where: str) -> list:
 
 def bad(location: str, reason: str, raw: object) -> dict:
     """A quarantine record; the strings of a parsed record are repaired like everything else."""
-    try:
-        text = raw if isinstance(raw, str) or raw is None else \
-            orjson.dumps(_repaired(raw), default=str).decode("utf-8", "backslashreplace")
-    except (TypeError, RecursionError):  # nested deeper than orjson (254 levels) or Python writes out
-        text = "(a value nested too deep to show)"
-    return {"location": location, "reason": reason, "raw": None if text is None else text[:4000]}
+    if not isinstance(raw, str):
+        try:
+            raw = _repaired(raw)
+        except RecursionError:  # nested deeper than Python goes
+            raw = "(a value nested too deep to show)"
+    return quarantine_record(location, reason, raw)
 
 
 def _repaired(value: object) -> object:
@@ -236,6 +237,3 @@ def accounts_batch(community: str, people: list[pl.DataFrame]) -> Batch | None:
         first_seen_at="first", last_seen_at="last").to_arrow(compat_level=_ARROW))
 
 
-def quarantine_batch(records: list[dict]) -> Batch:
-    return Batch.conform("quarantine", pl.DataFrame(
-        records, schema={"location": pl.String, "reason": pl.String, "raw": pl.String}).to_arrow())

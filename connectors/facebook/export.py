@@ -34,8 +34,9 @@ import orjson
 import polars as pl
 
 from connectors.facebook import activity, feed, messenger
-from connectors.facebook.common import PLATFORM, Part, accounts_batch, bad, quarantine_batch
-from connectors.files import ExportTree, UnreadableExport, refused_records, require_export, unsafe_name
+from connectors.facebook.common import PLATFORM, Part, accounts_batch, bad
+from connectors.files import (ExportTree, UnreadableExport, quarantine_batch, refused_records, require_export,
+                              unsafe_name)
 from connectors.frames import detached
 from connectors.mojibake import Repairer
 from hub.model import Batch

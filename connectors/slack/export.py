@@ -18,7 +18,8 @@ from pathlib import Path
 import orjson
 import polars as pl
 
-from connectors.files import ExportTree, UnreadableExport, refused_records, require_export
+from connectors.files import (ExportTree, UnreadableExport, quarantine_batch, quarantine_record, refused_records,
+                              require_export)
 from connectors.frames import SeenIds, detached
 from connectors.slack.messages import (PLATFORM, RAW, MessageFrames, Names, batches_of, channel_kind,
                                        channel_record, channels_batch, read_messages, seen_times)
@@ -123,17 +124,18 @@ class ExportReader:
         yield names.batch(seen_times(seen, names.account_id("")))
         if quarantine:
             self.summary.quarantined += len(quarantine)
-            yield Batch.conform("quarantine", pl.DataFrame(quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
+            yield quarantine_batch(quarantine)
 
     @staticmethod
     def _day(tree: ExportTree, name: str, quarantine: list[dict]) -> pl.DataFrame:
         """A day file's messages; the file, or messages without a readable ts, are set aside if unreadable."""
         raw = tree.read(name)
         try:
-            messages = read_messages(raw, lambda i, m, why: quarantine.append(_bad(f"{name}[{i}]", why, m)))
+            messages = read_messages(raw, lambda i, m, why: quarantine.append(
+                quarantine_record(f"{name}[{i}]", why, m)))
         except ValueError as e:
             reason = f"not valid JSON: {e}" if isinstance(e, orjson.JSONDecodeError) else str(e)
-            quarantine.append(_bad(name, reason, raw.decode("utf-8", "backslashreplace")))
+            quarantine.append(quarantine_record(name, reason, raw))
             return pl.DataFrame(schema=RAW)
         unreadable = ~messages["ts"].str.contains(_TS).fill_null(False)
         if unreadable.any():
@@ -143,7 +145,8 @@ class ExportReader:
                 items = None
             for index, ts in messages.filter(unreadable).select("index", "ts").iter_rows():
                 reason = "a message without a ts" if ts is None else f"a ts that is not a Slack time: {ts[:40]!r}"
-                quarantine.append(_bad(f"{name}[{index}]", reason, items[index] if items is not None else {"ts": ts}))
+                quarantine.append(quarantine_record(f"{name}[{index}]", reason,
+                                                    items[index] if items is not None else {"ts": ts}))
             messages = messages.filter(~unreadable)
         return messages.drop("index")
 
@@ -166,7 +169,7 @@ class ExportReader:
             if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                 yield entry
             else:
-                quarantine.append(_bad(f"{name}[{i}]", "an entry without an id", entry))
+                quarantine.append(quarantine_record(f"{name}[{i}]", "an entry without an id", entry))
 
     @staticmethod
     def _json_list(tree: ExportTree, name: str, quarantine: list[dict]) -> list:
@@ -176,10 +179,10 @@ class ExportReader:
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as e:
-            quarantine.append(_bad(name, f"not valid JSON: {e}", raw.decode("utf-8", "backslashreplace")[:4000]))
+            quarantine.append(quarantine_record(name, f"not valid JSON: {e}", raw))
             return []
         if not isinstance(data, list):
-            quarantine.append(_bad(name, "expected a JSON list", data))
+            quarantine.append(quarantine_record(name, "expected a JSON list", data))
             return []
         return data
 
@@ -202,14 +205,3 @@ def _by_folder(listed: list[tuple[dict, str]]) -> dict[str, dict]:
         if isinstance(conversation.get("name"), str) and conversation["name"]:
             by_folder[conversation["name"]] = conversation
     return by_folder
-
-
-_QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
-
-
-def _bad(location: str, reason: str, raw: object) -> dict:
-    try:
-        text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
-    except TypeError:  # orjson writes at most 254 levels of nesting
-        text = "(a value nested too deep to show)"
-    return {"location": location, "reason": reason, "raw": text[:4000]}

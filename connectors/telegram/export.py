@@ -29,8 +29,8 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, refused_records, require_export,
-                              split_objects)
+from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, quarantine_batch, quarantine_record,
+                              refused_records, require_export, split_objects)
 from connectors.frames import SeenIds, detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
@@ -138,18 +138,19 @@ class ExportReader:
             yield Batch.conform("membership_events", events.to_arrow(compat_level=pl.CompatLevel.oldest()))
         if self._quarantine:
             self.summary.quarantined += len(self._quarantine)
-            yield Batch.conform("quarantine", pl.DataFrame(self._quarantine, schema=_QUARANTINE_SCHEMA).to_arrow())
+            yield quarantine_batch(self._quarantine)
 
     def _emit(self, chat: Chat, f, seen: SeenIds) -> Iterator[Batch]:
         for position, message_id in f.bad.iter_rows():
-            self._quarantine.append(_bad(f"{chat.name} message #{position}", "a message without a readable id or date",
-                                         {"id": message_id}))
+            self._quarantine.append(quarantine_record(f"{chat.name} message #{position}",
+                                                      "a message without a readable id or date", {"id": message_id}))
         ids = f.messages["message_id"]
         again = seen.repeated(ids, order=ids.str.extract(r"/(\d+)$").cast(pl.Int64, strict=False))
         if again.any():  # ids given earlier in the file: these copies, and what hangs off them, are set aside
             for position, message_id in f.messages.filter(again).select("position", "message_id").iter_rows():
-                self._quarantine.append(_bad(f"{chat.name} message #{position}", "a second message with the id "
-                                             f"{message_id.rsplit('/', 1)[-1]}", {"id": message_id}))
+                self._quarantine.append(quarantine_record(
+                    f"{chat.name} message #{position}", f"a second message with the id {message_id.rsplit('/', 1)[-1]}",
+                    {"id": message_id}))
             f = _without(f, f.messages.filter(again)["message_id"])
         kinds = f.messages["kind"]
         self.summary.service += int((kinds == "system").sum())
@@ -198,7 +199,8 @@ class ExportReader:
         yield self._frames(self._framed(chat, list(enumerate(messages, 1)), aside), chat, 1, aside)
 
     def _set_aside(self, chat: Chat) -> SetAside:
-        return lambda number, why, raw: self._quarantine.append(_bad(f"{chat.name} message #{number}", why, raw))
+        return lambda number, why, raw: self._quarantine.append(
+            quarantine_record(f"{chat.name} message #{number}", why, raw))
 
     def _framed(self, chat: Chat, numbered: list[tuple[int, object]], set_aside: SetAside,
                 derived: dict[str, int] | None = None) -> pl.DataFrame:
@@ -230,7 +232,7 @@ class ExportReader:
             try:
                 read.append(html.read_html(page))
             except ValueError as e:
-                self._quarantine.append(_bad(name, str(e), page[:4000].decode("utf-8", "backslashreplace")))
+                self._quarantine.append(quarantine_record(name, str(e), page[:4000]))
         meta = {"name": self.options.channel or next((p.get("name") for p in read if p.get("name")), None)}
         chat = Chat.of(meta, self._fallback_name())
         messages = [m for p in read for m in p["messages"]]
@@ -270,7 +272,7 @@ class ExportReader:
         def numbered(block: _Block):
             nonlocal first
             for number, why, raw in block.set_aside:
-                self._quarantine.append(_bad(f"{chat.name} message #{first + number}", why, raw))
+                self._quarantine.append(quarantine_record(f"{chat.name} message #{first + number}", why, raw))
             f = replace(block.frames, messages=block.frames.messages.with_columns(pl.col("position") + first),
                         bad=block.frames.bad.with_columns(pl.col("position") + first))
             first += block.count
@@ -595,14 +597,3 @@ class _Prepend(io.RawIOBase):
         data = self.read(len(b))
         b[:len(data)] = data
         return len(data)
-
-
-_QUARANTINE_SCHEMA = {"location": pl.String, "reason": pl.String, "raw": pl.String}
-
-
-def _bad(location: str, reason: str, raw: object) -> dict:
-    try:
-        text = raw if isinstance(raw, str) else orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
-    except TypeError:  # orjson writes at most 254 levels of nesting
-        text = "(a value nested too deep to show)"
-    return {"location": location, "reason": reason, "raw": text[:4000]}

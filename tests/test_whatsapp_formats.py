@@ -181,3 +181,111 @@ def test_chat_name_comes_from_the_file_name(tmp_path: Path) -> None:
         path.write_text("27/03/2022, 21:41 - Ana: hi\n")
         assert ExportReader(path, Options()).channel_name == chat
     assert ExportReader(path, Options(channel="Other")).channel_name == "Other"
+
+
+def read_all(tmp_path: Path, text: str, name: str = "WhatsApp Chat with Test.txt") -> dict[str, pl.DataFrame]:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    tables: dict[str, list] = {}
+    for batch in ExportReader(path, Options(community="c")).batches():
+        tables.setdefault(batch.stream, []).append(batch.table)
+    return {k: pl.from_arrow(pa.concat_tables(v, promote_options="default")) for k, v in tables.items()}
+
+
+def test_ios_group_events_said_by_the_group_are_system_lines_and_membership(tmp_path: Path) -> None:
+    # Current iOS writes a group's events with the group's name (or the actor's) in the author's
+    # place, the text after a left-to-right mark. They are not messages, and the group is no person.
+    read = read_all(tmp_path, "\n".join([
+        "[14.08.2024, 21:00:10] Boris: \u200eBoris created group “Makers”",
+        "[14.08.2024, 21:00:11] Makers: \u200eBoris added you",
+        "[14.08.2024, 21:00:12] Boris: \u200eBoris changed this group's icon",
+        "[14.08.2024, 21:01:00] Boris: welcome!",
+        "[19.10.2025, 01:02:19] Makers: \u200eRudi Anderson added Kim",
+        "[19.10.2025, 01:03:19] Makers: \u200eKim left",
+    ]) + "\n", name="WhatsApp Chat - Makers.txt")
+    messages = read["messages"]
+    assert messages.filter(pl.col("kind") == "message").select("author_name", "text").rows() == [("Boris", "welcome!")]
+    assert messages.filter(pl.col("kind") == "system")["author_name"].null_count() == 5
+    assert read["membership_events"].select("event", "account_id", "actor_id").rows() == [
+        ("join", "whatsapp:c:Boris", None), ("add", "whatsapp:c:@exporter", "whatsapp:c:Boris"),
+        ("add", "whatsapp:c:Kim", "whatsapp:c:Rudi Anderson"), ("leave", "whatsapp:c:Kim", None)]
+    assert "Makers" not in read["accounts"]["display_name"].to_list()
+    assert read["channels"]["kind"].to_list() == ["group"]
+
+
+@pytest.mark.parametrize("line", [
+    'Ana creó el grupo "Reunión: martes"',
+    "Ana hat die Gruppe „Treffen: 18 Uhr“ erstellt",
+    'Ana criou o grupo "Aula: 10h"',
+    'Ana ha creato il gruppo "Corso: base"',
+    'Ana создал(-а) группу "Встреча: 10"',
+    'Ana created group "Meetup: 6pm"',
+])
+def test_a_group_created_with_a_colon_in_its_name_is_a_system_line(tmp_path: Path, line: str) -> None:
+    read = read_all(tmp_path, f"27/03/2022, 21:40 - {line}\n27/03/2022, 21:41 - Bo: hi\n")
+    assert read["messages"].select("kind", "author_name").rows() == [("system", None), ("message", "Bo")]
+    assert read["membership_events"].select("event", "account_id").rows() == [("join", "whatsapp:c:Ana")]
+
+
+def test_members_listed_after_a_colon_are_added(tmp_path: Path) -> None:
+    read = read_all(tmp_path, "27/03/2022, 21:41 - Ana добавил(-а) участников: Bo, Carl\n")
+    assert read["messages"]["kind"].to_list() == ["system"]
+    assert read["membership_events"].select("event", "account_id").rows() == [
+        ("add", "whatsapp:c:Bo"), ("add", "whatsapp:c:Carl")]
+
+
+def test_a_name_never_runs_over_lines(tmp_path: Path) -> None:
+    # A continuation line that looks like a header without a name, then a clock with a colon.
+    read = read_all(tmp_path, "27/03/2022, 21:40 - Ana: Schedule:\n28/03/2022, 10:00 - kickoff\n10:30: coffee\n")
+    assert read["accounts"]["display_name"].to_list() == ["Ana"]
+    assert read["messages"].select("kind", "author_name").rows() == [("message", "Ana"), ("system", None)]
+
+
+def test_unpadded_dates_with_dots_or_dashes_are_day_first(tmp_path: Path) -> None:
+    # Only slashes (`3/5/22`) are the US habit; Finnish `5.3.2022` and Dutch `5-3-2022` are day-first.
+    for line in ("[5.3.2022 klo 21.41.35] Ana: hei", "5-3-2022 21:41 - Ana: hoi", "5.3.22 21:41 - Ana: hi"):
+        frame, _ = read(tmp_path, line + "\n")
+        assert [t.date() for t in local(frame)] == [dt.date(2022, 3, 5)], line
+    frame, _ = read(tmp_path, "3/5/22, 21:41 - Ana: hi\n")
+    assert [t.date() for t in local(frame)] == [dt.date(2022, 3, 5)]
+
+
+def test_a_year_before_whatsapp_is_quarantined_not_loaded(tmp_path: Path) -> None:
+    # A Persian phone's solar year (1401) is no Gregorian year: say so rather than load year 1401.
+    frame, quarantined = read(tmp_path, "[۱۴۰۱/۱/۷, ۲۱:۴۱:۳۵] Ana: hi\n[27/03/2022, 21:42:00] Bo: hi\n")
+    assert frame["author_name"].to_list() == ["Bo"]
+    assert [(q["location"], q["reason"].split(":")[0]) for q in quarantined] == [
+        ("line 1", "a year before WhatsApp (2009), or of a calendar the hub does not read")]
+
+
+def test_a_chat_opening_with_a_long_message_is_recognised(tmp_path: Path) -> None:
+    from connectors.whatsapp.source import looks_like_whatsapp
+
+    text = "27/03/2022, 21:40 - Ana: minutes:\n" + "".join(f"- point {i}: done\n" for i in range(45)) \
+        + "27/03/2022, 21:42 - Bo: thanks\n"
+    assert looks_like_whatsapp(text.encode())
+    assert not looks_like_whatsapp(b"minutes of the meeting\n" + text.encode())
+
+
+def test_a_zip_with_a_shared_text_file_beside_the_chat(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "WhatsApp Chat with Makers.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("notes.txt", "a document someone shared\n")
+        z.writestr("WhatsApp Chat with Makers.txt", "27/03/2022, 21:40 - Ana: hi\n")
+    reader = ExportReader(path, Options(community="c"))
+    assert reader.channel_name == "Makers"
+    assert sum(b.table.num_rows for b in reader.batches() if b.stream == "messages") == 1
+
+
+@pytest.mark.parametrize("chunk_bytes", [16, 40, 1 << 20])
+def test_an_unreadable_line_inside_a_message_takes_only_itself_to_quarantine(tmp_path: Path, chunk_bytes: int) -> None:
+    path = tmp_path / "WhatsApp Chat with Test.txt"
+    path.write_bytes(b"27/03/2022, 21:40 - Ana: shopping list:\nmilk\ncaf\xe9 beans\nbread\neggs\n"
+                     b"27/03/2022, 21:42 - Bo: ok\n")
+    batches = list(ExportReader(path, Options(community="c"), chunk_bytes=chunk_bytes).batches())
+    messages = pl.from_arrow(pa.concat_tables([b.table for b in batches if b.stream == "messages"]))
+    quarantined = [row for b in batches if b.stream == "quarantine" for row in b.table.to_pylist()]
+    assert messages.select("author_name", "text").rows() == [("Ana", "shopping list:\nmilk\nbread\neggs"), ("Bo", "ok")]
+    assert [q["location"] for q in quarantined] == ["line 3"]

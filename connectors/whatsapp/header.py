@@ -82,6 +82,7 @@ class DateParts:
 
     fields: tuple[tuple[str, str], ...]  # (era letter or "", digits)
     buddhist: bool
+    slashed: bool = False  # written with slashes: `1/2/21` is month-first in US phones' habit
 
     @property
     def year_position(self) -> str:
@@ -103,7 +104,10 @@ def split_date(text: str) -> DateParts | None:
     fields = _FIELD.findall(norm)
     if len(fields) != 3:
         return None
-    return DateParts(tuple(fields), buddhist=("BE" in norm or "พ.ศ." in norm))
+    return DateParts(tuple(fields), buddhist=("BE" in norm or "พ.ศ." in norm), slashed="/" in norm)
+
+
+FIRST_YEAR = 2009  # WhatsApp's: no chat is older
 
 
 def _year(era: str, digits: str, buddhist: bool) -> int:
@@ -124,8 +128,11 @@ def resolve_date(parts: DateParts, order: str) -> dt.date | None:
     era_d, day = by_role["D"]
     if era_m or era_d:
         return None
+    year = _year(*by_role["Y"], parts.buddhist)
+    if year < FIRST_YEAR:  # another calendar's year (Persian 1401, Hijri 1445), or a damaged one
+        return None
     try:
-        return dt.date(_year(*by_role["Y"], parts.buddhist), int(month), int(day))
+        return dt.date(year, int(month), int(day))
     except ValueError:
         return None
 
@@ -145,7 +152,7 @@ def infer_order(dates: Sequence[tuple[DateParts, int]]) -> str:
     ambiguous = [(p, n) for p, n in dates if p.year_position != "first"]
     if not ambiguous:
         return "YMD"
-    us_style = sum(n for p, n in ambiguous if p.unpadded) > sum(n for p, n in ambiguous) / 2
+    us_style = sum(n for p, n in ambiguous if p.unpadded and p.slashed) > sum(n for p, n in ambiguous) / 2
     preference = ("MDY", "DMY", "YMD") if us_style else ("DMY", "MDY", "YMD")
 
     def score(order: str) -> tuple[int, int, int]:
@@ -164,6 +171,15 @@ def infer_order(dates: Sequence[tuple[DateParts, int]]) -> str:
         return invalid, moves, preference.index(order)
 
     return min(preference, key=score)
+
+
+def why_not_a_date(parts: DateParts | None, order: str) -> str:
+    """Why a header's date was refused (for the quarantine)."""
+    if parts is not None:
+        roles = dict(zip("YMD" if parts.year_position == "first" else order, parts.fields))
+        if not roles["Y"][0] and _year(*roles["Y"], parts.buddhist) < FIRST_YEAR:
+            return f"a year before WhatsApp ({FIRST_YEAR}), or of a calendar the hub does not read"
+    return "date does not exist"
 
 
 def date_for(parts: DateParts, order: str) -> dt.date | None:

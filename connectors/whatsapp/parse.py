@@ -28,7 +28,8 @@ import pyarrow as pa
 
 from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks, refused_records
 from connectors.whatsapp import header as hdr
-from connectors.whatsapp.phrases import MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, membership_events
+from connectors.whatsapp.phrases import (MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, is_group_event,
+                                         membership_events)
 from connectors.whatsapp.source import ChatFile, locate
 from hub.config import check_timezone
 from hub.identity import phone_of
@@ -43,7 +44,16 @@ _NO_QUARANTINE = pl.DataFrame(schema={"location": pl.String, "reason": pl.String
 _SYSTEM_AUTHOR = (
     " changed the subject", " changed this group", " changed the group", " created group",
     " hat den Betreff", " cambió el asunto", " mudou o assunto", " ha cambiato l'oggetto",
+    " a modifié le sujet", " a changé le sujet", " изменил(-а) тему", " изменил тему", " изменила тему",
+    " hat die Gruppe „", ' hat die Gruppe "', " hast die Gruppe „", ' hast die Gruppe "',  # „Name: …“ erstellt
 )
+
+
+def _says_what_happened(text: str) -> bool:
+    """WhatsApp's own words about the group. What stands before the first ":" of an Android line
+    is no name when it says them (a group named "Reunión: martes" created, "добавил(-а)
+    участников: Bo"), or when it runs over lines (a continuation line with a clock in it)."""
+    return "\n" in text or any(p in text for p in _SYSTEM_AUTHOR) or is_group_event(text)
 
 
 @dataclass
@@ -141,6 +151,7 @@ class ExportReader:
             state.held = None
         lines = lines.with_columns(line_no=pl.col("row").cast(pl.Int64) + chunk.first_line,
                                    grp=pl.col("start").cast(pl.Int64).cum_sum() - 1)
+        lines = lines.with_columns(owner=pl.when("owns").then("grp").forward_fill().fill_null(-1))
         heads = _fold_continuations(lines)
         quarantine = [_orphans(lines)]
         # Filters copy every column, so they run only when something is to be set aside.
@@ -186,10 +197,13 @@ class ExportReader:
         ok = pl.col("day").is_not_null() & pl.col("sod").is_not_null()
         invalid = _NO_QUARANTINE
         if not heads.select(ok.all()).item():
+            why = {d: hdr.why_not_a_date(state.dates[d], state.order)
+                   for d in heads.filter(pl.col("day").is_null())["date_s"].unique().drop_nulls().to_list()}
             invalid = heads.filter(~ok).select(
                 location=_location(),
                 reason=pl.when(pl.col("day").is_null())
-                .then(pl.format("date does not exist: '{}' (read as {})", pl.col("date_s"), pl.lit(state.order)))
+                .then(pl.format("{}: '{}' (read as {})", pl.col("date_s").replace_strict(why, default="date does not exist"),
+                                pl.col("date_s"), pl.lit(state.order)))
                 .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
                 raw=_raw(),
             )
@@ -207,16 +221,22 @@ class ExportReader:
             after_colon=parts.struct.field("field_1"),
         )
         authors = heads["author_raw"].drop_nulls().unique().to_list()
-        names = {a: clean_name(a) for a in authors if not any(p in a for p in _SYSTEM_AUTHOR)}
+        names = {a: clean_name(a) for a in authors if not _says_what_happened(a)}
         author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
         text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
-            .otherwise(pl.col("body")).str.strip_chars_start(_LEADING_MARKS)
-        system = author.is_null() | pl.col("text").str.contains(SYSTEM_TEXT) \
+            .otherwise(pl.col("body"))
+        heads = heads.with_columns(author=author, text=text)
+        # iOS writes a group's events as if the chat (or the actor) had said them, after a mark.
+        marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e"))["text"]
+        events = [t for t in marked.unique().to_list() if _says_what_happened(t.split("\n", 1)[0].lstrip("\u200e"))]
+        heads = heads.with_columns(told=pl.col("text").is_in(events))
+        system = pl.col("author").is_null() | pl.col("told") | pl.col("text").str.contains(SYSTEM_TEXT) \
             | pl.col("text").str.contains(SYSTEM_TEXT_AFTER_NAME)
-        heads = heads.lazy().with_columns(text=text).with_columns(
+        heads = heads.lazy().with_columns(text=pl.col("text").str.strip_chars_start(_LEADING_MARKS)).with_columns(
             kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
-            author_name=pl.when(~system).then(author),
+            author_name=pl.when(~system).then("author"),
             has_media=~system & pl.col("text").str.contains(MEDIA),
+            said=pl.when(pl.col("author").is_null()).then("body").otherwise("text"),  # what a group event reads
         ).collect()
         heads = self._with_ids(heads, state)
         self._collect_accounts(heads, state)
@@ -278,9 +298,9 @@ class ExportReader:
             _see(state.accounts, name, first, last)
 
     def _collect_events(self, heads: pl.DataFrame, state: _State) -> None:
-        system = heads.select("message_id", "body", "sent_at", "kind").filter(pl.col("kind") == "system")
-        for message_id, body, at, _ in system.iter_rows():
-            for i, e in enumerate(membership_events(body.split("\n", 1)[0])):
+        system = heads.select("message_id", "said", "sent_at", "kind").filter(pl.col("kind") == "system")
+        for message_id, said, at, _ in system.iter_rows():
+            for i, e in enumerate(membership_events(said.split("\n", 1)[0])):
                 self.summary.group_events += 1
                 _see(state.accounts, e.account, at, at)
                 if e.actor:
@@ -326,15 +346,20 @@ def _mark_starts(lines: pl.DataFrame, bad: dict[int, tuple[str, str]]) -> pl.Dat
         lines = lines.join(bad_rows, on="row", how="left")
     else:
         lines = lines.with_columns(bad_reason=pl.lit(None, pl.String), bad_raw=pl.lit(None, pl.String))
+    # An unreadable line owns the lines after it only if it is a header: inside a message, the
+    # lines after it still belong to that message.
     return lines.with_columns(
         hdr=pl.when(pl.col("bad_reason").is_null()).then(pl.col("line").str.extract(hdr.HEADER, 0)),
         bad=pl.col("bad_reason").is_not_null(),
-    ).with_columns(start=pl.col("hdr").is_not_null() | pl.col("bad"))
+    ).with_columns(
+        start=pl.col("hdr").is_not_null() | pl.col("bad"),
+        owns=pl.col("hdr").is_not_null() | (pl.col("bad") & pl.col("bad_raw").str.contains("^" + hdr.HEADER)),
+    )
 
 
 def _hold_back_last_message(lines: pl.DataFrame, chunk: LineChunk) -> tuple[pl.DataFrame, LineChunk]:
     """Split off the chunk's last record: its continuation lines may be in the next chunk."""
-    starts = lines["start"].arg_true()
+    starts = lines["owns"].arg_true()
     cut = starts[-1] if len(starts) else 0
     held_lines = chunk.lines.slice(cut)
     held_bad = {i - cut: v for i, v in chunk.bad.items() if i >= cut}
@@ -348,10 +373,10 @@ def _fold_continuations(lines: pl.DataFrame) -> pl.DataFrame:
         "line_no", "grp", "line", "hdr", "bad", "bad_reason", "bad_raw",
         body=pl.col("line").str.strip_prefix(pl.col("hdr")),
     )
-    more = lines.filter(~pl.col("start") & (pl.col("grp") >= 0))
+    more = lines.filter(~pl.col("start") & (pl.col("owner") >= 0))
     if more.is_empty():
         return heads.with_columns(extra=pl.lit(None, pl.String), last_line=pl.col("line_no"))
-    more = more.group_by("grp").agg(extra=pl.col("line").str.join("\n"), extra_last=pl.col("line_no").max()) \
+    more = more.group_by(grp="owner").agg(extra=pl.col("line").str.join("\n"), extra_last=pl.col("line_no").max()) \
         .with_columns(extra=pl.col("extra").str.strip_chars_end("\n")) \
         .with_columns(extra=pl.when(pl.col("extra") != "").then(pl.col("extra")))
     heads = heads.join(more, on="grp", how="left")
@@ -382,7 +407,7 @@ def _bad_lines(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _orphans(lines: pl.DataFrame) -> pl.DataFrame:
     """Non-empty lines before the file's first message: nothing to attach them to."""
-    rows = lines.filter((pl.col("grp") < 0) & (pl.col("line").str.strip_chars() != ""))
+    rows = lines.filter(~pl.col("start") & (pl.col("owner") < 0) & (pl.col("line").str.strip_chars() != ""))
     return rows.select(location=pl.format("line {}", pl.col("line_no")),
                        reason=pl.lit("text before the first message"), raw="line")
 

@@ -158,6 +158,13 @@ _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<actor>.+?) ha rimosso (?P<targets>.+)$", "remove", "targets"),
     (r"^(?P<actor>.+?) ha abbandonato\.?$", "leave", "actor"),
     (r"^(?P<actor>.+?) è entrat[oa] usando il link", "join", "actor"),
+    # French
+    (r"^(?P<actor>.+?) a créé (?:le groupe|ce groupe)", "join", "actor"),
+    (r"^(?P<actor>.+?) vous a ajouté\.?$", "add", "you"),
+    (r"^(?P<actor>.+?) a ajouté (?P<targets>.+)$", "add", "targets"),
+    (r"^(?P<actor>.+?) a retiré (?P<targets>.+)$", "remove", "targets"),
+    (r"^(?P<actor>.+?) est parti(?:\(e\)|e)?\.?$", "leave", "actor"),
+    (r"^(?P<actor>.+?) a rejoint (?:ce groupe |le groupe )?(?:via|avec) le lien", "join", "actor"),
     # Russian (Android writes gendered verbs as "добавил(-а)")
     (r"^(?P<actor>.+?) создал(?:\(-а\)|а)? группу", "join", "actor"),
     (r"^(?P<actor>.+?) добавил(?:\(-а\)|а)? (?:участников: )?(?P<targets>.+)$", "add", "targets"),

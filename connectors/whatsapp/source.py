@@ -60,9 +60,7 @@ def locate(path: Path) -> ChatFile:
     if zipfile.is_zipfile(path):
         with open_zip(path) as archive:
             texts = [m for m in zip_members(archive) if m.filename.lower().endswith(".txt")]
-            chat = next((m for m in texts if Path(m.filename).name == "_chat.txt"), None)
-            if chat is None and len(texts) == 1:
-                chat = texts[0]
+            chat = _the_chat(archive, texts, path)
             if chat is None:
                 raise UnreadableExport(path, f"the zip holds {len(texts)} text files and none is the chat"
                                        + refused_note(refused_members(archive)), "pass the chat's .txt itself")
@@ -77,11 +75,32 @@ def locate(path: Path) -> ChatFile:
     return ChatFile(path, chat_name_from(path), None, path.stat().st_size)
 
 
+def _the_chat(archive: zipfile.ZipFile, texts: list[zipfile.ZipInfo], path: Path) -> zipfile.ZipInfo | None:
+    """The chat among a zip's text files: iOS's `_chat.txt`, or the one named as the export (or
+    the zip) is; else the only one, or the only one that reads as a chat (a shared .txt beside it)."""
+    for named in (lambda n: n == "_chat.txt", lambda n: Path(n).stem == path.stem, _EXPORT_PREFIXES.match):
+        found = [m for m in texts if named(Path(m.filename).name)]
+        if len(found) == 1:
+            return found[0]
+    if len(texts) == 1:
+        return texts[0]
+    chats = []
+    for member in texts[:50]:
+        with open_member(archive, member) as f:
+            if looks_like_whatsapp(f.read(16384)):
+                chats.append(member)
+    return chats[0] if len(chats) == 1 else None
+
+
 def looks_like_whatsapp(head: bytes) -> bool:
-    """True if the first lines of a text are WhatsApp message lines (for `--platform auto`)."""
-    lines = [ln for ln in head.decode("utf-8", "replace").splitlines()[:40] if ln.strip()]
-    hits = sum(1 for ln in lines if HEADER_RE.match(ln))
-    return hits >= max(1, len(lines) // 4)
+    """True if a text's first lines are WhatsApp message lines (for `--platform auto`): a quarter
+    of its first 40, or its first and one more (a chat may open with a long message)."""
+    lines = [ln for ln in head.decode("utf-8", "replace").splitlines() if ln.strip()]
+    hits = sum(1 for ln in lines[:40] if HEADER_RE.match(ln))
+    if hits >= max(1, len(lines[:40]) // 4):
+        return True
+    return bool(lines) and HEADER_RE.match(lines[0].lstrip("\ufeff\u200e\u200f")) is not None \
+        and any(HEADER_RE.match(ln) for ln in lines[1:])
 
 
 def sniff(path: Path) -> bool:

@@ -9,6 +9,10 @@ from pathlib import Path
 import dagster as dg
 
 
+class BuildError(Exception):
+    """An asset refused to build, saying why (a decisions file that cannot be read, say)."""
+
+
 def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
     """Materialize the derived assets (marts, people) against the warehouse `db`; asset -> metadata."""
     from pipelines.definitions import DERIVED_GROUPS, build_definitions
@@ -19,13 +23,15 @@ def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
     defs = build_definitions(str(db or default_path()), settings)
     keys = [spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name in DERIVED_GROUPS]
     assets = {defs.resolve_assets_def(key) for key in keys}  # they carry the resources they were built with
-    quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    # What fails is raised below, once: Dagster's own log of it would print it again, at length.
+    quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
         result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
                                 raise_on_error=True)
     except dg.Failure as e:  # a writer's failure is final (pipelines/resources.py): what caused it is the error
-        if isinstance(e.__cause__, Exception):
-            raise e.__cause__ from None
-        raise
+        cause = e.__cause__ if isinstance(e.__cause__, Exception) else e
+        if isinstance(cause, dg.Failure):  # an asset's own word on what to mend
+            raise BuildError(cause.description or str(cause)) from None
+        raise cause from None
     return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
             for event in result.get_asset_materialization_events()}

@@ -28,13 +28,15 @@ class _Commands(TyperGroup):
     than it waits: that ends the command with one line and BUSY_EXIT, whatever the command."""
 
     def invoke(self, ctx):
-        from warehouse.db import WarehouseBusy
+        from warehouse.db import WarehouseBusy, WarehouseMissing
         from warehouse.lake import LakeError
 
         try:
             return super().invoke(ctx)
         except WarehouseBusy as e:
             raise _fail(str(e), BUSY_EXIT) from None
+        except WarehouseMissing as e:  # none there, or a file that is no warehouse
+            raise _fail(str(e)) from None
         except ConfigError as e:  # a bad HUB_DB_WAIT, read when the warehouse is opened
             raise _fail(str(e)) from None
         except LakeError as e:  # a DuckLake warehouse that cannot be opened: what to do
@@ -51,7 +53,7 @@ PROGRESS_FROM_BYTES = 8 << 20
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -81,6 +83,12 @@ def ingest(
         if tz is not None:
             from hub.config import check_timezone
             check_timezone(tz)
+        if community is not None:
+            cfg.community(community)
+        platform = platform.lower()
+        if platform != "auto":
+            from connectors import reader_for
+            reader_for(platform)
     except (ConfigError, ValueError) as e:
         raise _fail(str(e)) from None
     files = expand(paths)
@@ -100,14 +108,14 @@ def ingest(
             results.append(_as_dict(report, time.perf_counter() - started))
             if report.error:
                 failures += 1
-                err.print(f"[red]error:[/red] {report.error}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False, soft_wrap=True)
                 continue
             r = report.result
             quarantined += r.quarantined
             # Refreshed even when the file was loaded before: a run killed between its loads and the
             # refresh below left the marts behind, and nothing in the warehouse records that.
             touched.add(report.community)
-            table.add_row(str(path), report.platform, report.channel or "(every channel)", f"{r.new:,}", f"{r.duplicate:,}",
+            table.add_row(escape(str(path)), report.platform, escape(report.channel or "(every channel)"), f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
         started = time.perf_counter()
         if touched:
@@ -192,7 +200,7 @@ def sync(
                                      f"{t.reaction_changes:,}", str(t.chats), str(t.rate_limited))
             except SyncError as e:
                 failed = True
-                err.print(f"[red]error:[/red] {e}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         refresh(con, [c.slug for c, _ in live])
     for table in (slack, telegram):
         if table.row_count:
@@ -204,16 +212,16 @@ def sync(
 @app.command()
 def build(db: DbOption = None, config: ConfigOption = None) -> None:
     """Recompute every derived table (marts, persons, interactions) through the Dagster assets."""
-    from hub.build import build_derived
-    from warehouse.db import connect
+    from hub.build import BuildError, build_derived
+    from warehouse.db import WarehouseMissing, connect
 
     try:
         load_config(config)
-    except ConfigError as e:
+        with connect(warehouse_of(db, config), existing=True):  # migrated before Dagster opens it
+            pass
+        built = build_derived(warehouse_of(db, config), config)
+    except (ConfigError, WarehouseMissing, BuildError) as e:  # (a decisions file, a pseudonym key: the user's to mend)
         raise _fail(str(e)) from None
-    with connect(warehouse_of(db, config)):  # migrated before Dagster opens it
-        pass
-    built = build_derived(warehouse_of(db, config), config)
     from hub.incremental import describe
     from warehouse.changes import last_builds
 
@@ -257,6 +265,8 @@ def query(
         sys.stdout.write(json.dumps([dict(zip(names, r)) for r in rows], default=str, ensure_ascii=False) + "\n")
     else:
         table = Table(*names)
+        for column in table.columns:  # an id is copied from here: folded over lines, never cut short
+            column.overflow = "fold"
         for row in rows:
             table.add_row(*("" if v is None else escape(str(v)) for v in row))  # `[removed]` is data, not markup
         out.print(table)
@@ -276,6 +286,7 @@ def report(
     """The cross-platform report: in the terminal, or with --out one self-contained HTML page that
     works offline (or Markdown with SVG charts, or CSV tables)."""
     from hub.report import print_report
+    from hub.views import ViewError, community as find
     from warehouse.db import WarehouseMissing, connect
 
     if out_file is None:
@@ -283,10 +294,13 @@ def report(
             raise _fail("--format, --from and --to go with --out FILE")
         try:
             with connect(warehouse_of(db, config), read_only=True) as con:
-                print_report(con, out, community=community, show_phones=show_phones)
-        except WarehouseMissing as e:
+                print_report(con, out, community=find(con, community) if community else None,
+                             show_phones=show_phones)
+        except (WarehouseMissing, ViewError) as e:
             raise _fail(str(e)) from None
         return
+    if out_file.is_dir() and (format or out_file.suffix.lower()) not in ("csv", ".csv"):
+        raise _fail(f"--out {out_file} is a folder: name the file to write (e.g. {out_file / 'report.html'})")
     written = _write_report(db, config, community, out_file, format, start, end, show_phones)
     out.print(f"report written to {written}", highlight=False, soft_wrap=True)
 
@@ -451,7 +465,7 @@ def forget(
 
     try:
         settings = load_config(config)
-        with connect(warehouse_of(db, config)) as con:
+        with connect(warehouse_of(db, config), existing=True) as con:
             slug = find_community(con, community) if community else None
             who = find(con, person, slug, settings)
             out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
@@ -470,9 +484,13 @@ def forget(
     for where in still_named_in(settings, who):
         out.print(f"still named in the configuration: {where}", highlight=False)
     if build:
-        from hub.build import build_derived
+        from hub.build import BuildError, build_derived
 
-        build_derived(warehouse_of(db, config), config)
+        try:
+            build_derived(warehouse_of(db, config), config)
+        except (ConfigError, BuildError) as e:  # forgotten all the same: only the recompute waits
+            raise _fail(f"forgotten, but the derived tables were not recomputed: {e}; mend it and run hub build",
+                        1) from None
         out.print("derived tables recomputed without them")
     else:
         out.print("run hub build to recompute the derived tables without them")

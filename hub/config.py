@@ -206,7 +206,11 @@ class HubConfig(_Strict):
             if c.slug == slug:
                 return c
         if not self.communities or slug == DEFAULT_COMMUNITY:
-            return Community(slug=slug)
+            try:
+                return Community(slug=slug)
+            except ValidationError:
+                raise ConfigError(f"--community {slug!r}: a community slug is lowercase letters, digits, '-' and "
+                                  "'_', starting with a letter or digit (e.g. makers)") from None
         raise ConfigError(f"no community {slug!r} in {self.path}: "
                           f"known are {', '.join(c.slug for c in self.communities)}")
 

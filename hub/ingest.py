@@ -15,7 +15,7 @@ import duckdb
 
 from connectors import detect_platform, is_export_folder, reader_for
 from connectors.files import UnreadableExport, content_digest
-from hub.config import HubConfig
+from hub.config import ConfigError, HubConfig
 from hub.model import Batch
 from hub.prehash import Prehashed
 from hub.landing import delete_raw_copies
@@ -94,7 +94,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         report.result = _load_with_final_date_order(con, module, path, options, source, progress, pseudonyms)
         if report.result.forgotten is not None:  # it held someone forgotten: no copy of it is kept
             report.result.forgotten.raw_deleted = delete_raw_copies(report.result.forgotten.raw_copies)
-    except (UnreadableExport, PseudonymKeyError, PseudonymMismatch) as e:
+    except (UnreadableExport, PseudonymKeyError, PseudonymMismatch, ConfigError) as e:
+        # A file the configuration cannot place is one failure among the files, not the end of the run.
         report.error = f"{origin or path}: {e}" if not isinstance(e, UnreadableExport) else str(e)
     return report
 

@@ -79,7 +79,7 @@ def suggest(
     from warehouse.db import connect
 
     cfg = _config(config)
-    with connect(warehouse_of(db, config)) as con:
+    with connect(warehouse_of(db, config), existing=True) as con:
         refreshed = _refresh(con, cfg, _communities(con, community))
         for slug, r in refreshed.items():
             out.print(f"[bold]{slug}[/bold]: {r.accounts:,} accounts, {r.persons:,} persons "
@@ -156,7 +156,7 @@ def merge(
     if len(accounts) < 2:
         raise _fail("name at least two different accounts to merge")
     cfg = _config(config)
-    with connect(warehouse_of(db, config)) as con:
+    with connect(warehouse_of(db, config), existing=True) as con:
         slug = _accounts_of(con, accounts, community)
         path = cfg.identities_file(slug)
         try:
@@ -188,7 +188,7 @@ def split(
     if account == other:
         raise _fail("name two different accounts to split")
     cfg = _config(config)
-    with connect(warehouse_of(db, config)) as con:
+    with connect(warehouse_of(db, config), existing=True) as con:
         slug = _accounts_of(con, [account, other], community)
         path = cfg.identities_file(slug)
         try:
@@ -215,7 +215,7 @@ def show(
     from warehouse.db import connect
 
     cfg = _config(config)
-    with connect(warehouse_of(db, config)) as con:
+    with connect(warehouse_of(db, config), existing=True) as con:
         refreshed = _refresh(con, cfg, _communities(con, community))
         for slug, r in refreshed.items():
             rows = sql.persons(con, slug, name, limit)

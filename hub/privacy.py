@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rich.markup import escape
+
 # An international number as people and WhatsApp write it: a +, then 7 to 15 digits with spaces,
 # dots, dashes or brackets between them. Dates, counts and ids never start with a +.
 PHONE = re.compile(r"\+\d(?:[\s().\-\u2010-\u2015]{0,2}\d){6,14}")  # dashes: iOS writes U+2011
@@ -37,6 +39,12 @@ def _mask(match: re.Match) -> str:
     digits = [i for i, c in enumerate(number) if c.isdigit()]
     hidden = set(digits[2:-2])  # the first two digits (country code or most of it) and last two stay
     return "".join(_HIDDEN if i in hidden else c for i, c in enumerate(number))
+
+
+def shown(text: str | None, show_phones: bool = False) -> str:
+    """Text from the warehouse (a name, a path, evidence) as a terminal shows it: phones masked,
+    and brackets as typed, never read as Rich markup (`Ivan [bold]Tanaka`, `Luis [/x]`)."""
+    return escape(masked(text or "", show_phones))
 
 
 def masked(value, show_phones: bool = False):

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
-from hub.privacy import masked
+from hub.privacy import shown
 from hub.rules import STAGES
 from warehouse import reports, views
 
@@ -31,7 +31,7 @@ def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community:
         console.print("The warehouse holds no messages yet: ingest an export first (hub ingest FILE).")
         return
     for slug, name, tz in communities:
-        console.print(Panel.fit(f"[bold]{name}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
+        console.print(Panel.fit(f"[bold]{shown(name)}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
         _platforms(con, console, slug)
         _weekly(con, console, slug, weeks)
         if _standing(con, console, slug, show_phones):
@@ -70,12 +70,12 @@ def _standing(con, console: Console, slug: str, show_phones: bool) -> bool:
         console.print("[dim]Stage, reputation and ambassadors come with the derived tables: run hub build.[/dim]")
         return False
     week, stage, reason = latest[0]
-    console.print(f"[bold]Stage {stage}, {STAGES[stage]}[/bold] across platforms, week of {week:%Y-%m-%d}: {reason}",
+    console.print(f"[bold]Stage {stage}, {STAGES[stage]}[/bold] across platforms, week of {week:%Y-%m-%d}: {shown(reason)}",
                   highlight=False)
     each = [(p, views.stages(con, slug, p, 1)) for p, *_ in reports.platform_totals(con, slug) if p != "all platforms"]
-    shown = [f"{p} {rows[0][1]}" for p, rows in each if rows]
-    if shown:
-        console.print("Stage per platform: " + ", ".join(shown), highlight=False)
+    per_platform = [f"{p} {rows[0][1]}" for p, rows in each if rows]
+    if per_platform:
+        console.print("Stage per platform: " + ", ".join(per_platform), highlight=False)
     accounts, persons, across, proposed = reports.people(con, slug)
     console.print(f"People: {persons:,} persons from {accounts:,} accounts, {across:,} of them on several platforms"
                   + (f"; {proposed:,} likely matches to review (hub persons suggest)" if proposed else ""),
@@ -83,7 +83,7 @@ def _standing(con, console: Console, slug: str, show_phones: bool) -> bool:
     for flag, count, names in reports.flagged(con, slug, 5):
         more = ", …" if count > len(names) else ""
         console.print(f"[bold]{flag.replace('_', ' ')}[/bold] {count:,}: "
-                      + ", ".join(masked(n, show_phones) for n in names) + more, highlight=False)
+                      + ", ".join(shown(n, show_phones) for n in names) + more, highlight=False)
     return True
 
 
@@ -92,7 +92,7 @@ def _reputation(con, console: Console, slug: str, show_phones: bool) -> None:
                   title="Members by reputation (latest week)", title_justify="left")
     table.columns[0].overflow = "fold"
     for name, level, reputation, platforms, flags, _ in views.members(con, slug, 10, None):
-        table.add_row(masked(name, show_phones), level, f"{reputation:,.1f}", platforms or "", flags.replace("_", " "))
+        table.add_row(shown(name, show_phones), level, f"{reputation:,.1f}", shown(platforms), flags.replace("_", " "))
     console.print(table)
 
 
@@ -100,7 +100,7 @@ def _members(con, console: Console, slug: str, show_phones: bool) -> None:
     table = Table("member", "platforms", "messages", "weeks active", "last seen",
                   title="Most active members (all time)", title_justify="left")
     for name, platforms, messages, weeks, last in reports.top_members(con, slug, 10):
-        table.add_row(masked(name, show_phones), platforms, f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
+        table.add_row(shown(name, show_phones), shown(platforms), f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
     console.print(table)
 
 

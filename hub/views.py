@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.config import HubConfig
-from hub.privacy import masked
+from hub.privacy import masked, shown
 from hub.report import sparkline
 from hub.rules import LEVELS, STAGES
 from warehouse import views
@@ -38,9 +38,9 @@ def show_communities(con: duckdb.DuckDBPyConnection, console: Console) -> None:
                   title="Communities, each in its latest week", title_justify="left")
     table.columns[0].no_wrap = table.columns[3].no_wrap = True
     for slug, name, platforms, persons, messages, week, stage, ambassadors in views.communities(con):
-        label = f"{slug}\n[dim]{name}[/dim]" if name and name != slug else slug
+        label = f"{slug}\n[dim]{shown(name)}[/dim]" if name and name != slug else slug
         where = f"{stage} {STAGES[stage]}\n[dim]{week:%Y-%m-%d}[/dim]" if stage else "[dim]not built[/dim]"
-        table.add_row(label, platforms, f"{persons:,}\n{messages:,}", where, f"{ambassadors:,}")
+        table.add_row(label, shown(platforms), f"{persons:,}\n{messages:,}", where, f"{ambassadors:,}")
     console.print(table)
 
 
@@ -54,7 +54,7 @@ def show_members(con: duckdb.DuckDBPyConnection, console: Console, text: str | N
                   title=f"Members of {slug}, latest week" + (f" ({level})" if level else ""), title_justify="left")
     table.columns[0].overflow = "fold"
     for name, lvl, reputation, platforms, flags, _ in rows:
-        table.add_row(masked(name, show_phones), lvl, f"{reputation:,.1f}", platforms or "", flags.replace("_", " "))
+        table.add_row(shown(name, show_phones), lvl, f"{reputation:,.1f}", shown(platforms), flags.replace("_", " "))
     console.print(table if rows else f"No member of {slug} is scored yet: run hub build.")
 
 
@@ -62,18 +62,20 @@ def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, com
                 config: HubConfig, show_phones: bool = False) -> None:
     slug = community(con, community_text) if community_text else None
     found = views.find_members(con, text, slug)
+    if not found and not views.has_persons(con):
+        raise ViewError("no persons yet: run hub build, which joins accounts into persons")
     if not found:
         raise ViewError(f"no member matches {text!r}" + (f" in {slug}" if slug else ""))
     if len(found) > 1:
-        listed = "; ".join(f"{masked(name, show_phones)} ({c}, {where}: {person})"
+        listed = "; ".join(f"{masked(name, show_phones)} ({c}, {where}: {person})"  # (escaped by the error's printer)
                            for person, name, c, where in found[:10])
         more = f" and {len(found) - 10} more" if len(found) > 10 else ""
         raise ViewError(f"{len(found)} members match {text!r}: {listed}{more}. Type more of the name, or the person id.")
     person, name, slug, _ = found[0]
-    console.print(f"[bold]{masked(name, show_phones)}[/bold]  [dim]{slug} · {person}[/dim]")
+    console.print(f"[bold]{shown(name, show_phones)}[/bold]  [dim]{slug} · {shown(person)}[/dim]")
     accounts = Table("platform", "shown as", "handle", "tied by", title="Accounts", title_justify="left")
-    for platform, shown, handle, method, confidence in views.member_accounts(con, person):
-        accounts.add_row(platform, masked(shown or "", show_phones), handle or "", f"{method} ({confidence:.2f})")
+    for platform, name_there, handle, method, confidence in views.member_accounts(con, person):
+        accounts.add_row(platform, shown(name_there, show_phones), shown(handle), f"{method} ({confidence:.2f})")
     console.print(accounts)
     row = views.member_score(con, person)
     if row is None:
@@ -89,31 +91,41 @@ def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, com
         parts.add_row(part.replace("_", " "), f"{row[part]:,.2f}", f"{weight:g}", f"{row[part] * weight:,.1f}")
     console.print(parts)
     for flag, evidence in views.member_flags(con, person):
-        console.print(f"[bold]{flag.replace('_', ' ')}[/bold]: {masked(evidence, show_phones)}")
+        console.print(f"[bold]{flag.replace('_', ' ')}[/bold]: {shown(evidence, show_phones)}")
+
+
+def _platform(con: duckdb.DuckDBPyConnection, slug: str, platform: str | None) -> str | None:
+    """The --platform asked for, if the community is on it."""
+    if platform is None:
+        return None
+    known = views.platforms(con, slug)
+    if platform.lower() not in known:
+        raise ViewError(f"{slug} has no messages on {platform!r}: its platforms are {', '.join(known) or 'none yet'}")
+    return platform.lower()
 
 
 def show_stage(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, platform: str | None,
                weeks: int) -> None:
-    platform = platform.lower() if platform else None
     slug = community(con, text)
+    platform = _platform(con, slug, platform)
     rows = views.stages(con, slug, platform, weeks)
     if not rows:
         console.print(f"No stage for {slug}" + (f" on {platform}" if platform else "") + " yet: run hub build.")
         return
     week, stage, reason = rows[-1]
     console.print(f"[bold]{slug}[/bold]" + (f" on {platform}" if platform else ", all platforms")
-                  + f": stage {stage}, {STAGES[stage]} (week of {week:%Y-%m-%d})\n{reason}")
+                  + f": stage {stage}, {STAGES[stage]} (week of {week:%Y-%m-%d})\n{shown(reason)}")
     table = Table("week", "stage", "why", title=f"Last {len(rows)} weeks", title_justify="left")
     table.columns[0].no_wrap = True
     for week, stage, reason in reversed(rows):
-        table.add_row(f"{week:%Y-%m-%d}", f"{stage} {STAGES[stage]}", reason)
+        table.add_row(f"{week:%Y-%m-%d}", f"{stage} {STAGES[stage]}", shown(reason))
     console.print(table)
 
 
 def show_health(con: duckdb.DuckDBPyConnection, console: Console, text: str | None, platform: str | None,
                 weeks: int) -> None:
-    platform = platform.lower() if platform else None
     slug = community(con, text)
+    platform = _platform(con, slug, platform)
     rows = views.health(con, slug, platform, weeks)
     if not rows:
         console.print(f"No health figures for {slug} yet: run hub build.")

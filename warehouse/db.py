@@ -25,7 +25,7 @@ _MAX_PAUSE_SECONDS = 1.0
 
 
 class WarehouseMissing(Exception):
-    pass
+    """No warehouse where one was expected, or a file there that is no DuckDB warehouse."""
 
 
 class WarehouseBusy(Exception):
@@ -79,8 +79,9 @@ def default_wait() -> float:
 
 
 def connect(path: str | Path | None = None, *, read_only: bool = False,
-            wait: float | None = None) -> duckdb.DuckDBPyConnection:
-    """A connection to the warehouse, migrated to the current schema unless read-only.
+            wait: float | None = None, existing: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse, migrated to the current schema unless read-only. A file
+    warehouse is made if missing, unless read-only or `existing` (commands that need data in it).
 
     DuckDB lets one process write a file (or several read it): while another process holds it,
     this waits up to `wait` seconds (default `$HUB_DB_WAIT`), then raises WarehouseBusy."""
@@ -91,9 +92,10 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
         if not read_only:
             migrate(con)
         return con
-    if read_only:
+    if read_only or existing:
         if not path.exists():
             raise WarehouseMissing(f"no warehouse at {path}: ingest something first (hub ingest FILE)")
+    if read_only:
         return open_waiting(path, wait=wait, read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Insertion order is not a property of our tables (rows carry their order as data), and not
@@ -184,7 +186,9 @@ def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool
             return duckdb.connect(str(path), read_only=read_only, config={**STORAGE, **(config or {})})
         except duckdb.IOException as e:
             if _LOCK_HELD not in str(e):
-                raise
+                first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise WarehouseMissing(f"cannot open the warehouse {path}: {first} (is it a DuckDB file? "
+                                       "--db names another)") from None
             left = deadline - time.monotonic()
             if left <= 0:
                 raise WarehouseBusy(_busy_message(Path(path), str(e), wait, to_wait_longer)) from None

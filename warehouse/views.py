@@ -20,6 +20,16 @@ def find_communities(con: duckdb.DuckDBPyConnection, text: str | None) -> list[t
     return rows[:1] if rows and text is not None and rows[0][0] == text else rows
 
 
+def platforms(con: duckdb.DuckDBPyConnection, community: str) -> list[str]:
+    """The platforms the community has messages on."""
+    return [p for (p,) in con.execute("SELECT DISTINCT platform FROM messages WHERE community = ? ORDER BY 1",
+                                      [community]).fetchall()]
+
+
+def has_persons(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute("SELECT EXISTS (SELECT 1 FROM persons)").fetchone()[0]
+
+
 def communities(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """slug, name, platforms, persons, messages, latest week, stage that week, ambassadors that week."""
     return con.execute(

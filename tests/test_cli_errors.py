@@ -1,0 +1,133 @@
+"""What the `hub` command says when something is wrong, and what it prints as stored.
+
+A mistake the user can mend (a community slug, a platform, a warehouse that is not there, a
+decisions file) ends in one line naming it and exit code 2, never a traceback, and leaves no
+warehouse behind. Names and paths are data: brackets in them are printed as typed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+
+runner = CliRunner()
+CHAT = "27/03/2022, 21:40 - Ivan [bold]Tanaka: hi\n27/03/2022, 21:41 - Luis [/x] Ivanova: hello [Ivan]\n"
+
+
+def one_line(result) -> str:
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    return " ".join(result.output.split())
+
+
+def test_brackets_in_names_and_paths_are_printed_as_typed(tmp_path: Path) -> None:
+    (tmp_path / "dir [").mkdir()
+    chat = tmp_path / "dir [" / "WhatsApp Chat with Makers [old].txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    ingested = runner.invoke(app, ["ingest", str(chat), "--db", db])
+    assert ingested.exit_code == 0, ingested.output
+    assert "Makers [old]" in one_line(ingested)
+    report = runner.invoke(app, ["report", "--db", db])
+    assert report.exit_code == 0, report.output
+    text = one_line(report)
+    assert "Ivan [bold]Tanaka" in text and "Luis [/x] Ivanova" in text
+
+
+def test_a_bad_community_or_platform_is_one_line_and_makes_no_warehouse(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = tmp_path / "hub.duckdb"
+    for options, said in ((["--community", "Makers"], "a community slug is lowercase"),
+                          (["--platform", "signal"], "unknown platform 'signal'")):
+        result = runner.invoke(app, ["ingest", str(chat), "--db", str(db), *options])
+        assert result.exit_code == 2 and said in one_line(result), result.output
+    assert not db.exists()
+    assert runner.invoke(app, ["ingest", str(chat), "--db", str(db), "--platform", "WhatsApp"]).exit_code == 0
+
+
+def test_a_file_the_configuration_cannot_place_fails_alone(tmp_path: Path) -> None:
+    # Two communities and no --community: a file no source names belongs to neither. The others
+    # load, the marts are rebuilt, the run ends with exit 1.
+    placed = tmp_path / "makers" / "WhatsApp Chat with Makers.txt"
+    placed.parent.mkdir()
+    placed.write_text(CHAT, encoding="utf-8")
+    stray = tmp_path / "WhatsApp Chat with Stray.txt"
+    stray.write_text(CHAT, encoding="utf-8")
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n    sources:\n      - platform: whatsapp\n"
+                      "        path: makers\n  - slug: other\n")
+    db = tmp_path / "hub.duckdb"
+    result = runner.invoke(app, ["ingest", str(stray), str(placed), "--db", str(db), "--config", str(config)])
+    assert result.exit_code == 1, result.output
+    assert "several communities are configured" in one_line(result)
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT community, count(*) FROM messages GROUP BY ALL").fetchall() == [("makers", 2)]
+        assert con.execute("SELECT sum(messages) FROM member_weekly_activity").fetchone() == (2,)
+
+
+@pytest.mark.parametrize("command", [["build"], ["persons", "suggest"], ["forget", "Ivan", "--yes"],
+                                     ["communities"], ["report"]])
+def test_commands_that_need_a_warehouse_do_not_make_one(tmp_path: Path, command: list[str]) -> None:
+    db = tmp_path / "none.duckdb"
+    result = runner.invoke(app, [*command, "--db", str(db)])
+    assert result.exit_code == 2 and f"no warehouse at {db}" in one_line(result), result.output
+    assert not db.exists()
+
+
+def test_a_file_that_is_no_warehouse_is_named(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello\n")
+    for command in (["communities"], ["ingest", str(notes)]):
+        result = runner.invoke(app, [*command, "--db", str(notes)])
+        assert result.exit_code == 2, result.output
+        assert f"cannot open the warehouse {notes}" in one_line(result)
+
+
+def test_a_decisions_file_that_cannot_be_read_stops_the_build_in_one_line(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n")
+    (tmp_path / "makers.identities.yaml").write_text("merge:\n  - [whatsapp:makers:Ana]\n")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db, "--config", str(config)]).exit_code == 0
+    result = runner.invoke(app, ["build", "--db", db, "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    text = one_line(result)
+    assert text.startswith(f"error: {tmp_path / 'makers.identities.yaml'}:2: merge[0]: a merge is a list")
+    assert "STEP_FAILURE" not in text
+
+
+def test_names_a_view_does_not_know_are_errors_not_empty_answers(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db, "--community", "makers"]).exit_code == 0
+    member = runner.invoke(app, ["member", "Ivan", "--db", db])
+    assert member.exit_code == 2 and "no persons yet: run hub build" in one_line(member)
+    stage = runner.invoke(app, ["stage", "--db", db, "--platform", "signal"])
+    assert stage.exit_code == 2 and "has no messages on 'signal'" in one_line(stage)
+    report = runner.invoke(app, ["report", "--db", db, "--community", "nope"])
+    assert report.exit_code == 2 and "no community matches 'nope'" in one_line(report)
+    assert "makers" in one_line(runner.invoke(app, ["report", "--db", db, "--community", "mak"]))
+    folder = runner.invoke(app, ["report", "--db", db, "--out", str(tmp_path)])
+    assert folder.exit_code == 2 and "is a folder" in one_line(folder)
+
+
+def test_query_tables_fold_long_values_rather_than_cut_them(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    result = runner.invoke(app, ["query", "SELECT message_id, channel_id, sent_at FROM messages LIMIT 1", "--db", db])
+    assert result.exit_code == 0 and "…" not in result.output
+    cells = "".join(line.strip("│┃ ").split("│")[0].strip() for line in result.output.splitlines()[3:-1])
+    with duckdb.connect(db, read_only=True) as con:
+        (message_id,) = con.execute("SELECT message_id FROM messages LIMIT 1").fetchone()
+    assert cells == message_id.replace(" ", "")  # (a fold at a space drops it)

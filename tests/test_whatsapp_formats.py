@@ -289,3 +289,20 @@ def test_an_unreadable_line_inside_a_message_takes_only_itself_to_quarantine(tmp
     quarantined = [row for b in batches if b.stream == "quarantine" for row in b.table.to_pylist()]
     assert messages.select("author_name", "text").rows() == [("Ana", "shopping list:\nmilk\nbread\neggs"), ("Bo", "ok")]
     assert [q["location"] for q in quarantined] == ["line 3"]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("[27/03/2022,\u200e 21:41:35] Ana: hi", T),
+    ("[27/03/2022\u200e, 21:41:35] Ana: hi", T),
+    ("27/03/2022 \u200e21:41 - Ana: hi", T0),
+    ("27/03/2022, \u200f21:41 - Ana: hi", T0),
+    ("\u200e27\u200e/\u200e03\u200e/\u200e2022, 21:41 - Ana: hi", T0),
+    ("3/27/22, 9:41\u200e PM - Ana: hi", T0),
+    ("3/27/22, 9:41\u202f\u200ePM - Ana: hi", T0),
+])
+def test_invisible_marks_anywhere_in_a_header(tmp_path: Path, line: str, expected: dt.datetime) -> None:
+    # A mark in a place no sample shows must not turn the line into the previous message's text.
+    before = "3/27/22, 9:40 PM - Bo: before\n" if line.startswith("3/") else "27/03/2022, 21:40 - Bo: before\n"
+    frame, quarantined = read(tmp_path, before + line + "\n")
+    assert not quarantined
+    assert frame["author_name"].to_list() == ["Bo", "Ana"] and local(frame)[1] == expected

@@ -31,7 +31,7 @@ _MARKER = (
     r"|पूर्वाह्न|अपराह्न|পূর্বাহ্ণ|অপরাহ্ণ"
 )
 _YEAR_OR_NUM = r"(?:[RHSTrhst]\d{1,2}|\d{1,4})"
-_DATE_SEP = "\u200f?[./\\-]" + _SP + "?"
+_DATE_SEP = _MARKS + "*[./\\-]" + _SP + "?" + _MARKS + "*"
 DATE = (
     _YEAR_OR_NUM + _DATE_SEP + r"\d{1,2}" + _DATE_SEP + _YEAR_OR_NUM
     + r"\.?(?:" + _SP + r"?(?:BE|พ\.ศ\.))?"
@@ -39,9 +39,9 @@ DATE = (
 TIME = (
     r"(?:(?:" + _MARKER + ")" + _SP + r"?)?"
     r"\d{1,2}[:.]\d{2}(?:[:.]\d{2})?"
-    r"(?:" + _SP + r"?_?(?:" + _MARKER + r"))?"
+    r"(?:" + _MARKS + "*" + _SP + r"?" + _MARKS + "*_?(?:" + _MARKER + r"))?"
 )
-_JOIN = "\u200f?" + _SP + "*[,،]?\u200f?" + _SP + "*(?:(?:à|klo|um|at|в)" + _SP + "+)?"
+_JOIN = "(?:" + _SP + "|" + _MARKS + ")*[,،]?(?:" + _SP + "|" + _MARKS + ")*(?:(?:à|klo|um|at|в)" + _SP + "+)?"
 _END = r"(?:\]" + _SP + "?|" + _SP + "*[-–]" + _SP + "|:" + _SP + ")"
 
 # Group 0 of this pattern is the whole header, separator included. No capture groups: matching

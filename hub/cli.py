@@ -105,7 +105,12 @@ def ingest(
                 report = ingest_file(con, path, config=cfg, community=community, channel=channel,
                                      platform=platform, tz=tz, force=force, progress=progress,
                                      pseudonymise=pseudonymise, prehashed=prehashed)
+            if channel and not report.error and report.channel != channel:
+                report.warning = (f"--channel {channel} does not apply to {path}: a {report.platform} export "
+                                  "names its channels itself")
             results.append(_as_dict(report, time.perf_counter() - started))
+            if report.warning:
+                err.print(f"[yellow]warning:[/yellow] {escape(report.warning)}", highlight=False, soft_wrap=True)
             if report.error:
                 failures += 1
                 err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False, soft_wrap=True)
@@ -136,7 +141,8 @@ def _as_dict(report, seconds: float) -> dict:
     r = report.result
     return {
         "path": str(report.path), "platform": report.platform, "community": report.community,
-        "channel": report.channel, "error": report.error, "skipped": report.skipped, "seconds": round(seconds, 3),
+        "channel": report.channel, "error": report.error, "warning": report.warning, "skipped": report.skipped,
+        "seconds": round(seconds, 3),
         **({"records": r.records, "new": r.new, "duplicate": r.duplicate, "quarantined": r.quarantined} if r else {}),
     }
 

@@ -20,7 +20,7 @@ from hub.model import Batch
 from hub.prehash import Prehashed
 from hub.landing import delete_raw_copies
 from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
-from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, source_loaded
+from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, loaded_zone, source_loaded
 
 Progress = Callable[[int, int], None]
 
@@ -34,6 +34,7 @@ class FileReport:
     result: LoadResult | None = None
     skipped: bool = False  # the same file was already loaded: nothing read
     error: str | None = None
+    warning: str | None = None
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
@@ -86,6 +87,15 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
             options={"tz": options.tz, "channel": reader.channel_name},
             pseudonym_check=pseudonyms.check() if pseudonyms else None,
         )
+        zone = loaded_zone(con, source)
+        if zone is not None and zone != options.tz:
+            # Ids do not depend on the zone: read again, the file would give the same messages, kept
+            # at the times of their first reading. Say so rather than record a zone not applied.
+            said = (f"was loaded with the time zone {zone}: its messages keep those times, and --tz {options.tz} "
+                    "changes nothing")
+            if force:
+                raise UnreadableExport(origin or path, said, "read it into a new warehouse to have it in another zone")
+            report.warning = f"{origin or path} {said}"
         previous = None if force else source_loaded(con, source)
         if previous is not None:
             report.skipped = True

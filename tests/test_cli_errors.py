@@ -131,3 +131,29 @@ def test_query_tables_fold_long_values_rather_than_cut_them(tmp_path: Path) -> N
     with duckdb.connect(db, read_only=True) as con:
         (message_id,) = con.execute("SELECT message_id FROM messages LIMIT 1").fetchone()
     assert cells == message_id.replace(" ", "")  # (a fold at a space drops it)
+
+
+def test_a_file_loaded_in_one_zone_is_not_said_to_be_in_another(tmp_path: Path) -> None:
+    # Ids do not depend on the zone, so a second reading in another zone would change no row:
+    # the command says so, and the source keeps the zone its times were read in.
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    again = runner.invoke(app, ["ingest", str(chat), "--db", db, "--tz", "Asia/Tokyo"])
+    assert again.exit_code == 0 and "was loaded with the time zone UTC" in one_line(again)
+    forced = runner.invoke(app, ["ingest", str(chat), "--db", db, "--tz", "Asia/Tokyo", "--force"])
+    assert forced.exit_code == 1 and "--tz Asia/Tokyo changes nothing" in one_line(forced)
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT json_extract_string(options, '$.tz') FROM sources").fetchall() == [("UTC",)]
+        assert con.execute("SELECT min(sent_at) FROM messages").fetchone()[0].hour == 21
+
+
+def test_a_channel_name_an_export_does_not_take_is_warned_about(tmp_path: Path) -> None:
+    from hub.simulate import simulate
+    from hub.simulate import slack
+
+    sim = simulate(members=8, days=5, seed=1, name="Makers")
+    export = slack.write_export(slack.workspace(sim), tmp_path / "slack")
+    result = runner.invoke(app, ["ingest", str(export), "--db", str(tmp_path / "hub.duckdb"), "--channel", "foo"])
+    assert result.exit_code == 0 and "--channel foo does not apply" in one_line(result)

@@ -526,6 +526,13 @@ def source_loaded(con: duckdb.DuckDBPyConnection, source: SourceFile) -> tuple[i
     return con.execute("SELECT records, quarantined FROM sources WHERE source_id = ?", [source.source_id]).fetchone()
 
 
+def loaded_zone(con: duckdb.DuckDBPyConnection, source: SourceFile) -> str | None:
+    """The time zone this exact file was read in when it was loaded, if it was."""
+    row = con.execute("SELECT json_extract_string(options, '$.tz') FROM sources WHERE source_id = ?",
+                      [source.source_id]).fetchone()
+    return row[0] if row else None
+
+
 _LOADERS = {
     "messages": _messages,
     "accounts": _accounts,

@@ -505,9 +505,9 @@ def forget(
 @app.command()
 def simulate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the export and its ground truth into")],
-    members: Annotated[int, typer.Option(help="Members in the community")] = 60,
-    days: Annotated[int, typer.Option(help="Days of history")] = 180,
-    messages: Annotated[Optional[int], typer.Option(help="About this many messages (scales activity)")] = None,
+    members: Annotated[int, typer.Option(help="Members in the community", min=2)] = 60,
+    days: Annotated[int, typer.Option(help="Days of history", min=1)] = 180,
+    messages: Annotated[Optional[int], typer.Option(help="About this many messages (scales activity)", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same community")] = 1,
     variant: Annotated[str, typer.Option(help="Export variant, e.g. android_en_gb, ios_en_us, ios_de")] = "android_en_gb",
     name: Annotated[str, typer.Option(help="Chat name")] = "Makers",

@@ -44,6 +44,10 @@ def compose(con: duckdb.DuckDBPyConnection, config: HubConfig, community: str, w
     if week is None:
         raise DigestError(f"{community} has no scores yet: run hub build first")
     week = week - dt.timedelta(days=week.weekday())
+    latest = sql.latest_week(con, community)
+    if latest is None or week > latest:
+        raise DigestError(f"{community} has no scores for the week of {week:%Y-%m-%d}"
+                          + (f": its latest scored week is {latest:%Y-%m-%d}" if latest else ": run hub build first"))
     named = promoters(con, config, community)
     valued = sql.recognised(con, community, week, 1, named, top)
     welcomed = sql.welcomed(con, community, week, 10)

@@ -157,3 +157,10 @@ def test_a_channel_name_an_export_does_not_take_is_warned_about(tmp_path: Path) 
     export = slack.write_export(slack.workspace(sim), tmp_path / "slack")
     result = runner.invoke(app, ["ingest", str(export), "--db", str(tmp_path / "hub.duckdb"), "--channel", "foo"])
     assert result.exit_code == 0 and "--channel foo does not apply" in one_line(result)
+
+
+@pytest.mark.parametrize("option", [["--members", "0"], ["--days", "-5"], ["--messages", "0"]])
+def test_a_simulation_of_nothing_is_refused(tmp_path: Path, option: list[str]) -> None:
+    result = runner.invoke(app, ["simulate", str(tmp_path / "sim"), *option])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not (tmp_path / "sim").exists()

@@ -67,6 +67,17 @@ def test_the_digest_thanks_whom_others_valued_and_is_a_dry_run_by_default(built)
     assert "dry run: nothing sent" in result.output
 
 
+def test_a_week_after_the_scored_ones_has_no_digest(built) -> None:
+    # Posted, "a quiet week" for a week with no data would thank nobody for a week nobody saw.
+    db, config, _ = built
+    week, _ = _expected_valued(db, "")
+    later = week + dt.timedelta(weeks=1)
+    result = runner.invoke(app, ["digest", "--db", str(db), "--config", str(config), "--week", f"{later:%Y-%m-%d}"])
+    assert result.exit_code == 2
+    assert f"no scores for the week of {later:%Y-%m-%d}: its latest scored week is {week:%Y-%m-%d}" \
+        in " ".join(result.output.split())
+
+
 def test_newcomers_welcomed_in_their_first_week_are_greeted_by_name(built) -> None:
     db, config, _ = built
     from warehouse.db import connect

@@ -213,31 +213,7 @@ class ExportReader:
         return heads, invalid
 
     def _messages(self, heads: pl.DataFrame, state: _State) -> pl.DataFrame:
-        parts = pl.col("body").str.splitn(":", 2)
-        heads = heads.with_columns(
-            author_raw=pl.when(parts.struct.field("field_1").is_not_null()
-                               & parts.struct.field("field_0").str.len_chars().is_between(1, _MAX_NAME))
-            .then(parts.struct.field("field_0")),
-            after_colon=parts.struct.field("field_1"),
-        )
-        authors = heads["author_raw"].drop_nulls().unique().to_list()
-        names = {a: clean_name(a) for a in authors if not _says_what_happened(a)}
-        author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
-        text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
-            .otherwise(pl.col("body"))
-        heads = heads.with_columns(author=author, text=text)
-        # iOS writes a group's events as if the chat (or the actor) had said them, after a mark.
-        marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e"))["text"]
-        events = [t for t in marked.unique().to_list() if _says_what_happened(t.split("\n", 1)[0].lstrip("\u200e"))]
-        heads = heads.with_columns(told=pl.col("text").is_in(events))
-        system = pl.col("author").is_null() | pl.col("told") | pl.col("text").str.contains(SYSTEM_TEXT) \
-            | pl.col("text").str.contains(SYSTEM_TEXT_AFTER_NAME)
-        heads = heads.lazy().with_columns(text=pl.col("text").str.strip_chars_start(_LEADING_MARKS)).with_columns(
-            kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
-            author_name=pl.when(~system).then("author"),
-            has_media=~system & pl.col("text").str.contains(MEDIA),
-            said=pl.when(pl.col("author").is_null()).then("body").otherwise("text"),  # what a group event reads
-        ).collect()
+        heads = _classified(heads)
         heads = self._with_ids(heads, state)
         self._collect_accounts(heads, state)
         self._collect_events(heads, state)
@@ -327,6 +303,36 @@ class ExportReader:
 
 
 # -- column-wise steps ---------------------------------------------------------------------
+
+
+def _classified(heads: pl.DataFrame) -> pl.DataFrame:
+    """Each record's author (None for WhatsApp's own lines), text, kind, media flag, and what a group
+    event in it reads (`said`)."""
+    parts = pl.col("body").str.splitn(":", 2)
+    heads = heads.with_columns(
+        author_raw=pl.when(parts.struct.field("field_1").is_not_null()
+                           & parts.struct.field("field_0").str.len_chars().is_between(1, _MAX_NAME))
+        .then(parts.struct.field("field_0")),
+        after_colon=parts.struct.field("field_1"),
+    )
+    authors = heads["author_raw"].drop_nulls().unique().to_list()
+    names = {a: clean_name(a) for a in authors if not _says_what_happened(a)}
+    author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
+    text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
+        .otherwise(pl.col("body"))
+    heads = heads.with_columns(author=author, text=text)
+    # iOS writes a group's events as if the chat (or the actor) had said them, after a mark.
+    marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e"))["text"]
+    events = [t for t in marked.unique().to_list() if _says_what_happened(t.split("\n", 1)[0].lstrip("\u200e"))]
+    heads = heads.with_columns(told=pl.col("text").is_in(events))
+    system = pl.col("author").is_null() | pl.col("told") | pl.col("text").str.contains(SYSTEM_TEXT) \
+        | pl.col("text").str.contains(SYSTEM_TEXT_AFTER_NAME)
+    return heads.lazy().with_columns(text=pl.col("text").str.strip_chars_start(_LEADING_MARKS)).with_columns(
+        kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
+        author_name=pl.when(~system).then("author"),
+        has_media=~system & pl.col("text").str.contains(MEDIA),
+        said=pl.when(pl.col("author").is_null()).then("body").otherwise("text"),
+    ).collect()
 
 
 def _prepend(held: LineChunk | None, chunk: LineChunk) -> LineChunk:

@@ -328,6 +328,37 @@ def test_group_activity_of_two_members(tmp_path: Path, con) -> None:
     assert {i for (i,) in con.execute("SELECT message_id FROM messages").fetchall()} == ids
 
 
+def test_a_group_named_left_or_in_another_groups_name(tmp_path: Path, con) -> None:
+    # The title names the group: "Left" in its name is no leave, and "Berlin Makers" is not the
+    # known "Berlin" its title also contains.
+    _dump(tmp_path / "dump", {
+        "groups/your_group_membership_activity.json": {"groups_joined_v2": [
+            {"timestamp": 1714000000, "title": "Ann Lee joined Left-Handed Guitarists.",
+             "data": [{"name": "Left-Handed Guitarists"}]},
+            {"timestamp": 1714000100, "title": "Ann Lee joined Berlin.", "data": [{"name": "Berlin"}]}]},
+        "groups/your_posts_in_groups.json": {"group_posts_v2": [
+            {"timestamp": 1714100000, "title": "Ann Lee posted in Berlin Makers.", "data": [{"post": "Soldering"}]}]},
+    })
+    _ingest(con, tmp_path / "dump")
+    assert con.execute("SELECT channel_id, event FROM membership_events ORDER BY 1").fetchall() == [
+        ("facebook:default:group:name:Berlin", "join"), ("facebook:default:group:name:Left-Handed Guitarists", "join")]
+    assert con.execute("SELECT channel_id FROM messages").fetchall() == [("facebook:default:group:name:Berlin Makers",)]
+
+
+def test_several_members_added_in_one_sentence(tmp_path: Path, con) -> None:
+    thread = {"participants": [{"name": n} for n in ("Zoe", "Ines", "Bob", "Tom")], "title": "G",
+              "thread_path": "inbox/g_1", "messages": [
+                  _m("Zoe", 0, "Zoe added Ines, Tom and Bob to the group.", type="Subscribe"),
+                  _m("Zoe", 1000, "Zoe added Max to the group.", type="Subscribe", users=["Max"])]}
+    (tmp_path / "g_1").mkdir()
+    (tmp_path / "g_1" / "message_1.json").write_text(_facebook_json(thread))
+    report = _ingest(con, tmp_path / "g_1" / "message_1.json")
+    assert report.result.quarantined == 0
+    assert con.execute("""SELECT a.display_name, e.event FROM membership_events e JOIN accounts a USING (account_id)
+                          ORDER BY e."at", 1""").fetchall() == [
+        ("Bob", "add"), ("Ines", "add"), ("Tom", "add"), ("Max", "add")]
+
+
 # -- Graph API feed page ---------------------------------------------------------------------------------
 
 def _person(n: int) -> dict:

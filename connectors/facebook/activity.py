@@ -108,7 +108,8 @@ def read_activity(files: list[tuple[str, str, list]], profiles: dict[str, str], 
                     group = _group_named(e, kind, fix) or _known_in(title, known) or channel_option
                     if not group:
                         raise ValueError("a membership change that names no group")
-                    _membership(part, group, owner, "leave" if _LEAVE.search(title) else "join", ts)
+                    left = _LEAVE.search(title.replace(group, " "))  # (a group may be "Left-Handed Guitarists")
+                    _membership(part, group, owner, "leave" if left else "join", ts)
                     continue
                 # (older dumps list comments among posts: `your_posts_and_comments_in_groups.json`)
                 row = _comment(e, fix, owner, ts) if kind == "comments" or _has_comment(e) else _post(e, fix, owner, ts)
@@ -214,9 +215,10 @@ def _known_in(title: str, known: set[str]) -> str | None:
 def _post_group(title: str, known: set[str], channel_option: str | None) -> str | None:
     found = _IN_GROUP.search(title)
     said = found.group(1) if found else None
-    if said in known:
+    known_here = _known_in(title, known)
+    if said in known or said and known_here and known_here in said:  # "Berlin Makers", not the known "Berlin"
         return said
-    return _known_in(title, known) or said or channel_option or (next(iter(known)) if len(known) == 1 else None)
+    return known_here or said or channel_option or (next(iter(known)) if len(known) == 1 else None)
 
 
 def _owners(files: list[tuple[str, str, list]], profiles: dict[str, str], fix: Repairer) -> dict[str, str]:

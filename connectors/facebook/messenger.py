@@ -68,6 +68,7 @@ _SENTENCES = {  # the English sentences of group changes, read when `users` is m
     "Unsubscribe": [re.compile(r"^(?P<actor>.+?) removed (?P<who>.+?) from the group\.?$"),
                     re.compile(r"^(?P<who>.+?) left the group\.?$")],
 }
+_LISTED = re.compile(r", and |, | and ")  # "Zoe added Ines, Tom and Bob to the group."
 _FILE_NAME = r"([^/]*)$"
 
 
@@ -202,7 +203,7 @@ def _membership(row: dict) -> list[tuple[str, str, str | None]]:
     who = [repair(u["name"]) for u in row["users"] or () if u and u["name"]]
     if not who:
         found = next(filter(None, (p.match(row["content"] or "") for p in _SENTENCES[kind])), None)
-        who = [sender if found["who"] in ("You", "you") else found["who"]] if found else []
+        who = [sender if w in ("You", "you") else w for w in _LISTED.split(found["who"]) if w] if found else []
     return [(w, ("join" if came else "leave"), None) if w == sender else
             (w, ("add" if came else "remove"), sender) for w in who]
 
@@ -247,8 +248,11 @@ def _normalised(m: object, where: str, part: Part) -> dict:
             out["reactions"].append({"reaction": r["reaction"], "actor": r["actor"]})
         else:
             part.quarantine.append(bad(f"{where}.reactions[{j}]", "a reaction without its reaction or actor", r))
-    out["users"] = [{"name": u["name"]} for u in listed(m.get("users"), "users")
-                    if isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"]]
+    users = listed(m.get("users"), "users")
+    out["users"] = [{"name": u["name"] if isinstance(u, dict) else u} for u in users  # (a name alone: some tools')
+                    if isinstance(u, str) and u or isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"]]
+    if len(out["users"]) < len(users):
+        part.quarantine.append(bad(f"{where}.users", "members without a name: the others are kept", users))
     return out
 
 

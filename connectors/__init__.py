@@ -56,9 +56,21 @@ def detect_platform(path: Path) -> str:
                            "check that it is the file the platform exported, or name it with --platform")
 
 
+# The top folders of a Facebook "Download Your Information" dump (new and older layouts).
+_FACEBOOK_DUMP = {"your_activity_across_facebook", "groups", "messages", "profile_information",
+                  "comments_and_reactions", "personal_information", "connections", "your_facebook_activity"}
+
+
 def is_export_folder(path: Path) -> bool:
-    """A folder that is one export as a whole (a Slack workspace export), not a folder of exports."""
-    return path.is_dir() and connectors.slack.export.sniff(path)
+    """A folder that is one export as a whole (a Slack workspace export, a Facebook dump: its
+    files read apart would lose what ties them, the groups a reaction or a post is in), not a
+    folder of exports."""
+    if not path.is_dir():
+        return False
+    if connectors.slack.export.sniff(path):
+        return True
+    tops = {child.name for child in path.iterdir() if child.is_dir()}
+    return bool(tops & _FACEBOOK_DUMP) and connectors.facebook.export.sniff(path)
 
 
 def reader_for(platform: str):

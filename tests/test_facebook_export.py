@@ -328,6 +328,21 @@ def test_group_activity_of_two_members(tmp_path: Path, con) -> None:
     assert {i for (i,) in con.execute("SELECT message_id FROM messages").fetchall()} == ids
 
 
+def test_hub_ingest_reads_a_dump_folder_whole(tmp_path: Path) -> None:
+    # Read file by file, a dump's reaction or post loses the groups its other files name.
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    _dump(tmp_path / "dumps" / "alice", ALICE)
+    _dump(tmp_path / "dumps" / "bob", BOB_DUMP)
+    db = tmp_path / "hub.duckdb"
+    result = CliRunner().invoke(app, ["ingest", str(tmp_path / "dumps"), "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    files = json.loads(result.output)["files"]
+    assert [(Path(f["path"]).name, f["new"], f["quarantined"]) for f in files] == [("alice", 3, 1), ("bob", 1, 0)]
+
+
 def test_a_group_named_left_or_in_another_groups_name(tmp_path: Path, con) -> None:
     # The title names the group: "Left" in its name is no leave, and "Berlin Makers" is not the
     # known "Berlin" its title also contains.

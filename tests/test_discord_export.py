@@ -191,6 +191,22 @@ def _rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
+def test_a_later_export_brings_a_messages_edit_and_its_new_links(tmp_path: Path, con) -> None:
+    first = _export([_message(1, content="see https://a.example/x"), _message(2)])
+    _ingest(con, _write(tmp_path / "first.json", first))
+    later = _export([_message(1, content="see https://a.example/y", timestampEdited="2024-05-01T13:00:00+02:00"),
+                     _message(2), _message(3)])
+    report = _ingest(con, _write(tmp_path / "later.json", later))
+    assert (report.result.new, report.result.duplicate) == (1, 2)
+    assert _rows(con, "SELECT text, strftime(edited_at AT TIME ZONE 'UTC', '%H:%M') FROM messages "
+                      "WHERE message_id LIKE '%/901'") == [("see https://a.example/y", "11:00")]
+    assert _rows(con, "SELECT url FROM links") == [("https://a.example/y",)]
+    # The first export again changes nothing back: its text is older.
+    _ingest(con, tmp_path / "first.json", force=True)
+    assert _rows(con, "SELECT text FROM messages WHERE message_id LIKE '%/901'") == [("see https://a.example/y",)]
+    assert _rows(con, "SELECT url FROM links") == [("https://a.example/y",)]
+
+
 def test_thread(tmp_path: Path, con) -> None:
     data = _export([_message(1, kind="21", content=""), _message(2), _message(3, BOB, kind="Reply", reference={
         "type": "Default", "messageId": "902", "channelId": "500", "guildId": "77"})],

@@ -66,6 +66,9 @@ class LoadResult:
     forgotten: forget.Forgotten | None = None  # people `hub forget` erased, whom this load brought back
     seen_channels: set[str] = field(default_factory=set, repr=False)
     known_channels: set[str] = field(default_factory=set, repr=False)  # had messages before this load
+    edited: list[str] = field(default_factory=list, repr=False)  # messages held already, edited since
+    edited_cleared: set[str] = field(default_factory=set, repr=False)  # tables their old links… left
+    older: list[str] = field(default_factory=list, repr=False)  # messages this load holds an older text of
 
     @property
     def duplicate(self) -> int:
@@ -283,6 +286,16 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         if con.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", [channel]).fetchone():
             result.known_channels.add(channel)
     if channels & result.known_channels:
+        # A message held already and edited since (a later export) takes its new text; what hangs
+        # off its text (links, mentions) is replaced below, by their loaders.
+        result.edited += [i for (i,) in con.execute(
+            """UPDATE messages m SET text = b.text, edited_at = b.edited_at FROM rows b
+               WHERE m.message_id = b.message_id AND b.edited_at IS NOT NULL
+                 AND (m.edited_at IS NULL OR m.edited_at < b.edited_at)
+               RETURNING m.message_id""").fetchall()]
+        result.older += [i for (i,) in con.execute(
+            """SELECT b.message_id FROM rows b JOIN messages m ON m.message_id = b.message_id
+               WHERE m.edited_at > coalesce(b.edited_at, '-infinity'::TIMESTAMPTZ)""").fetchall()]
         # The channel had messages before this load: keep only ids it does not have yet.
         (new,) = con.execute(
             """INSERT INTO messages BY NAME
@@ -373,12 +386,22 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         con.execute("INSERT INTO mentions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
                     "FROM rows b", params)
         return
+    _forget_edited(con, "mentions", result)
     con.execute(
         """INSERT INTO mentions BY NAME
            SELECT b.*, $platform AS platform, $source_id AS source_id
-           FROM rows b ANTI JOIN mentions m ON m.message_id = b.message_id AND m.account_id = b.account_id""",
-        params,
+           FROM rows b ANTI JOIN mentions m ON m.message_id = b.message_id AND m.account_id = b.account_id
+           WHERE NOT list_contains($older, b.message_id)""",
+        params | {"older": result.older},
     )
+
+
+def _forget_edited(con: duckdb.DuckDBPyConnection, table: str, result: LoadResult) -> None:
+    """An edited message's links or mentions are those of its new text: the old ones go (and an
+    older text's, read again, do not come back: `older`)."""
+    if result.edited and table not in result.edited_cleared:  # (once: a live load comes in several units)
+        con.execute(f"DELETE FROM {table} WHERE list_contains($ids, message_id)", {"ids": result.edited})
+        result.edited_cleared.add(table)
 
 
 def _all_new(result: LoadResult) -> bool:
@@ -393,11 +416,13 @@ def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result
         con.execute("INSERT INTO links BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
                     "FROM rows b", params)
         return
+    _forget_edited(con, "links", result)
     con.execute(
         """INSERT INTO links BY NAME
            SELECT DISTINCT b.message_id, b.url, $platform AS platform, $source_id AS source_id
-           FROM rows b ANTI JOIN links l ON l.message_id = b.message_id AND l.url = b.url""",
-        params,
+           FROM rows b ANTI JOIN links l ON l.message_id = b.message_id AND l.url = b.url
+           WHERE NOT list_contains($older, b.message_id)""",
+        params | {"older": result.older},
     )
 
 

@@ -207,6 +207,18 @@ def test_a_later_export_brings_a_messages_edit_and_its_new_links(tmp_path: Path,
     assert _rows(con, "SELECT url FROM links") == [("https://a.example/y",)]
 
 
+def test_an_unreadable_edit_time_and_a_second_copy_are_told(tmp_path: Path, con) -> None:
+    data = _export([_message(1, timestampEdited="2024-05-01T12:30:00"), _message(2),
+                    _message(2, content="the copy says otherwise")])
+    report = _ingest(con, _write(tmp_path / "odd.json", data))
+    assert (report.result.new, report.result.quarantined) == (2, 2)
+    quarantined = _rows(con, "SELECT location, reason, raw FROM quarantine ORDER BY location")
+    assert [(q[0], q[1].split(" (")[0].split(" in ")[0]) for q in quarantined] == [
+        ("message #1", "an edit time that cannot be read"), ("message #3", "a second message with id 902")]
+    assert "the copy says otherwise" in quarantined[1][2]
+    assert _rows(con, "SELECT count(*) FROM messages WHERE edited_at IS NULL") == [(2,)]
+
+
 def test_thread(tmp_path: Path, con) -> None:
     data = _export([_message(1, kind="21", content=""), _message(2), _message(3, BOB, kind="Reply", reference={
         "type": "Default", "messageId": "902", "channelId": "500", "guildId": "77"})],

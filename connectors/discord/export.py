@@ -37,7 +37,7 @@ from typing import BinaryIO
 import orjson
 import polars as pl
 
-from connectors.discord.messages import PLATFORM, RAW, Conversation, People, batches_of, frames
+from connectors.discord.messages import PLATFORM, RAW, Conversation, People, batches_of, edit_time_unread, frames
 from connectors.files import (CHUNK_BYTES, UnreadableExport, pretty_array_blocks, quarantine_batch, quarantine_record,
                               split_objects)
 from connectors.frames import SeenIds, detached
@@ -158,9 +158,13 @@ class ExportReader:
         self.summary.entries += block.count
         raw = self._parsed(block)
         again = self._ids.repeated(raw["id"], order=raw["id"].cast(pl.UInt64, strict=False))
-        for position, message_id in raw.filter(again).select("position", "id").iter_rows():
-            self._bad(position, f"a second message with id {message_id} in this file", {"id": message_id})
+        for row in raw.filter(again).iter_rows(named=True):  # (the copy whole: it may differ from the first)
+            self._bad(row.pop("position"), f"a second message with id {row['id']} in this file", row)
         raw = raw.filter(~again)
+        unread = raw.filter(pl.col("timestampEdited").is_not_null() & edit_time_unread())
+        for position, edited in unread.select("position", "timestampEdited").iter_rows():
+            self._bad(position, f"an edit time that cannot be read ({edited[:40]!r}): the message is kept "
+                                "without it", {"timestampEdited": edited})
         f = frames(raw, self.conversation, self.options.community)
         for position, message_id in f.bad.iter_rows():
             row = raw.filter(pl.col("position") == position).drop("position").row(0, named=True)

@@ -216,6 +216,10 @@ def _events(m: pl.DataFrame, channel_id: str, prefix: str) -> pl.DataFrame:
     return events.drop_nulls("account_id")
 
 
+def edit_time_unread() -> pl.Expr:
+    return _time("timestampEdited").is_null()
+
+
 def _time(column: str) -> pl.Expr:
     """ISO 8601 with an offset, as DCE writes (`2026-06-24T19:19:57.92+07:00`), or with `Z`."""
     c = pl.col(column)

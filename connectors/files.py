@@ -398,9 +398,11 @@ class ExportTree:
         return open_member(self._zip, member) if self._zip is not None else open(member, "rb")
 
     def size(self) -> int:
-        if self._zip is not None:
-            return sum(m.file_size for m in self._members.values())
-        return sum(p.stat().st_size for p in self._members.values())
+        return sum(self.size_of(name) for name in self._members)
+
+    def size_of(self, name: str) -> int:
+        member = self._members[name]
+        return member.file_size if self._zip is not None else member.stat().st_size
 
     def close(self) -> None:
         if self._zip is not None:

@@ -9,6 +9,7 @@ Expected corpus values were read off the JSON files themselves.
 from __future__ import annotations
 
 import datetime as dt
+import copy
 import json
 import zipfile
 from pathlib import Path
@@ -427,6 +428,36 @@ def test_graph_feed_page(tmp_path: Path, con) -> None:
     assert con.execute("SELECT native_id, display_name FROM accounts ORDER BY 1").fetchall() == [
         ("1001", "Alice Martin"), ("1002", "Bob Stone"), ("1003", "Zoë Müller")]
     assert _ingest(con, path, channel="Makers", force=True).result.new == 0
+
+
+def test_feed_pages_are_read_a_group_at_a_time_with_the_same_result(tmp_path: Path, monkeypatch) -> None:
+    # A dump of many pages is read in groups of pages (memory bounded by a group, not the dump):
+    # the rows are the same as read all at once.
+    import zipfile
+
+    from connectors.facebook import export as fx
+    from warehouse.db import connect
+
+    path = tmp_path / "feed.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        for page in range(12):
+            data = copy.deepcopy(FEED)
+            for item in data["data"]:
+                item["id"] = f"{item.get('id', 'x')}_{page}"
+                for comment in (item.get("comments") or {}).get("data", []):
+                    comment["id"] = f"{comment['id']}_{page}"
+                    for reply in (comment.get("comments") or {}).get("data", []):
+                        reply["id"] = f"{reply['id']}_{page}"
+            z.writestr(f"feed/page_{page}.json", json.dumps(data, ensure_ascii=False))
+    tables = []
+    for limit in (1 << 30, 2000):
+        monkeypatch.setattr(fx, "FEED_BYTES", limit)
+        with connect(tmp_path / f"{limit}.duckdb") as con:
+            assert _ingest(con, path, channel="Makers").result.new == 60
+            tables.append([con.execute(f"SELECT * EXCLUDE (source_id) FROM {t} ORDER BY ALL").fetchall()
+                           for t in ("messages", "reactions", "mentions", "links")]
+                          + [con.execute("SELECT location, reason, raw FROM quarantine ORDER BY ALL").fetchall()])
+    assert tables[0] == tables[1]
 
 
 # -- bad input and other platforms -----------------------------------------------------------------------------

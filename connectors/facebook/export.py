@@ -105,6 +105,22 @@ def sniff(path: Path) -> bool:
     return False
 
 
+FEED_BYTES = 32 << 20  # feed pages read together: Polars reads many small pages faster at once
+
+
+def _by_size(names: list[str], size_of: Callable[[str], int], limit: int) -> Iterator[list[str]]:
+    """The names in order, in groups of at most `limit` bytes (a bigger file alone)."""
+    group, size = [], 0
+    for name in names:
+        if group and size + size_of(name) > limit:
+            yield group
+            group, size = [], 0
+        group.append(name)
+        size += size_of(name)
+    if group:
+        yield group
+
+
 def _thread_key(name: str) -> str:
     """The files of one thread share their folder's name (in `inbox/`, `archived_threads/`, or in
     several members' dumps side by side); a Messenger file of another name is a thread of its own."""
@@ -212,8 +228,8 @@ class ExportReader:
         if activity_files:
             yield from self._activity([(n, d) for n in activity_files if (d := self._load(tree, n)) is not None],
                                       profiles)
-        if feed_files:
-            yield from self._feed([(n, self._bytes(tree, n)) for n in feed_files])
+        for group in _by_size(feed_files, tree.size_of, FEED_BYTES):  # (memory bounded by the group, not the dump)
+            yield from self._feed([(n, self._bytes(tree, n)) for n in group])
         self._done(total, total)
 
     def _tree_name(self) -> str:

@@ -391,7 +391,7 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         """INSERT INTO mentions BY NAME
            SELECT b.*, $platform AS platform, $source_id AS source_id
            FROM rows b ANTI JOIN mentions m ON m.message_id = b.message_id AND m.account_id = b.account_id
-           WHERE NOT list_contains($older, b.message_id)""",
+           WHERE b.message_id NOT IN (SELECT unnest($older::VARCHAR[]))""",
         params | {"older": result.older},
     )
 
@@ -400,7 +400,7 @@ def _forget_edited(con: duckdb.DuckDBPyConnection, table: str, result: LoadResul
     """An edited message's links or mentions are those of its new text: the old ones go (and an
     older text's, read again, do not come back: `older`)."""
     if result.edited and table not in result.edited_cleared:  # (once: a live load comes in several units)
-        con.execute(f"DELETE FROM {table} WHERE list_contains($ids, message_id)", {"ids": result.edited})
+        con.execute(f"DELETE FROM {table} WHERE message_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": result.edited})
         result.edited_cleared.add(table)
 
 
@@ -421,7 +421,7 @@ def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result
         """INSERT INTO links BY NAME
            SELECT DISTINCT b.message_id, b.url, $platform AS platform, $source_id AS source_id
            FROM rows b ANTI JOIN links l ON l.message_id = b.message_id AND l.url = b.url
-           WHERE NOT list_contains($older, b.message_id)""",
+           WHERE b.message_id NOT IN (SELECT unnest($older::VARCHAR[]))""",
         params | {"older": result.older},
     )
 

@@ -215,8 +215,10 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         system=(pl.col("type") == "service").fill_null(False),
         message_id=pl.lit(chat_id + "/") + pl.col("id"),
     )
-    bad = m.filter(pl.col("sent_at").is_null() | pl.col("id").is_null()).select("position", "id")
-    m = m.filter(pl.col("sent_at").is_not_null() & pl.col("id").is_not_null())
+    unreadable = pl.col("sent_at").is_null() | pl.col("id").is_null()
+    bad = m.select("position", "id", unreadable=unreadable).filter("unreadable").drop("unreadable")
+    if not bad.is_empty():  # (a filter copies every column, the nested ones too)
+        m = m.filter(~unreadable)
     author = pl.coalesce("from_id", pl.lit("name:") + pl.col("from"))
     text = pl.col("text_entities").list.eval(pl.element().struct.field("text").fill_null("")).list.join("")
     messages = m.select(
@@ -232,8 +234,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         edited_at="edited_at", position="position",
         forwarded_from=pl.coalesce("forwarded_from", "forwarded_from_id", "saved_from"),
     )
-    entities = m.filter(~pl.col("system")).select("message_id", "from_id", e="text_entities").explode("e") \
-        .drop_nulls("e").unnest("e")
+    entities = m.select("message_id", "from_id", "system", e="text_entities").filter(~pl.col("system")) \
+        .drop("system").explode("e").drop_nulls("e").unnest("e")
     mentions = entities.filter(pl.col("type").is_in(["mention", "mention_name"])).select(
         "message_id", native=pl.when(pl.col("type") == "mention_name")
         .then(pl.lit("user") + pl.col("user_id").cast(pl.String))
@@ -288,7 +290,8 @@ def _reactions(m: pl.DataFrame, prefix: str, tz: str) -> tuple[pl.DataFrame, pl.
 
 def _events(m: pl.DataFrame, chat_id: str) -> pl.DataFrame:
     """Joins, adds, leaves and removes from service messages; members listed by name are resolved later."""
-    service = m.filter(pl.col("system") & pl.col("action").is_not_null())
+    service = m.select("message_id", "system", "action", "actor", "actor_id", "members", "sent_at") \
+        .filter(pl.col("system") & pl.col("action").is_not_null())
     joins = service.filter(pl.col("action").is_in(list(_JOINS)) & pl.col("actor_id").is_not_null()).select(
         event_id=pl.col("message_id") + pl.lit("#0"), native="actor_id", name="actor", event=pl.lit("join"),
         at="sent_at", actor_id=pl.lit(None, pl.String), message_id="message_id")

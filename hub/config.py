@@ -174,6 +174,14 @@ class HubConfig(_Strict):
         duplicated = sorted({s for s in slugs if slugs.count(s) > 1})
         if duplicated:
             raise ValueError(f"community slugs must be unique: {', '.join(duplicated)}")
+        # Dagster names a community's schedules after its slug, '-' written '_': two slugs that
+        # differ only there would give two schedules one name, and the definitions would not load.
+        by_name: dict[str, str] = {}
+        for slug in slugs:
+            other = by_name.setdefault(slug.replace("-", "_"), slug)
+            if other != slug:
+                raise ValueError(f"community slugs {other!r} and {slug!r} differ only by '-' and '_', which "
+                                 "Dagster's schedule names do not tell apart: rename one")
         return communities
 
     def warehouse_target(self) -> Path | str | None:

@@ -6,17 +6,23 @@ from hub.config import Community, HubConfig, Source
 
 
 def live_sources(config: HubConfig, platform: str) -> dict[str, tuple[Community, Source]]:
-    """Partition key -> (community, source) for every source of `platform` with a token."""
+    """Partition key -> (community, source) for every source of `platform` with a token: the
+    community's slug, or with several sources `<slug>.<token variable>` (a slug holds no '.', so
+    no key can be another community's; and adding a source moves no other's key)."""
     found: dict[str, tuple[Community, Source]] = {}
     for community in config.communities:
         live = [s for s in community.sources if s.platform == platform and s.token_env]
-        for i, source in enumerate(live):
-            found[community.slug if len(live) == 1 else f"{community.slug}-{i + 1}"] = (community, source)
+        for source in live:
+            key = community.slug if len(live) == 1 else f"{community.slug}.{source.token_env.lower()}"
+            if key in found:
+                raise ValueError(f"community {community.slug!r} has two {platform} sources reading "
+                                 f"${source.token_env}: one workspace or bot is synced once")
+            found[key] = (community, source)
     return found
 
 
 def schedule_for(job, name: str, key: str, cron: str, description: str) -> dg.ScheduleDefinition:
-    @dg.schedule(name=f"{name}_{key.replace('-', '_')}", cron_schedule=cron, job=job,
+    @dg.schedule(name=f"{name}_{key.replace('-', '_').replace('.', '__')}", cron_schedule=cron, job=job,
                  default_status=dg.DefaultScheduleStatus.RUNNING, description=description)
     def _pull(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
         return dg.RunRequest(partition_key=key, run_key=None)

@@ -176,3 +176,45 @@ def test_any_file_name_is_a_partition_key(tmp_path: Path) -> None:
     assert [r.partition_key for r in result.run_requests] == [str(odd.resolve())]
     instance.add_dynamic_partitions(export_files.name, [str(odd.resolve())])
     assert instance.get_dynamic_partitions(export_files.name) == [str(odd.resolve())]
+
+
+def test_live_sources_of_one_community_never_take_another_communitys_key(tmp_path: Path) -> None:
+    # `makers` has two bots; a community named `makers-1` has one: three partitions, three schedules.
+    from hub.config import load_config
+    from pipelines.live import live_sources
+
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n"
+                      "  - slug: makers\n    sources:\n"
+                      "      - {platform: telegram, token_env: TG_A}\n      - {platform: telegram, token_env: TG_B}\n"
+                      "  - slug: makers-1\n    sources:\n      - {platform: telegram, token_env: TG_C}\n")
+    found = live_sources(load_config(config), "telegram")
+    assert {k: s.token_env for k, (_, s) in found.items()} == {"makers.tg_a": "TG_A", "makers.tg_b": "TG_B",
+                                                                 "makers-1": "TG_C"}
+    definitions = build_definitions(str(tmp_path / "hub.duckdb"), HubSettings(config_path=str(config)))
+    dg.Definitions.validate_loadable(definitions)
+    names = {s.name for s in definitions.schedules if s.name.startswith("poll_telegram")}
+    assert names == {"poll_telegram_makers__tg_a", "poll_telegram_makers__tg_b", "poll_telegram_makers_1"}
+
+
+def test_metadata_tables_keep_their_cells() -> None:
+    from pipelines.metadata import md_table
+
+    table = md_table(["member", "messages"], [("Ana | Admin", 10), ("two\nlines", 1234)]).value
+    assert table.splitlines()[2:] == ["| Ana \\| Admin | 10 |", "| two lines | 1,234 |"]
+
+
+def test_messages_older_than_whatsapp_are_fine_on_facebook(tmp_path: Path) -> None:
+    from warehouse.checks import timestamps_within_export_range as check
+    from warehouse.db import connect
+
+    with connect(tmp_path / "hub.duckdb") as con:
+        con.execute("""INSERT INTO sources (source_id, platform, community, path, sha256, bytes, ingested_at, records,
+                                            quarantined, first_at, last_at)
+                       VALUES ('s', 'facebook', 'c', 'fb.json', 'x', 1, now(), 1, 0, '2008-03-01', '2008-04-01'),
+                              ('t', 'whatsapp', 'c', 'wa.txt', 'y', 1, now(), 1, 0, '2008-03-01', '2008-04-01')""")
+        con.execute("""INSERT INTO messages (message_id, platform, community, channel_id, sent_at, kind, source_id,
+                                             has_media)
+                       VALUES ('f', 'facebook', 'c', 'ch', '2008-03-02', 'message', 's', false),
+                              ('w', 'whatsapp', 'c', 'ch', '2008-03-02', 'message', 't', false)""")
+        assert check(con, "fb.json")[0] and not check(con, "wa.txt")[0]

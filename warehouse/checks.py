@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import duckdb
 
-PLATFORM_SINCE = "2009-01-01"  # the oldest platform we read (WhatsApp) launched in 2009
+# No message is older than its platform (with a year's margin). Facebook's groups date from 2004;
+# Slack imports other tools' history, so its bound is Facebook's too.
+PLATFORM_SINCE = {"facebook": "2004-01-01", "slack": "2004-01-01", "whatsapp": "2009-01-01",
+                  "telegram": "2013-01-01", "discord": "2015-01-01"}
 
 
 def unique_message_ids(con: duckdb.DuckDBPyConnection) -> tuple[bool, dict]:
@@ -23,10 +26,13 @@ def timestamps_within_export_range(con: duckdb.DuckDBPyConnection, path: str) ->
     """Messages of the file at `path` lie within the range the file spans, after the platform
     existed, and not in the future."""
     outside, total, first, last = con.execute(
-        f"""SELECT count(*) FILTER (WHERE m.sent_at < s.first_at OR m.sent_at > s.last_at
-                                     OR m.sent_at < TIMESTAMPTZ '{PLATFORM_SINCE}' OR m.sent_at > now()),
-                   count(*), min(s.first_at), max(s.last_at)
-            FROM messages m JOIN sources s USING (source_id)
-            WHERE s.path = ?""", [path]).fetchone()
+        """SELECT count(*) FILTER (WHERE m.sent_at < s.first_at OR m.sent_at > s.last_at
+                                    OR m.sent_at < coalesce(f.since, TIMESTAMPTZ '2004-01-01') OR m.sent_at > now()),
+                  count(*), min(s.first_at), max(s.last_at)
+           FROM messages m JOIN sources s USING (source_id)
+           LEFT JOIN (SELECT unnest($platforms::VARCHAR[]) AS platform, unnest($since::TIMESTAMPTZ[]) AS since) f
+             ON f.platform = m.platform
+           WHERE s.path = $path""",
+        {"path": path, "platforms": list(PLATFORM_SINCE), "since": list(PLATFORM_SINCE.values())}).fetchone()
     return outside == 0, {"messages from this file": total, "outside the range": outside,
                           "first": str(first), "last": str(last)}

@@ -143,3 +143,41 @@ def test_threads_mentions_and_reactions_with_more_reactors_than_listed(tmp_path:
         ("slack:default:U2", "add", "slack:default:U1")]
     location, reason = con.execute("SELECT location, reason FROM quarantine").fetchone()
     assert location == "general/2023-11-16.json" and reason.startswith("not valid JSON")
+
+
+@pytest.mark.parametrize("batch", [1, 2, 200_000])
+def test_who_the_users_file_does_not_list_is_named_whatever_the_batches(tmp_path: Path, con, monkeypatch,
+                                                                       batch: int) -> None:
+    # A user, a bot, an inviter and a mentioned user the users file does not list: what the
+    # messages tell of them names them, whichever message tells it and whatever the batches.
+    from connectors.slack import export as slack_export
+
+    monkeypatch.setattr(slack_export, "BATCH_MESSAGES", batch)
+    folder = tmp_path / "export"
+    (folder / "general").mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana"}]))
+    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    (folder / "general" / "2024-01-01.json").write_text(json.dumps([
+        {"type": "message", "user": "U9", "text": "a", "ts": "1704067200.000100"},
+        {"type": "message", "bot_id": "B1", "text": "first", "ts": "1704067201.000100"},
+        {"type": "message", "subtype": "bot_message", "bot_id": "B2", "username": "", "text": "x",
+         "bot_profile": {"name": "Profiled"}, "ts": "1704067202.000100"},
+        {"type": "message", "subtype": "channel_join", "user": "U1", "inviter": "U5", "text": "<@U1> joined",
+         "ts": "1704067203.000100"},
+    ]))
+    (folder / "general" / "2024-01-02.json").write_text(json.dumps([
+        {"type": "message", "user": "U9", "text": "b <@U7|seven>", "ts": "1704153600.000100",
+         "user_profile": {"real_name": "Nine", "display_name": "", "name": "nine"}},
+        {"type": "message", "subtype": "bot_message", "bot_id": "B1", "username": "deploybot", "text": "y",
+         "ts": "1704153601.000100"},
+    ]))
+    report = ingest_file(con, folder, config=HubConfig())
+    assert report.result.quarantined == 0
+    accounts = {k: (name, handle) for k, name, handle in
+                con.execute("SELECT native_id, display_name, handle FROM accounts WHERE native_id <> 'U1'").fetchall()}
+    assert accounts == {
+        "U9": ("Nine", "nine"), "B1": ("deploybot", "deploybot"), "B2": ("Profiled", "Profiled"),
+        "U5": (None, None), "U7": (None, "seven")}
+    assert con.execute("SELECT DISTINCT author_name FROM messages WHERE author_id LIKE '%U9'").fetchall() == [("Nine",)]
+    assert con.execute("SELECT DISTINCT author_name FROM messages WHERE author_id LIKE '%B1'").fetchall() == [
+        ("deploybot",)]

@@ -326,3 +326,22 @@ def test_looks_like_html_export() -> None:
     # The export's other pages (export_results.html, lists/chats.html) share the frame but hold no history.
     assert not looks_like_html_export(b'<html><body><div class="page_wrap"><div class="page_body list_page">')
     assert not looks_like_html_export(b"<html><body><p>hello</p></body></html>")
+
+
+def test_service_messages_of_an_html_export_load_with_their_sentence(tmp_path: Path) -> None:
+    # The page gives a service message no time and no action: it takes the time of the message
+    # before (or, opening the chat, after) it, and keeps the sentence the page shows.
+    from hub.config import HubConfig
+    from hub.ingest import ingest_file
+    from warehouse.db import connect
+
+    (tmp_path / "export").mkdir()
+    (tmp_path / "export" / "messages.html").write_bytes(PAGE)
+    with connect(tmp_path / "hub.duckdb") as con:
+        report = ingest_file(con, tmp_path / "export" / "messages.html", config=HubConfig())
+        assert (report.result.new, report.result.quarantined) == (8, 0)
+        rows = dict(con.execute("""SELECT split_part(message_id, '/', 2)::INT, text FROM messages
+                                   WHERE kind = 'system'""").fetchall())
+        assert rows == {1001: "Alice Liddell invited Bob", 1008: "Bob pinned this message"}
+        first, second = con.execute("SELECT sent_at FROM messages ORDER BY position LIMIT 2").fetchall()
+        assert first == second

@@ -280,6 +280,7 @@ def _running(pid: int) -> bool:
 
 def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:
     params = {"platform": source.platform, "community": source.community, "source_id": source.source_id}
+    incoming = _named_by_accounts(con)
     channels = {c for (c,) in con.execute("SELECT DISTINCT channel_id FROM rows").fetchall()}
     for channel in channels - result.seen_channels:
         result.seen_channels.add(channel)
@@ -298,22 +299,35 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
                WHERE m.edited_at > coalesce(b.edited_at, '-infinity'::TIMESTAMPTZ)""").fetchall()]
         # The channel had messages before this load: keep only ids it does not have yet.
         (new,) = con.execute(
-            """INSERT INTO messages BY NAME
-               SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
-               FROM rows b ANTI JOIN (SELECT message_id FROM messages
-                                      WHERE channel_id IN (SELECT DISTINCT channel_id FROM rows)) m
-                 ON m.message_id = b.message_id""", params).fetchone()
+            f"""INSERT INTO messages BY NAME
+                SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+                FROM ({incoming}) b ANTI JOIN (SELECT message_id FROM messages
+                                               WHERE channel_id IN (SELECT DISTINCT channel_id FROM rows)) m
+                  ON m.message_id = b.message_id""", params).fetchone()
     else:
         # A channel new to the warehouse: ids are unique within a source, so every row is new.
         (new,) = con.execute(
-            """INSERT INTO messages BY NAME
-               SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
-               FROM rows b""", params).fetchone()
+            f"""INSERT INTO messages BY NAME
+                SELECT b.*, $platform AS platform, $community AS community, $source_id AS source_id
+                FROM ({incoming}) b""", params).fetchone()
     span = con.execute("SELECT min(sent_at), max(sent_at) FROM rows").fetchone()
     result.records += rows
     result.new += new
     result.first_at = min(filter(None, [result.first_at, span[0]]), default=None)
     result.last_at = max(filter(None, [result.last_at, span[1]]), default=None)
+
+
+def _named_by_accounts(con: duckdb.DuckDBPyConnection) -> str:
+    """The incoming messages, as a query. One whose reader had no name yet for its author (a Slack
+    user the users file does not list, named by a later message) takes the account's: whatever the
+    batches, one name. (Accounts are loaded before messages.)"""
+    (unnamed,) = con.execute("SELECT count(*) FROM rows WHERE author_name IS NULL AND author_id IS NOT NULL "
+                             "AND kind = 'message'").fetchone()
+    if not unnamed:
+        return "SELECT * FROM rows"
+    return """SELECT r.* REPLACE (CASE WHEN r.kind = 'message' THEN coalesce(r.author_name, a.display_name)
+                                       ELSE r.author_name END AS author_name)
+              FROM rows r LEFT JOIN accounts a ON a.account_id = r.author_id"""
 
 
 def _accounts(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result: LoadResult) -> None:

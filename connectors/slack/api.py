@@ -270,9 +270,10 @@ class LiveReader:
         if len(columns):
             frames = columns.frames()
             self.summary.messages += frames[0].height
-            batches.extend(batches_of(frames))
+            # Accounts first: a message whose author's name was not known yet takes it from them.
             batches.append(self.names.batch(seen_times([frames[0].select("author_id", "sent_at")],
                                                        self.names.account_id("")), only_new=True))
+            batches.extend(batches_of(frames))
         return Unit(batches, checkpoints, description)
 
     # -- calls -------------------------------------------------------------------------------

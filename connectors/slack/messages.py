@@ -34,7 +34,7 @@ SYSTEM_SUBTYPES = [
     "channel_convert_to_public", "huddle_thread", "channel_posting_permissions",
 ]
 _JOIN = {"channel_join": "join", "group_join": "join", "channel_leave": "leave", "group_leave": "leave"}
-MENTION = r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>"
+MENTION = r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>"
 _BOT_NAME = re.compile(r"services/(B[A-Z0-9]+)\|([^>]+)>")
 _ARROW = pl.CompatLevel.oldest()
 # The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
@@ -45,7 +45,7 @@ RAW = {
     "ts": pl.String, "type": pl.String, "subtype": pl.String, "user": pl.String, "bot_id": pl.String,
     "username": pl.String, "text": pl.String, "thread_ts": pl.String, "inviter": pl.String,
     "bot_profile": pl.Struct({"name": pl.String}),
-    "user_profile": pl.Struct({"real_name": pl.String, "display_name": pl.String}),
+    "user_profile": pl.Struct({"real_name": pl.String, "display_name": pl.String, "name": pl.String}),
     "edited": pl.Struct({"ts": pl.String}),
     "comment": pl.Struct({"user": pl.String}),  # legacy file comments carry their author here
     "file": pl.Struct({"id": pl.String}),
@@ -101,6 +101,12 @@ def frame_of(messages: list[dict]) -> pl.DataFrame:
     return pl.DataFrame(messages, schema=RAW, strict=False)
 
 
+def _named(text: pl.Expr | str) -> pl.Expr:
+    """The text, or null when it is empty (Slack writes `"username": ""`)."""
+    text = pl.col(text) if isinstance(text, str) else text
+    return pl.when(text != "").then(text)
+
+
 @dataclass
 class Names:
     """Who is who in a workspace: user and bot accounts by Slack id."""
@@ -128,13 +134,19 @@ class Names:
             "first_seen_at": None, "last_seen_at": None,
         }
 
-    def see(self, native: str, *, name: str | None = None, bot: bool = False) -> None:
-        """An author or mention seen in a message: an account even if users.json does not list it."""
+    def see(self, native: str, *, name: str | None = None, handle: str | None = None, bot: bool = False) -> None:
+        """An author, mention or inviter seen in a message: an account even if users.json does not
+        list it. What a message tells of it fills what is missing, whichever message tells it first."""
         known = self.accounts.get(native)
         if known is None:
-            self.add_user({"id": native, "name": name, "is_bot": bot})
-        elif name and known["display_name"] in (None, native):
+            self.add_user({"id": native, "real_name": name or "", "name": handle or "", "is_bot": bot})
+            known = self.accounts[native]
+            known["display_name"], known["handle"] = name or None, handle or None
+        if name and known["display_name"] in (None, "", native):
             known["display_name"] = name
+            self.touched.add(native)
+        if handle and not known["handle"]:
+            known["handle"] = handle
             self.touched.add(native)
 
     def batch(self, seen: pl.DataFrame | None, *, only_new: bool = False) -> Batch:
@@ -241,14 +253,15 @@ class MessageFrames:
         messages = m.select(
             "message_id", "channel_id", "author_id",
             author_name=pl.when(pl.col("author_id").is_not_null())
-            .then(pl.col("author").replace_strict(names, default=pl.col("author"), return_dtype=pl.String)),
+            .then(pl.col("author").replace_strict(names, default=None, return_dtype=pl.String)),  # (see _messages)
             sent_at="sent_at", kind="kind", text="text", reply_to_id="reply_to_id", thread_id="thread_id",
             has_media="has_media", edited_at="edited_at", position="position",
         )
         mentions = m.filter(pl.col("kind") == "message").select(
             "message_id", "author", mentioned=pl.col("text").str.extract_all(MENTION)) \
             .explode("mentioned").drop_nulls("mentioned") \
-            .with_columns(mentioned=pl.col("mentioned").str.extract(MENTION, 1)) \
+            .with_columns(mentioned=pl.col("mentioned").str.extract(MENTION, 1),
+                          mentioned_name=_named(pl.col("mentioned").str.extract(MENTION, 2))) \
             .filter(pl.col("mentioned") != pl.col("author").fill_null("")) \
             .unique(["message_id", "mentioned"], maintain_order=True)
         events = m.filter(pl.col("subtype").is_in(list(_JOIN)).fill_null(False) & pl.col("user").is_not_null()).select(
@@ -261,7 +274,9 @@ class MessageFrames:
             message_id="message_id",
         )
         reactions = _reactions(m.select("message_id", "reactions"))
-        for native in set(mentions["mentioned"].to_list()) | set(reactions["user"].drop_nulls().to_list()):
+        for native, name in mentions.select("mentioned", "mentioned_name").unique().iter_rows():
+            self.names.see(native, handle=name)  # `<@U7|seven>`: seven is the username
+        for native in set(reactions["user"].drop_nulls().to_list()):
             self.names.see(native)
         reactions = reactions.select(
             "message_id", reactor_id=pl.when(pl.col("user").is_not_null()).then(pl.lit(prefix) + pl.col("user")),
@@ -274,16 +289,22 @@ class MessageFrames:
         bots = raw.select("bot_id", "subtype", "user", "username", "bot_profile") \
             .filter(pl.col("bot_id").is_not_null() & ((pl.col("subtype") == "bot_message").fill_null(False)
                                                       | pl.col("user").is_null())) \
-            .group_by("bot_id").agg(name=pl.coalesce("username", pl.col("bot_profile").struct.field("name")).first())
+            .group_by("bot_id").agg(name=pl.coalesce(_named("username"), _named(pl.col("bot_profile").struct
+                                                                                .field("name"))).drop_nulls().first())
         for bot_id, name in bots.iter_rows():
-            self.names.see(bot_id, name=name, bot=True)
+            self.names.see(bot_id, name=name, handle=name, bot=True)
         for text in raw.select("subtype", "text").filter(pl.col("subtype") == "bot_add")["text"].drop_nulls().to_list():
             for bot_id, name in _BOT_NAME.findall(text):
                 self.names.see(bot_id, name=name, bot=True)
-        people = raw.select("user", "user_profile").drop_nulls("user").group_by("user") \
-            .agg(name=pl.col("user_profile").struct.field("real_name").drop_nulls().first())
-        for user, name in people.iter_rows():
-            self.names.see(user, name=name)
+        profile = pl.col("user_profile").struct
+        people = raw.select("user", "user_profile", "inviter").drop_nulls("user").group_by("user").agg(
+            name=pl.coalesce(_named(profile.field("display_name")), _named(profile.field("real_name")))
+            .drop_nulls().first(),
+            handle=_named(profile.field("name")).drop_nulls().first())
+        for user, name, handle in people.iter_rows():
+            self.names.see(user, name=name, handle=handle)
+        for inviter in raw["inviter"].drop_nulls().unique().to_list():  # (an actor of events: an account too)
+            self.names.see(inviter)
         for user in raw["comment"].struct.field("user").drop_nulls().unique().to_list():
             self.names.see(user)
 

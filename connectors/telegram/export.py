@@ -242,6 +242,13 @@ class ExportReader:
                 m["date"], m["date_unixtime"] = previous.get("date"), previous.get("date_unixtime")
             if m.get("date") is not None:  # (a message whose date is damaged lends none, and gets none)
                 previous = m
+        # ...or, before the first dated one (a group's export opens with its creation), before the next.
+        following = next((m for m in messages if m.get("date") is not None), None)
+        for m in messages:
+            if m is following or following is None:
+                break
+            if m.get("date") is None and m.get("type") == "service":
+                m["date"], m["date_unixtime"] = following.get("date"), following.get("date_unixtime")
         yield chat, self._from_dicts(chat, messages)
 
     def _streamed(self, stream: BinaryIO) -> Iterator[tuple[Chat, Iterator]]:

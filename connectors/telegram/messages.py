@@ -226,7 +226,9 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         author_id=pl.when(~pl.col("system") & author.is_not_null()).then(pl.lit(prefix) + author),
         author_name=pl.when(~pl.col("system")).then("from"),
         sent_at="sent_at", kind=pl.when("system").then(pl.lit("system")).otherwise(pl.lit("message")),
-        text=pl.when("system").then(_service_text()).otherwise(text.fill_null("")),
+        text=pl.when(pl.col("system") & pl.col("action").is_null() & (text.fill_null("") != ""))
+        .then(text)  # (an HTML export's service message: the sentence the page shows)
+        .when("system").then(_service_text()).otherwise(text.fill_null("")),
         reply_to_id=pl.when(pl.col("reply_to_message_id").is_not_null())
         .then(pl.lit(chat_id + "/") + pl.col("reply_to_message_id").cast(pl.String)),
         thread_id=pl.lit(None, pl.String),
@@ -250,8 +252,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
                                                                   rank=pl.lit(_OWN, pl.Int8)),
         m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at",
                                                           rank=pl.lit(_ACTOR, pl.Int8)),
-        mentions.filter(pl.col("name").is_not_null()).select("native", "name", at=pl.lit(None, _UTC),
-                                                             rank=pl.lit(_MENTIONED, pl.Int8)),
+        mentions.filter(pl.col("name").is_not_null() | pl.col("native").str.starts_with("@"))  # (an @username: a
+        .select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_MENTIONED, pl.Int8)),      # handle, no name)
         reactors.select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_OTHERS, pl.Int8)),
     ]).select("native", "name", "rank", first="at", last="at"))
     return Frames(
@@ -406,10 +408,11 @@ class People:
 
 
 def repair_names(messages: pl.DataFrame) -> pl.DataFrame:
-    """Author names and texts with their mojibake undone, each text on its own: what is repaired
+    """Author names, texts and who a forward is from with their mojibake undone, each text on its own: what is repaired
     does not depend on what else the export (or the block) holds. Distinct suspect strings only."""
     return messages.with_columns(author_name=repair_series(messages["author_name"]),
-                                 text=repair_series(messages["text"]))
+                                 text=repair_series(messages["text"]),
+                                 forwarded_from=repair_series(messages["forwarded_from"]))
 
 
 def channel_batch(community: str, chats: Iterable[Chat]) -> Batch:

@@ -40,6 +40,7 @@ CONFIDENCE = {"reviewed": 1.0, "single": 1.0, "email": 0.99, "phone": 0.99, "han
 _RANK = {"reviewed": 0, "email": 1, "phone": 2, "handle": 3}  # which method names an account's link
 
 NAME_SIMILARITY = 0.85  # token-sorted names this similar (rapidfuzz's Indel ratio) are proposed
+_WORD_SIMILARITY = 0.75  # ...and each word of one like a word of the other (dubois / duboys: 0.83)
 LOW = 0.25  # a suggestion below this is a hint, not a likely match: a first name alone stays below it
 MIN_SUGGESTED = 0.1  # less likely matches are not kept at all
 _PREFIX = 4  # names are compared when a word of each starts with the same 4 letters
@@ -93,13 +94,22 @@ def normalise_handle(handle: str | None) -> str | None:
 
 
 @functools.cache
+@functools.lru_cache(maxsize=1)
 def _zone_countries() -> dict[str, str]:
+    """Zone -> country, old names included (`America/Montreal`, `Asia/Calcutta` are links to zones)."""
     try:
-        text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+        zones = resources.files("tzdata.zoneinfo")
+        tab = zones.joinpath("zone.tab").read_text(encoding="utf-8")
+        links = zones.joinpath("tzdata.zi").read_text(encoding="utf-8")
     except (ModuleNotFoundError, FileNotFoundError):
         return {}
-    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
-    return {row[2]: row[0] for row in rows if len(row) >= 3}
+    rows = (line.split("\t") for line in tab.splitlines() if line and not line.startswith("#"))
+    countries = {row[2]: row[0] for row in rows if len(row) >= 3}
+    for line in links.splitlines():  # "L <zone> <old name>"
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "L" and parts[1] in countries:
+            countries.setdefault(parts[2], countries[parts[1]])
+    return countries
 
 
 def region_of(timezone: str | None) -> str | None:
@@ -334,6 +344,8 @@ def _name_suggestions(accounts: Sequence[Account], groups: _Groups) -> dict[tupl
         return len({groups.find(a.account_id) for a in holders})
 
     for (i, j), similarity in similar.items():
+        if i != j and not _every_word_answered(names[i], names[j]):
+            continue  # "Christopher Li" and "Christopher Wu": alike only by a long first name
         left, right = full[names[i]], full[names[j]]
         what = "same name" if i == j else f"similar names ({similarity:.0%})"
         base = 0.55 + 0.3 * (similarity - NAME_SIMILARITY) / (1 - NAME_SIMILARITY)
@@ -350,12 +362,27 @@ def _name_suggestions(accounts: Sequence[Account], groups: _Groups) -> dict[tupl
                 _propose(found, groups, a, b, (base + shift) / namesakes,
                          f"{what}: {a.display_name!r} on {a.platform}, {b.display_name!r} on {b.platform}{when}{crowd}")
     for holders in single.values():
-        if len(holders) == 2 and persons(holders) == 2:
-            a, b = holders
+        if persons(holders) == 2:  # (two persons, one of whom may hold the name on two platforms)
+            first = groups.find(holders[0].account_id)
+            mine = [h for h in holders if groups.find(h.account_id) == first]
+            theirs = [h for h in holders if groups.find(h.account_id) != first]
+            pair = next(((x, y) for x in mine for y in theirs if x.platform != y.platform), None)
+            if pair is None:
+                continue
+            a, b = pair
             shift, when = _activity(a, b)
             _propose(found, groups, a, b, 0.15 + min(shift, 0.05),
                      f"first name only: {a.display_name!r} on {a.platform}, {b.display_name!r} on {b.platform}{when}")
     return {accounts: (confidence, reason) for confidence, reason, accounts in found.values()}
+
+
+def _every_word_answered(left: str, right: str) -> bool:
+    """Each word of the shorter name has a like word in the other (`dubois` / `duboys`, a word
+    and its initial aside): two names alike only by one long word are not."""
+    from rapidfuzz.distance import Indel
+
+    short, long = sorted((left.split(), right.split()), key=len)
+    return all(any(Indel.normalized_similarity(w, v) >= _WORD_SIMILARITY for v in long) for w in short)
 
 
 def _propose(found: dict, groups: _Groups, a: Account, b: Account, confidence: float, reason: str) -> None:

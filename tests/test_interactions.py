@@ -87,3 +87,28 @@ def test_community_health_counts_members_arrivals_answers_and_the_1_9_90_split(t
     # members is 1 person, who wrote half.
     week = ("2024-04-29", 4, 3, 3, 4, 3, 1, 1, 1.0, 0.5, 0.0, 0.5)
     assert rows == [(None, *week), ("telegram", *week)]
+
+
+def test_a_newcomer_who_joins_in_a_quiet_week_is_counted(tmp_path: Path) -> None:
+    # Ann writes on 2 January; Bob joins on the 10th, a week nobody writes, and writes on the 17th:
+    # he is that week's newcomer, and one who wrote within 30 days.
+    day = 86400
+    messages = [
+        _message(1, ANN, "hello") | {"date_unixtime": str(1704189600)},
+        {"id": 2, "type": "service", "date": "2024-01-10T10:00:00", "date_unixtime": str(1704189600 + 8 * day),
+         "actor": BOB[0], "actor_id": BOB[1], "action": "join_group_by_link", "text": "", "text_entities": []},
+        _message(3, BOB, "hi, I am new") | {"date_unixtime": str(1704189600 + 15 * day)},
+    ]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"name": "Makers", "type": "private_supergroup", "id": 1700000001,
+                                "messages": messages}), encoding="utf-8")
+    db = tmp_path / "hub.duckdb"
+    runner = CliRunner()
+    assert runner.invoke(app, ["ingest", str(path), "--db", str(db)]).exit_code == 0
+    assert runner.invoke(app, ["build", "--db", str(db)]).exit_code == 0
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        rows = con.execute("""SELECT week::VARCHAR, members, new_members, new_members_active_30d, active_members
+                              FROM community_health WHERE platform IS NULL ORDER BY week""").fetchall()
+    assert rows == [("2024-01-01", 1, 1, 1, 1), ("2024-01-08", 2, 1, 1, 0), ("2024-01-15", 2, 0, 0, 1)]

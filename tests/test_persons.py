@@ -146,6 +146,34 @@ def test_a_first_name_alone_is_never_merged_nor_suggested_above_low(con, tmp_pat
     assert suggestion(con, "slack:makers:U1", "whatsapp:makers:Alex") is None
 
 
+def test_names_alike_only_by_a_long_first_name_are_not_proposed(con, tmp_path: Path) -> None:
+    add(con, account("slack", "U1", "Christopher Li"), account("telegram", "user1", "Christopher Wu"),
+        account("discord", "1", "Konstantinos Li"), account("whatsapp", "Konstantinos Wu", "Konstantinos Wu"))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    assert suggestion(con, "slack:makers:U1", "telegram:makers:user1") is None
+    assert suggestion(con, "discord:makers:1", "whatsapp:makers:Konstantinos Wu") is None
+
+
+def test_a_first_name_held_by_two_persons_one_on_two_platforms_is_a_hint(con, tmp_path: Path) -> None:
+    # Two persons go by "Alex", one of them on Slack and Telegram (one e-mail): the hint stands.
+    add(con, account("slack", "U1", "Alex", email="alex@example.org"),
+        account("telegram", "user1", "Alex", email="ALEX@example.org "), account("discord", "1", "Alex"))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    assert len(persons_of(con)) == 2
+    hint = con.execute("SELECT confidence, reason FROM identity_suggestions").fetchall()
+    assert len(hint) == 1 and hint[0][0] < LOW and "first name only" in hint[0][1]
+
+
+def test_a_national_number_is_read_in_the_country_of_an_old_zone_name(con, tmp_path: Path) -> None:
+    # `America/Montreal` is a link to `America/Toronto`: Canada all the same.
+    add(con, account("slack", "U1", "Zoe", phone="(514) 555-0199"), account("whatsapp", "Zoé", "Zoé",
+                                                                              phone="+15145550199"))
+    path = tmp_path / "hub.yaml"
+    path.write_text("communities:\n  - slug: makers\n    timezone: America/Montreal\n")
+    refresh_persons(con, load_config(path))
+    assert together(con, "slack:makers:U1", "whatsapp:makers:Zoé")
+
+
 def test_namesakes_on_one_platform_share_the_likelihood(con, tmp_path: Path) -> None:
     add(con, account("slack", "U1", "Maria Garcia"), account("slack", "U2", "María García"),
         account("whatsapp", "Maria Garcia", "Maria Garcia"))

@@ -44,7 +44,10 @@ arrivals AS (
     ) GROUP BY ALL
 ),
 arrived AS (SELECT *, date_trunc('week', timezone($timezone, first_at))::DATE AS week FROM arrivals),
-weeks AS (SELECT DISTINCT scope, week FROM msg WHERE week >= $from),
+weeks AS (  -- the weeks with messages, and those in which someone arrived (a join in a quiet week counts too)
+    SELECT DISTINCT scope, week FROM msg WHERE week >= $from
+    UNION SELECT DISTINCT scope, week FROM arrived WHERE week >= $from
+),
 writers AS (SELECT scope, week, person_id, count(*) AS messages FROM msg WHERE week >= $from GROUP BY ALL),
 active AS (SELECT scope, week, count(*) AS n FROM writers GROUP BY ALL),
 engaged AS (

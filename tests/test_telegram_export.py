@@ -266,6 +266,19 @@ def test_messages_given_again_further_on_are_set_aside_once(tmp_path: Path, con,
     assert con.execute("SELECT max(position) FROM messages").fetchone() == (252,)
 
 
+def test_a_file_cut_before_any_chat_is_unreadable_streamed_or_whole(tmp_path: Path, monkeypatch) -> None:
+    from connectors.files import UnreadableExport
+
+    text = json.dumps({"about": "export", "contacts": {"list": [{"first_name": "Ann"}]},
+                       "chats": {"list": [_chat([_message(1)])]}}, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text[:text.index('"chats"') - 20])
+    for small in (0, 1 << 30):
+        monkeypatch.setattr(export, "SMALL_FILE", small)
+        with pytest.raises(UnreadableExport):
+            list(export.ExportReader(path).batches())
+
+
 def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypatch) -> None:
     monkeypatch.setattr(export, "SMALL_FILE", 0)
     report = ingest_file(con, _big(tmp_path / "result.json", 50, cut=True), config=HubConfig())

@@ -47,6 +47,7 @@ _META = {key: re.compile(rb'"' + key.encode() + rb'"\s*:\s*("(?:[^"\\]|\\.)*"|-?
 _HTML_PAGE = re.compile(r"(?:^|/)messages(\d*)\.html$")
 SetAside = Callable[[int, str, object], None]  # a message left out: its number, why, itself
 MAX_DEPTH = 64  # levels of JSON nesting read from a stream: an account export has a dozen at most
+_COMPLETE = re.compile(rb"[}\]]\s*$")  # a JSON document's last character
 _EXPORT_AGAIN = "export the chat again from Telegram Desktop (Export chat history, JSON)"
 
 
@@ -264,9 +265,21 @@ class ExportReader:
             return
         self.summary.layout = "pretty"
         blocks = _pretty_blocks(_Prepend(head, stream))
+        chats = 0
         for meta, parts in _grouped(blocks):
+            chats += 1
             chat = Chat.of(meta, self._fallback_name())
             yield chat, self._parsed_blocks(chat, parts)
+        if not chats and not self._ends_whole():  # cut before any chat: what reading it whole says
+            raise UnreadableExport(self.path, "the file ends before any chat's messages (cut short?)", _EXPORT_AGAIN)
+
+    def _ends_whole(self) -> bool:
+        """Whether the file ends as a JSON document does (a zip's member is taken to)."""
+        if not self.path.is_file() or self.path.suffix.lower() == ".zip":
+            return True
+        with open(self.path, "rb") as f:
+            f.seek(max(0, self.path.stat().st_size - 64))
+            return _COMPLETE.search(f.read()) is not None
 
     def _parsed_blocks(self, chat: Chat, parts: Iterator[bytes]) -> Iterator:
         """Blocks parsed into frames in two threads (Polars releases the GIL), a few blocks ahead.

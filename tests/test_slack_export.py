@@ -80,11 +80,8 @@ def test_slack_export_twice_adds_nothing_and_reactions_are_not_doubled(corpus: P
     assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (1382, 1382)
 
 
-@pytest.mark.parametrize("batch", [200_000, 2])
-def test_a_message_in_two_day_files_is_one_message_whatever_the_batches(tmp_path: Path, con, monkeypatch,
-                                                                        batch: int) -> None:
-    # A broadcast reply can be listed in two day files; day files are read in batches of messages,
-    # and the two copies may fall in two batches: still one message, its reactions once.
+def _one_channel_export(tmp_path: Path, monkeypatch, batch: int) -> Path:
+    """An export folder with one user (U1, ana) and one channel (general), read in batches of `batch`."""
     from connectors.slack import export as slack_export
 
     monkeypatch.setattr(slack_export, "BATCH_MESSAGES", batch)
@@ -92,6 +89,15 @@ def test_a_message_in_two_day_files_is_one_message_whatever_the_batches(tmp_path
     (folder / "general").mkdir(parents=True)
     (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana"}]))
     (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    return folder
+
+
+@pytest.mark.parametrize("batch", [200_000, 2])
+def test_a_message_in_two_day_files_is_one_message_whatever_the_batches(tmp_path: Path, con, monkeypatch,
+                                                                        batch: int) -> None:
+    # A broadcast reply can be listed in two day files; day files are read in batches of messages,
+    # and the two copies may fall in two batches: still one message, its reactions once.
+    folder = _one_channel_export(tmp_path, monkeypatch, batch)
     broadcast = {"type": "message", "subtype": "thread_broadcast", "user": "U1", "ts": "1700090300.000300",
                  "text": "thanks!", "thread_ts": "1700000000.000100",
                  "reactions": [{"name": "tada", "count": 2, "users": ["U1"]}]}
@@ -150,13 +156,7 @@ def test_who_the_users_file_does_not_list_is_named_whatever_the_batches(tmp_path
                                                                        batch: int) -> None:
     # A user, a bot, an inviter and a mentioned user the users file does not list: what the
     # messages tell of them names them, whichever message tells it and whatever the batches.
-    from connectors.slack import export as slack_export
-
-    monkeypatch.setattr(slack_export, "BATCH_MESSAGES", batch)
-    folder = tmp_path / "export"
-    (folder / "general").mkdir(parents=True)
-    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana"}]))
-    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    folder = _one_channel_export(tmp_path, monkeypatch, batch)
     (folder / "general" / "2024-01-01.json").write_text(json.dumps([
         {"type": "message", "user": "U9", "text": "a", "ts": "1704067200.000100"},
         {"type": "message", "bot_id": "B1", "text": "first", "ts": "1704067201.000100"},

@@ -160,14 +160,9 @@ def test_reactions_service_forwards_entities(tmp_path: Path, con) -> None:
         == ("Ann Lee: edit_group_title Makers!",)
 
 
-def test_a_handle_mentioned_is_an_account_and_forwards_are_repaired(tmp_path: Path, con) -> None:
-    messages = [_message(1, text=["hi ", {"type": "mention", "text": "@Bob_the_builder"}],
-                         text_entities=[{"type": "plain", "text": "hi "},
-                                        {"type": "mention", "text": "@Bob_the_builder"}]),
-                _message(2, forwarded_from="Grace ðŸ§¤")]  # an old export's mojibake
+def test_forwards_senders_are_repaired(tmp_path: Path, con) -> None:
+    messages = [_message(1), _message(2, forwarded_from="Grace ðŸ§¤")]  # an old export's mojibake
     ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
-    assert con.execute("""SELECT m.account_id, a.handle FROM mentions m JOIN accounts a USING (account_id)""").fetchall() \
-        == [("telegram:default:@bob_the_builder", "bob_the_builder")]
     assert con.execute("SELECT forwarded_from FROM messages WHERE forwarded_from IS NOT NULL").fetchall() == [
         ("Grace 🧤",)]
 

@@ -252,8 +252,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
                                                                   rank=pl.lit(_OWN, pl.Int8)),
         m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at",
                                                           rank=pl.lit(_ACTOR, pl.Int8)),
-        mentions.filter(pl.col("name").is_not_null() | pl.col("native").str.starts_with("@"))  # (an @username: a
-        .select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_MENTIONED, pl.Int8)),      # handle, no name)
+        mentions.filter(pl.col("name").is_not_null()).select("native", "name", at=pl.lit(None, _UTC),
+                                                             rank=pl.lit(_MENTIONED, pl.Int8)),
         reactors.select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_OTHERS, pl.Int8)),
     ]).select("native", "name", "rank", first="at", last="at"))
     return Frames(

@@ -67,7 +67,7 @@ class LoadResult:
     seen_channels: set[str] = field(default_factory=set, repr=False)
     known_channels: set[str] = field(default_factory=set, repr=False)  # had messages before this load
     edited: list[str] = field(default_factory=list, repr=False)  # messages held already, edited since
-    edited_cleared: set[str] = field(default_factory=set, repr=False)  # tables their old links… left
+    edited_cleared: set[str] = field(default_factory=set, repr=False)  # links/mentions: old rows already gone
     older: list[str] = field(default_factory=list, repr=False)  # messages this load holds an older text of
 
     @property

@@ -56,11 +56,6 @@ def detect_platform(path: Path) -> str:
                            "check that it is the file the platform exported, or name it with --platform")
 
 
-# The top folders of a Facebook "Download Your Information" dump (new and older layouts).
-_FACEBOOK_DUMP = {"your_activity_across_facebook", "groups", "messages", "profile_information",
-                  "comments_and_reactions", "personal_information", "connections", "your_facebook_activity"}
-
-
 def is_export_folder(path: Path) -> bool:
     """A folder that is one export as a whole (a Slack workspace export, a Facebook dump: its
     files read apart would lose what ties them, the groups a reaction or a post is in), not a
@@ -69,8 +64,16 @@ def is_export_folder(path: Path) -> bool:
         return False
     if connectors.slack.export.sniff(path):
         return True
+    return _facebook_dump(path) and connectors.facebook.export.sniff(path)
+
+
+def _facebook_dump(path: Path) -> bool:
+    """Download Your Information's own layout: its activity folders, `messages/inbox/`, or
+    `groups/your_….json` (not any folder that happens to be called `groups`)."""
     tops = {child.name for child in path.iterdir() if child.is_dir()}
-    return bool(tops & _FACEBOOK_DUMP) and connectors.facebook.export.sniff(path)
+    if tops & {"your_activity_across_facebook", "your_facebook_activity"} or (path / "messages" / "inbox").is_dir():
+        return True
+    return "groups" in tops and any((path / "groups").glob("your_*.json"))
 
 
 def reader_for(platform: str):

@@ -105,7 +105,7 @@ def ingest(
                 report = ingest_file(con, path, config=cfg, community=community, channel=channel,
                                      platform=platform, tz=tz, force=force, progress=progress,
                                      pseudonymise=pseudonymise, prehashed=prehashed)
-            if channel and not report.error and report.channel != channel:
+            if channel and not report.error and report.platform in ("slack", "telegram") and report.channel != channel:
                 report.warning = (f"--channel {channel} does not apply to {path}: a {report.platform} export "
                                   "names its channels itself")
             results.append(_as_dict(report, time.perf_counter() - started))

@@ -178,6 +178,8 @@ class HubConfig(_Strict):
         # differ only there would give two schedules one name, and the definitions would not load.
         by_name: dict[str, str] = {}
         for slug in slugs:
+            if "__" in slug:  # (a schedule of a community's second source is `<slug>__<token variable>`)
+                raise ValueError(f"community slug {slug!r}: '__' is kept for Dagster's schedule names: use one '_'")
             other = by_name.setdefault(slug.replace("-", "_"), slug)
             if other != slug:
                 raise ValueError(f"community slugs {other!r} and {slug!r} differ only by '-' and '_', which "

@@ -7,6 +7,7 @@ warehouse behind. Names and paths are data: brackets in them are printed as type
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -157,6 +158,12 @@ def test_a_channel_name_an_export_does_not_take_is_warned_about(tmp_path: Path) 
     export = slack.write_export(slack.workspace(sim), tmp_path / "slack")
     result = runner.invoke(app, ["ingest", str(export), "--db", str(tmp_path / "hub.duckdb"), "--channel", "foo"])
     assert result.exit_code == 0 and "--channel foo does not apply" in one_line(result)
+    # A Facebook feed page takes it: no warning.
+    feed = tmp_path / "feed.json"
+    feed.write_text(json.dumps({"data": [{"id": "123_456", "message": "hi", "created_time": "2019-05-01T10:00:00+0000",
+                                          "from": {"name": "Ann", "id": "1"}}]}))
+    result = runner.invoke(app, ["ingest", str(feed), "--db", str(tmp_path / "hub.duckdb"), "--channel", "Makers"])
+    assert result.exit_code == 0 and "does not apply" not in one_line(result)
 
 
 @pytest.mark.parametrize("option", [["--members", "0"], ["--days", "-5"], ["--messages", "0"]])

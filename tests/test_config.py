@@ -58,6 +58,7 @@ def test_a_valid_configuration(tmp_path: Path) -> None:
      "hub.yaml:5: communities[0].sources[0].token_env: token_env is the NAME of an environment variable"),
     ("communities:\n  - slug: a\n    colour: blue\n", "hub.yaml:3: communities[0].colour: Extra inputs are not permitted"),
     ("communities:\n  - slug: a\n  - slug: a\n", "hub.yaml:1: communities: community slugs must be unique: a"),
+    ("communities:\n  - slug: makers__slack_a\n", "hub.yaml:1: communities: community slug 'makers__slack_a': '__'"),
     ("communities:\n  - slug: north-makers\n  - slug: north_makers\n",
      "hub.yaml:1: communities: community slugs 'north-makers' and 'north_makers' differ only by '-' and '_'"),
     ("communities: [\n", "hub.yaml:2: not valid YAML"),

@@ -205,6 +205,10 @@ def test_a_later_export_brings_a_messages_edit_and_its_new_links(tmp_path: Path,
     _ingest(con, tmp_path / "first.json", force=True)
     assert _rows(con, "SELECT text FROM messages WHERE message_id LIKE '%/901'") == [("see https://a.example/y",)]
     assert _rows(con, "SELECT url FROM links") == [("https://a.example/y",)]
+    # An edit that takes the link (and nothing else) out leaves no link behind.
+    latest = _export([_message(1, content="no link any more", timestampEdited="2024-05-01T14:00:00+02:00")])
+    _ingest(con, _write(tmp_path / "latest.json", latest))
+    assert _rows(con, "SELECT url FROM links") == []
 
 
 def test_an_unreadable_edit_time_and_a_second_copy_are_told(tmp_path: Path, con) -> None:

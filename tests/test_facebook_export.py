@@ -344,6 +344,16 @@ def test_hub_ingest_reads_a_dump_folder_whole(tmp_path: Path) -> None:
     assert [(Path(f["path"]).name, f["new"], f["quarantined"]) for f in files] == [("alice", 3, 1), ("bob", 1, 0)]
 
 
+def test_a_folder_of_exports_with_a_groups_folder_is_no_dump(tmp_path: Path) -> None:
+    from hub.ingest import expand
+
+    (tmp_path / "exports" / "groups").mkdir(parents=True)
+    (tmp_path / "exports" / "groups" / "WhatsApp Chat with Makers.txt").write_text("27/03/2022, 21:40 - Ana: hi\n")
+    _write_thread(tmp_path / "exports" / "facebook")
+    assert [p.name for p in expand([tmp_path / "exports"])] == ["message_1.json", "message_2.json",
+                                                                 "WhatsApp Chat with Makers.txt"]
+
+
 def test_a_group_named_left_or_in_another_groups_name(tmp_path: Path, con) -> None:
     # The title names the group: "Left" in its name is no leave, and "Berlin Makers" is not the
     # known "Berlin" its title also contains.

@@ -262,16 +262,18 @@ def test_messages_given_again_further_on_are_set_aside_once(tmp_path: Path, con,
 
 
 def test_a_file_cut_before_any_chat_is_unreadable_streamed_or_whole(tmp_path: Path, monkeypatch) -> None:
+    # Cut inside the list of chats, before any chat's messages: loading nothing would say nothing.
     from connectors.files import UnreadableExport
 
-    text = json.dumps({"about": "export", "contacts": {"list": [{"first_name": "Ann"}]},
-                       "chats": {"list": [_chat([_message(1)])]}}, indent=1)
-    path = tmp_path / "result.json"
-    path.write_text(text[:text.index('"chats"') - 20])
+    text = json.dumps({"about": "export", "chats": {"about": "chats", "list": [_chat([_message(1)])]}}, indent=1)
+    (tmp_path / "ChatExport").mkdir()
+    for path in (tmp_path / "result.json", tmp_path / "ChatExport" / "result.json"):
+        path.write_text(text[:text.index('"list"') + 12])
     for small in (0, 1 << 30):
         monkeypatch.setattr(export, "SMALL_FILE", small)
-        with pytest.raises(UnreadableExport):
-            list(export.ExportReader(path).batches())
+        for path in (tmp_path / "result.json", tmp_path / "ChatExport"):
+            with pytest.raises(UnreadableExport):
+                list(export.ExportReader(path).batches())
 
 
 def test_unfinished_file_keeps_every_whole_message(tmp_path: Path, con, monkeypatch) -> None:

@@ -213,6 +213,13 @@ def test_ios_group_events_said_by_the_group_are_system_lines_and_membership(tmp_
     assert read["channels"]["kind"].to_list() == ["group"]
 
 
+def test_an_attachment_named_like_a_group_event_is_a_message(tmp_path: Path) -> None:
+    read = read_all(tmp_path, "[12/03/2021, 10:01:00] Kim: \u200e<attached: 00000012-Names added to the list.pdf>\n"
+                              "[12/03/2021, 10:02:00] Kim: \u200e<attached: 00000013-Old items removed v2.xlsx>\n")
+    assert read["messages"].select("kind", "author_name", "has_media").rows() == [("message", "Kim", True)] * 2
+    assert "membership_events" not in read
+
+
 @pytest.mark.parametrize("line", [
     'Ana creó el grupo "Reunión: martes"',
     "Ana hat die Gruppe „Treffen: 18 Uhr“ erstellt",

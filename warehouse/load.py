@@ -66,8 +66,6 @@ class LoadResult:
     forgotten: forget.Forgotten | None = None  # people `hub forget` erased, whom this load brought back
     seen_channels: set[str] = field(default_factory=set, repr=False)
     known_channels: set[str] = field(default_factory=set, repr=False)  # had messages before this load
-    edited: list[str] = field(default_factory=list, repr=False)  # messages held already, edited since
-    edited_cleared: set[str] = field(default_factory=set, repr=False)  # links/mentions: old rows already gone
     older: list[str] = field(default_factory=list, repr=False)  # messages this load holds an older text of
 
     @property
@@ -287,13 +285,15 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         if con.execute("SELECT 1 FROM messages WHERE channel_id = ? LIMIT 1", [channel]).fetchone():
             result.known_channels.add(channel)
     if channels & result.known_channels:
-        # A message held already and edited since (a later export) takes its new text; what hangs
-        # off its text (links, mentions) is replaced below, by their loaders.
-        result.edited += [i for (i,) in con.execute(
+        # A message held already and edited since (a later export) takes its new text, and loses
+        # what hung off the old one (links, mentions): the new text's come with this load.
+        edited = [i for (i,) in con.execute(
             """UPDATE messages m SET text = b.text, edited_at = b.edited_at FROM rows b
                WHERE m.message_id = b.message_id AND b.edited_at IS NOT NULL
                  AND (m.edited_at IS NULL OR m.edited_at < b.edited_at)
                RETURNING m.message_id""").fetchall()]
+        for table in ("links", "mentions") if edited else ():  # (the new text's come with their streams)
+            con.execute(f"DELETE FROM {table} WHERE message_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": edited})
         result.older += [i for (i,) in con.execute(
             """SELECT b.message_id FROM rows b JOIN messages m ON m.message_id = b.message_id
                WHERE m.edited_at > coalesce(b.edited_at, '-infinity'::TIMESTAMPTZ)""").fetchall()]
@@ -400,7 +400,6 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         con.execute("INSERT INTO mentions BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
                     "FROM rows b", params)
         return
-    _forget_edited(con, "mentions", result)
     con.execute(
         """INSERT INTO mentions BY NAME
            SELECT b.*, $platform AS platform, $source_id AS source_id
@@ -408,14 +407,6 @@ def _mentions(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
            WHERE b.message_id NOT IN (SELECT unnest($older::VARCHAR[]))""",
         params | {"older": result.older},
     )
-
-
-def _forget_edited(con: duckdb.DuckDBPyConnection, table: str, result: LoadResult) -> None:
-    """An edited message's links or mentions are those of its new text: the old ones go (and an
-    older text's, read again, do not come back: `older`)."""
-    if result.edited and table not in result.edited_cleared:  # (once: a live load comes in several units)
-        con.execute(f"DELETE FROM {table} WHERE message_id IN (SELECT unnest($ids::VARCHAR[]))", {"ids": result.edited})
-        result.edited_cleared.add(table)
 
 
 def _all_new(result: LoadResult) -> bool:
@@ -430,7 +421,6 @@ def _links(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, result
         con.execute("INSERT INTO links BY NAME SELECT b.*, $platform AS platform, $source_id AS source_id "
                     "FROM rows b", params)
         return
-    _forget_edited(con, "links", result)
     con.execute(
         """INSERT INTO links BY NAME
            SELECT DISTINCT b.message_id, b.url, $platform AS platform, $source_id AS source_id

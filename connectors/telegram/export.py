@@ -264,22 +264,15 @@ class ExportReader:
             yield from self._ijson(_Prepend(head, stream))
             return
         self.summary.layout = "pretty"
-        blocks = _pretty_blocks(_Prepend(head, stream))
+        read = _Tail(_Prepend(head, stream))
+        blocks = _pretty_blocks(read)
         chats = 0
         for meta, parts in _grouped(blocks):
             chats += 1
             chat = Chat.of(meta, self._fallback_name())
             yield chat, self._parsed_blocks(chat, parts)
-        if not chats and not self._ends_whole():  # cut before any chat: what reading it whole says
+        if not chats and not _COMPLETE.search(read.last):  # cut before any chat: what reading it whole says
             raise UnreadableExport(self.path, "the file ends before any chat's messages (cut short?)", _EXPORT_AGAIN)
-
-    def _ends_whole(self) -> bool:
-        """Whether the file ends as a JSON document does (a zip's member is taken to)."""
-        if not self.path.is_file() or self.path.suffix.lower() == ".zip":
-            return True
-        with open(self.path, "rb") as f:
-            f.seek(max(0, self.path.stat().st_size - 64))
-            return _COMPLETE.search(f.read()) is not None
 
     def _parsed_blocks(self, chat: Chat, parts: Iterator[bytes]) -> Iterator:
         """Blocks parsed into frames in two threads (Polars releases the GIL), a few blocks ahead.
@@ -595,6 +588,19 @@ def _renamed(f: Frames, ids: dict[str, str]) -> Frames:
                    reactions=f.reactions.with_columns(change("message_id")),
                    mentions=f.mentions.with_columns(change("message_id")),
                    links=f.links.with_columns(change("message_id")), events=events)
+
+
+class _Tail:
+    """A stream that remembers the last bytes read from it (whether a document ended whole)."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.last = stream, b""
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        if data:
+            self.last = (self.last + data)[-64:]
+        return data
 
 
 class _Prepend(io.RawIOBase):

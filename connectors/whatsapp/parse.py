@@ -322,7 +322,8 @@ def _classified(heads: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("body"))
     heads = heads.with_columns(author=author, text=text)
     # iOS writes a group's events as if the chat (or the actor) had said them, after a mark.
-    marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e"))["text"]
+    marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e")
+                          & ~pl.col("text").str.contains(MEDIA))["text"]  # (`<attached: Names added.pdf>`)
     events = [t for t in marked.unique().to_list() if _says_what_happened(t.split("\n", 1)[0].lstrip("\u200e"))]
     heads = heads.with_columns(told=pl.col("text").is_in(events))
     system = pl.col("author").is_null() | pl.col("told") | pl.col("text").str.contains(SYSTEM_TEXT) \

@@ -72,7 +72,7 @@ def _standing(con, console: Console, slug: str, show_phones: bool) -> bool:
     week, stage, reason = latest[0]
     console.print(f"[bold]Stage {stage}, {STAGES[stage]}[/bold] across platforms, week of {week:%Y-%m-%d}: {shown(reason)}",
                   highlight=False)
-    each = [(p, views.stages(con, slug, p, 1)) for p, *_ in reports.platform_totals(con, slug) if p != "all platforms"]
+    each = [(p, views.stages(con, slug, p, 1)) for p in views.platforms(con, slug)]
     per_platform = [f"{p} {rows[0][1]}" for p, rows in each if rows]
     if per_platform:
         console.print("Stage per platform: " + ", ".join(per_platform), highlight=False)
@@ -88,12 +88,16 @@ def _standing(con, console: Console, slug: str, show_phones: bool) -> bool:
 
 
 def _reputation(con, console: Console, slug: str, show_phones: bool) -> None:
-    table = Table("member", "level", "reputation", "platforms", "flags",
-                  title="Members by reputation (latest week)", title_justify="left")
+    console.print(members_table(views.members(con, slug, 10, None), "Members by reputation (latest week)", show_phones))
+
+
+def members_table(rows: list[tuple], title: str, show_phones: bool) -> Table:
+    """Members by reputation (rows of `warehouse.views.members`), as `hub members` and the report show them."""
+    table = Table("member", "level", "reputation", "platforms", "flags", title=title, title_justify="left")
     table.columns[0].overflow = "fold"
-    for name, level, reputation, platforms, flags, _ in views.members(con, slug, 10, None):
+    for name, level, reputation, platforms, flags, _ in rows:
         table.add_row(shown(name, show_phones), level, f"{reputation:,.1f}", shown(platforms), flags.replace("_", " "))
-    console.print(table)
+    return table
 
 
 def _members(con, console: Console, slug: str, show_phones: bool) -> None:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from hub.config import HubConfig
 from hub.privacy import masked, shown
-from hub.report import sparkline
+from hub.report import members_table, sparkline
 from hub.rules import LEVELS, STAGES
 from warehouse import views
 
@@ -50,12 +50,8 @@ def show_members(con: duckdb.DuckDBPyConnection, console: Console, text: str | N
         raise ViewError(f"--level is one of {', '.join(LEVELS)}, not {level!r}")
     slug = community(con, text)
     rows = views.members(con, slug, top, level)
-    table = Table("member", "level", "reputation", "platforms", "flags",
-                  title=f"Members of {slug}, latest week" + (f" ({level})" if level else ""), title_justify="left")
-    table.columns[0].overflow = "fold"
-    for name, lvl, reputation, platforms, flags, _ in rows:
-        table.add_row(shown(name, show_phones), lvl, f"{reputation:,.1f}", shown(platforms), flags.replace("_", " "))
-    console.print(table if rows else f"No member of {slug} is scored yet: run hub build.")
+    title = f"Members of {slug}, latest week" + (f" ({level})" if level else "")
+    console.print(members_table(rows, title, show_phones) if rows else f"No member of {slug} is scored yet: run hub build.")
 
 
 def show_member(con: duckdb.DuckDBPyConnection, console: Console, text: str, community_text: str | None,

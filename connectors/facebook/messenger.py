@@ -249,8 +249,8 @@ def _normalised(m: object, where: str, part: Part) -> dict:
         else:
             part.quarantine.append(bad(f"{where}.reactions[{j}]", "a reaction without its reaction or actor", r))
     users = listed(m.get("users"), "users")
-    out["users"] = [{"name": u["name"] if isinstance(u, dict) else u} for u in users  # (a name alone: some tools')
-                    if isinstance(u, str) and u or isinstance(u, dict) and isinstance(u.get("name"), str) and u["name"]]
+    names = [u.get("name") if isinstance(u, dict) else u for u in users]  # (a name alone: some tools')
+    out["users"] = [{"name": n} for n in names if isinstance(n, str) and n]
     if len(out["users"]) < len(users):
         part.quarantine.append(bad(f"{where}.users", "members without a name: the others are kept", users))
     return out

@@ -139,9 +139,8 @@ class Names:
         list it. What a message tells of it fills what is missing, whichever message tells it first."""
         known = self.accounts.get(native)
         if known is None:
-            self.add_user({"id": native, "real_name": name or "", "name": handle or "", "is_bot": bot})
+            self.add_user({"id": native, "is_bot": bot})  # (named below, from what the message tells)
             known = self.accounts[native]
-            known["display_name"], known["handle"] = name or None, handle or None
         if name and known["display_name"] in (None, "", native):
             known["display_name"] = name
             self.touched.add(native)

@@ -176,8 +176,8 @@ def infer_order(dates: Sequence[tuple[DateParts, int]]) -> str:
 def why_not_a_date(parts: DateParts | None, order: str) -> str:
     """Why a header's date was refused (for the quarantine)."""
     if parts is not None:
-        roles = dict(zip("YMD" if parts.year_position == "first" else order, parts.fields))
-        if not roles["Y"][0] and _year(*roles["Y"], parts.buddhist) < FIRST_YEAR:
+        era, digits = dict(zip("YMD" if parts.year_position == "first" else order, parts.fields))["Y"]
+        if not era and _year(era, digits, parts.buddhist) < FIRST_YEAR:
             return f"a year before WhatsApp ({FIRST_YEAR}), or of a calendar the hub does not read"
     return "date does not exist"
 

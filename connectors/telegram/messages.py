@@ -217,7 +217,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
     )
     unreadable = pl.col("sent_at").is_null() | pl.col("id").is_null()
     bad = m.select("position", "id", unreadable=unreadable).filter("unreadable").drop("unreadable")
-    if not bad.is_empty():  # (a filter copies every column, the nested ones too)
+    m = m.lazy()  # every frame below is one query: Polars reads only the columns each needs, once
+    if not bad.is_empty():
         m = m.filter(~unreadable)
     author = pl.coalesce("from_id", pl.lit("name:") + pl.col("from"))
     text = pl.col("text_entities").list.eval(pl.element().struct.field("text").fill_null("")).list.join("")
@@ -247,7 +248,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
     links = entities.filter(pl.col("type").is_in(["link", "text_link"])).select(
         "message_id", url=pl.coalesce("href", "text")).drop_nulls("url").unique(maintain_order=True)
     reactions, reactors = _reactions(m, prefix, tz)
-    people = merge_people(pl.concat([
+    # Each name an account shows, with when: `People` keeps the best one (a plain grouping here is cheaper)
+    people = (pl.concat([
         m.filter(~pl.col("system") & author.is_not_null()).select(native=author, name="from", at="sent_at",
                                                                   rank=pl.lit(_OWN, pl.Int8)),
         m.filter(pl.col("actor_id").is_not_null()).select(native="actor_id", name="actor", at="sent_at",
@@ -255,21 +257,16 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         mentions.filter(pl.col("name").is_not_null()).select("native", "name", at=pl.lit(None, _UTC),
                                                              rank=pl.lit(_MENTIONED, pl.Int8)),
         reactors.select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_OTHERS, pl.Int8)),
-    ]).select("native", "name", "rank", first="at", last="at"))
-    return Frames(
-        messages=messages,
-        reactions=reactions,
-        mentions=mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("native")),
-        links=links,
-        events=_events(m, chat_id),
-        people=people,
-        bad=bad,
-    )
+    ]).group_by("native", "name", "rank", maintain_order=True).agg(first=pl.col("at").min(), last=pl.col("at").max()))
+    out = pl.collect_all([messages, reactions,
+                          mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("native")),
+                          links, _events(m, chat_id), people])
+    return Frames(*out, bad=bad)
 
 
 def _reactions(m: pl.DataFrame, prefix: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One row per listed reactor, one anonymous row for the rest of the count."""
-    r = m.select("message_id", r="reactions").explode("r").drop_nulls("r").unnest("r").with_columns(
+    r = m.select("message_id", r="reactions").filter(pl.col("r").list.len() > 0).explode("r").drop_nulls("r").unnest("r").with_columns(
         emoji=pl.when(pl.col("type") == "custom_emoji").then(pl.lit("custom:") + pl.col("document_id"))
         .when(pl.col("type") == "paid").then(pl.lit("paid"))
         .otherwise(pl.col("emoji")),

@@ -46,9 +46,9 @@ class _Commands(TyperGroup):
 app = typer.Typer(cls=_Commands, help="Community Hub: one warehouse for a community's chats on every platform.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
-ShowPhonesOption = Annotated[bool, typer.Option("--show-phones", help="Show phone numbers in full [default: masked]")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) \\[default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file \\[default: $HUB_CONFIG, else ./hub.yaml if present]")]
+ShowPhonesOption = Annotated[bool, typer.Option("--show-phones", help="Show phone numbers in full \\[default: masked]")]
 PROGRESS_FROM_BYTES = 8 << 20
 
 
@@ -62,10 +62,10 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files or folders of exports")],
     db: DbOption = None,
     config: ConfigOption = None,
-    community: Annotated[Optional[str], typer.Option(help="Community slug [default: the configured one]")] = None,
+    community: Annotated[Optional[str], typer.Option(help="Community slug \\[default: the configured one]")] = None,
     channel: Annotated[Optional[str], typer.Option(help="Channel name, instead of the one in the file name")] = None,
     platform: Annotated[str, typer.Option(help="auto, or a platform: whatsapp, slack, telegram, facebook, discord")] = "auto",
-    tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one [default: the community's, else UTC]")] = None,
+    tz: Annotated[Optional[str], typer.Option(help="Time zone of exports without one \\[default: the community's, else UTC]")] = None,
     force: Annotated[bool, typer.Option(help="Read files again even if already loaded unchanged")] = False,
     pseudonymise: Annotated[bool, typer.Option("--pseudonymise", help="Replace names and phone numbers by keyed hashes (key: $HUB_PSEUDONYM_KEY)")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON (for scripts)")] = False,
@@ -283,14 +283,15 @@ def report(
     db: DbOption = None,
     community: Annotated[Optional[str], typer.Option(help="Community: its slug or name, or part of it")] = None,
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write the report here (HTML, Markdown, or a folder of CSV)")] = None,
-    format: Annotated[Optional[str], typer.Option("--format", help="html, md or csv [default: from --out's suffix, else html]")] = None,
-    start: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD [default: the first week]")] = None,
-    end: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD [default: the latest week]")] = None,
+    format: Annotated[Optional[str], typer.Option("--format", help="html, md or csv \\[default: from --out's suffix, else html]")] = None,
+    start: Annotated[Optional[str], typer.Option("--from", help="First day, YYYY-MM-DD \\[default: the first week]")] = None,
+    end: Annotated[Optional[str], typer.Option("--to", help="Last day, YYYY-MM-DD \\[default: the latest week]")] = None,
     config: ConfigOption = None,
     show_phones: ShowPhonesOption = False,
 ) -> None:
-    """The cross-platform report: in the terminal, or with --out one self-contained HTML page that
-    works offline (or Markdown with SVG charts, or CSV tables)."""
+    """The cross-platform report: in the terminal, or (--out) one offline HTML page, Markdown or CSV.
+
+    The HTML page is self-contained; the Markdown has SVG charts; CSV is a folder of tables."""
     from hub.report import print_report
     from hub.views import ViewError, community as find
     from warehouse.db import WarehouseMissing, connect
@@ -335,7 +336,7 @@ def _write_report(db, config, community, out_file: Path, format, start, end, sho
 
 
 CommunityOption = Annotated[Optional[str], typer.Option("--community", help="Community: its slug or name, or part of it")]
-PlatformOption = Annotated[Optional[str], typer.Option("--platform", help="One platform [default: all together]")]
+PlatformOption = Annotated[Optional[str], typer.Option("--platform", help="One platform \\[default: all together]")]
 
 
 def _view(db: Optional[str], show) -> None:
@@ -419,13 +420,14 @@ def health(
 @app.command()
 def digest(
     community: CommunityOption = None,
-    week: Annotated[Optional[str], typer.Option(help="Monday of the week, YYYY-MM-DD [default: the latest]")] = None,
+    week: Annotated[Optional[str], typer.Option(help="Monday of the week, YYYY-MM-DD \\[default: the latest]")] = None,
     post: Annotated[bool, typer.Option("--post", help="Send it to the community's digest: channel or chat")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
     show_phones: ShowPhonesOption = False,
 ) -> None:
     """The weekly digest for members: whom others valued, who was welcomed, the member of the month.
+
     Printed only (a dry run) unless --post."""
     import datetime as dt
 
@@ -527,14 +529,17 @@ def simulate(
 
 @app.command()
 def demo(
-    db: Annotated[str, typer.Option(help="Warehouse file for the demo, or a DuckLake catalog (ducklake:…)")] = "data/demo.duckdb",
-    workdir: Annotated[Path, typer.Option(help="Where the sample exports are written")] = Path("data/demo"),
+    db: Annotated[str, typer.Option(help="Warehouse file for the demo (started afresh), or a DuckLake catalog (ducklake:…)")] = "data/demo.duckdb",
+    workdir: Annotated[Path, typer.Option(help="Where the sample exports are written (emptied first)")] = Path("data/demo"),
 ) -> None:
     """Simulate a community on every platform, run the whole Dagster pipeline, print the report."""
-    from hub.demo import run_demo
+    from hub.demo import NotADemo, run_demo
     from warehouse.db import as_target
 
-    run_demo(db=as_target(db), workdir=workdir, console=out)
+    try:
+        run_demo(db=as_target(db), workdir=workdir, console=out)
+    except NotADemo as e:
+        raise _fail(str(e)) from None
 
 
 from hub.persons_cli import persons_app  # noqa: E402  (a sub-app: `hub persons …`)

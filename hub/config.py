@@ -260,7 +260,10 @@ def check_timezone(value: str) -> str:
 
 
 def load_config(path: str | Path | None = None, *, required: bool | None = None) -> HubConfig:
-    """Read and validate hub.yaml. Without a path, ./hub.yaml if it exists, else an empty config."""
+    """Read and validate hub.yaml. Without a path, $HUB_CONFIG (as the Dagster pipeline reads), else
+    ./hub.yaml if it exists, else an empty config."""
+    if path is None and os.environ.get("HUB_CONFIG"):
+        path = os.environ["HUB_CONFIG"]
     explicit = path is not None
     path = Path(path) if explicit else DEFAULT_PATH
     if not path.exists():

@@ -16,7 +16,7 @@ from rich.console import Console
 DEMO_CONFIG = """\
 # The demo community: written by `hub demo`.
 communities:
-  - slug: riverside-makers
+  - slug: {slug}
     name: Riverside Makers
     timezone: UTC                  # the simulator writes every export in UTC
     promoters: ["{promoter}"]
@@ -40,6 +40,10 @@ DEMO_COMMUNITY = dict(name="Riverside Makers", seed=7, members=160, days=245, tr
 DEMO_REPAIR_CAFE = ("Riverside Makers - Repair Café", 8, 30, 245, "ios_en_gb")
 
 
+class NotADemo(Exception):
+    """The demo would overwrite a folder or a warehouse it did not make."""
+
+
 def write_samples(workdir: Path) -> Path:
     """Generate the demo's exports and its hub.yaml under `workdir`; returns the config path."""
     from hub.simulate import simulate
@@ -53,7 +57,7 @@ def write_samples(workdir: Path) -> Path:
     name, seed, members, days, variant = DEMO_REPAIR_CAFE
     write_export(simulate(members=members, days=days, seed=seed, name=name), workdir / "inbox" / "whatsapp", variant)
     config = workdir / "hub.yaml"
-    config.write_text(DEMO_CONFIG.format(promoter=cp.sim.promoter.name))
+    config.write_text(DEMO_CONFIG.format(slug=_SLUG, promoter=cp.sim.promoter.name))
     return config
 
 
@@ -63,6 +67,7 @@ def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
     from warehouse.db import connect
     from warehouse.lake import is_lake, shown
 
+    _refuse_what_is_not_the_demos(db, workdir)
     config = write_samples(workdir)
     if not is_lake(db):
         for stale in (Path(db), Path(f"{db}.wal")):
@@ -79,6 +84,38 @@ def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
     example = "SELECT * FROM member_weekly_activity LIMIT 10"
     console.print(f"Explore it: [bold]hub query --db '{shown(db)}' \"{example}\"[/bold]"
                   "  ·  the pipeline in the Dagster UI: [bold]make dev[/bold]")
+
+
+def _refuse_what_is_not_the_demos(db: Path | str, workdir: Path) -> None:
+    """The demo starts afresh, removing its folder and warehouse: never someone's own."""
+    from warehouse.lake import is_lake
+
+    config = workdir / "hub.yaml"
+    if workdir.exists() and any(workdir.iterdir()) and not (
+            config.is_file() and config.read_text(errors="replace").startswith(DEMO_CONFIG.splitlines()[0])):
+        raise NotADemo(f"{workdir} is not a folder an earlier demo made (its hub.yaml would say so), and the demo "
+                       "empties its folder: pass another --workdir")
+    if is_lake(db) or not Path(db).exists():
+        return
+    held = _communities(Path(db))
+    if held is None or held - {_SLUG}:
+        what = "is not a warehouse" if held is None else \
+            f"holds communities other than the demo's ({', '.join(sorted(held - {_SLUG}))})"
+        raise NotADemo(f"{db} {what}, and the demo starts its warehouse afresh: pass another --db")
+
+
+_SLUG = "riverside-makers"
+
+
+def _communities(db: Path) -> set[str] | None:
+    """The communities a warehouse file holds; None for a file that is no warehouse."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return {c for (c,) in con.execute("SELECT DISTINCT community FROM sources").fetchall()}
+    except duckdb.Error:
+        return None
 
 
 def run_pipeline(db: Path | str, settings, console: Console | None = None) -> None:

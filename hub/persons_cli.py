@@ -18,9 +18,9 @@ out = Console()
 err = Console(stderr=True)
 
 # The same options as the other `hub` commands (hub.cli imports this module, so they are not shared).
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) [default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file [default: ./hub.yaml if present]")]
-CommunityOption = Annotated[Optional[str], typer.Option(help="Community slug [default: every community, or the accounts' own]")]
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) \\[default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file \\[default: $HUB_CONFIG, else ./hub.yaml if present]")]
+CommunityOption = Annotated[Optional[str], typer.Option(help="Community slug \\[default: every community, or the accounts' own]")]
 
 
 def _table(*columns: str, title: str) -> Table:

@@ -171,3 +171,54 @@ def test_a_simulation_of_nothing_is_refused(tmp_path: Path, option: list[str]) -
     result = runner.invoke(app, ["simulate", str(tmp_path / "sim"), *option])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert not (tmp_path / "sim").exists()
+
+
+def test_the_demo_never_empties_a_folder_or_warehouse_it_did_not_make(tmp_path: Path) -> None:
+    """`hub demo` starts its folder and warehouse afresh: pointed at someone's own, it refuses and
+    touches neither."""
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    mine = tmp_path / "mine.duckdb"
+    assert runner.invoke(app, ["ingest", str(chat), "--db", str(mine)]).exit_code == 0
+    notes = tmp_path / "work" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("mine")
+
+    refused = runner.invoke(app, ["demo", "--db", str(tmp_path / "new.duckdb"), "--workdir", str(notes.parent)])
+    assert refused.exit_code == 2
+    assert "is not a folder an earlier demo made" in one_line(refused) and notes.read_text() == "mine"
+    refused = runner.invoke(app, ["demo", "--db", str(mine), "--workdir", str(tmp_path / "demo")])
+    assert refused.exit_code == 2
+    assert "holds communities other than the demo's (default)" in one_line(refused)
+    with duckdb.connect(str(mine), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == 2
+    assert not (tmp_path / "demo").exists() and not (tmp_path / "new.duckdb").exists()
+
+
+def test_every_command_reads_the_configuration_hub_config_names(tmp_path: Path, monkeypatch) -> None:
+    """$HUB_CONFIG is what the pipeline reads: `hub ingest` must place files by it too, not load them
+    into the ad-hoc `default` community while `hub build` reads the right one."""
+    config = tmp_path / "conf" / "hub.yaml"
+    config.parent.mkdir()
+    config.write_text("communities:\n  - slug: makers\n    timezone: Europe/Paris\n")
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    monkeypatch.setenv("HUB_CONFIG", str(config))
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    with duckdb.connect(db, read_only=True) as con:
+        assert con.execute("SELECT DISTINCT community, min(sent_at)::VARCHAR FROM messages GROUP BY 1").fetchall() == [
+            ("makers", "2022-03-27 19:40:00+00")]  # 21:40 in Paris
+    monkeypatch.setenv("HUB_CONFIG", str(tmp_path / "missing.yaml"))
+    missing = runner.invoke(app, ["ingest", str(chat), "--db", db])
+    assert missing.exit_code == 2 and "missing.yaml: no such configuration file" in one_line(missing)
+
+
+def test_help_shows_the_defaults_it_names() -> None:
+    """`[default: …]` in an option's help is text, not markup that swallows it."""
+    def shown(*command: str) -> str:
+        return " ".join(runner.invoke(app, [*command, "--help"]).output.replace("│", " ").split())
+
+    assert "[default: $HUB_CONFIG, else ./hub.yaml if present]" in shown("ingest")
+    assert "[default: the community's, else UTC]" in shown("ingest")
+    assert "[default: masked]" in shown("member")

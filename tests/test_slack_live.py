@@ -131,6 +131,20 @@ def test_bad_token_and_missing_scope_stop_with_a_clear_message(tmp_path: Path) -
         assert con.execute("SELECT count(*) FROM messages").fetchone() == (0,)
 
 
+def test_an_unreachable_api_stops_with_a_clear_message(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with connect(tmp_path / "w.duckdb") as con:
+        with pytest.raises(SyncError, match=f"the Slack Web API cannot be reached .*on auth.test at "
+                                            f"http://127.0.0.1:{port}/api/") as unreachable:
+            sync_slack(con, COMMUNITY, SOURCE, client=client_for("xoxb-secret", f"http://127.0.0.1:{port}/api/"), now=NOW)
+        assert "xoxb-secret" not in str(unreachable.value)
+        assert con.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+
+
 def test_the_token_comes_from_the_environment(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     with connect(tmp_path / "w.duckdb") as con, pytest.raises(SyncError, match="set the environment variable SLACK_BOT_TOKEN"):

@@ -289,6 +289,11 @@ class LiveReader:
             raise SlackSyncError(f"Slack answered {method.replace('_', '.')} with HTTP {e.response.status_code} "
                                  f"({e.response.get('error') or 'no error code'}): the sync stopped there; what it "
                                  "loaded is kept, run it again later") from None
+        except OSError as e:  # urllib's URLError, timeouts, resets: after slack_sdk's own retries
+            reason = getattr(e, "reason", None) or e
+            raise SlackSyncError(f"the Slack Web API cannot be reached ({reason}) on {method.replace('_', '.')} at "
+                                 f"{self.client.base_url}: the sync stopped there; what it loaded is kept, run it "
+                                 "again later") from None
 
     def _pages(self, method: str, key: str, **params) -> Iterator[list[dict]]:
         cursor = None

@@ -161,10 +161,17 @@ def write_export(sim: Simulation, folder: Path, variant: str = "android_en_gb") 
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / file_name(sim, variant)
     if VARIANTS[variant].ios:
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            with archive.open("_chat.txt", "w") as f:
+        # Stamped with the day the chat ends, not the clock: the same simulation, the same bytes
+        # (the warehouse records files by their hash).
+        def entry(name: str) -> zipfile.ZipInfo:
+            info = zipfile.ZipInfo(name, (*sim.end.timetuple()[:3], 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            return info
+
+        with zipfile.ZipFile(path, "w") as archive:
+            with archive.open(entry("_chat.txt"), "w") as f:
                 _write_lines(f, lines(sim, variant))
-            archive.writestr("__MACOSX/._chat.txt", b"\x00\x05\x16\x07")  # as macOS zips do
+            archive.writestr(entry("__MACOSX/._chat.txt"), b"\x00\x05\x16\x07")  # as macOS zips do
     else:
         with open(path, "wb") as f:
             _write_lines(f, lines(sim, variant))

@@ -95,7 +95,7 @@ def ingest(
     if not files:
         raise _fail("no files to ingest")
     table = Table("file", "platform", "channel", "new", "duplicate", "quarantined", title="Ingested")
-    failures = quarantined = 0
+    failures = quarantined = skipped = 0
     touched: set[str] = set()
     results: list[dict] = []
     with connect(warehouse_of(db, config)) as con:
@@ -116,6 +116,7 @@ def ingest(
                 err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False, soft_wrap=True)
                 continue
             r = report.result
+            skipped += report.skipped
             quarantined += r.quarantined
             # Refreshed even when the file was loaded before: a run killed between its loads and the
             # refresh below left the marts behind, and nothing in the warehouse records that.
@@ -130,6 +131,8 @@ def ingest(
         sys.stdout.write(json.dumps({"files": results, "marts_seconds": round(marts_seconds, 3)}) + "\n")
     elif table.row_count:
         out.print(table)
+    if skipped and not as_json:
+        out.print(f"{skipped:,} file(s) loaded before, unchanged: not read again (--force reads them).")
     if quarantined and not as_json:
         out.print(f"[yellow]{quarantined:,} record(s) quarantined[/yellow]: "
                   "hub query \"SELECT * FROM quarantine\" shows where and why.")
@@ -183,6 +186,11 @@ def sync(
         cfg = load_config(config)
     except ConfigError as e:
         raise _fail(str(e)) from None
+    if community is not None:
+        try:
+            cfg.community(community)
+        except ConfigError as e:
+            raise _fail(str(e)) from None
     live = [(c, s) for c in cfg.communities if community in (None, c.slug)
             for s in c.sources if s.token_env and s.platform in ("slack", "telegram")]
     if not live:
@@ -515,6 +523,7 @@ def simulate(
     name: Annotated[str, typer.Option(help="Chat name")] = "Makers",
 ) -> None:
     """Generate a community with known roles and stages, written as a WhatsApp export."""
+    from hub.ingest import TRUTH_SUFFIX
     from hub.simulate import simulate as run
     from hub.simulate.whatsapp import VARIANTS, write_export
 
@@ -523,7 +532,7 @@ def simulate(
     sim = run(members=members, days=days, seed=seed, messages=messages, name=name)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = write_export(sim, out_dir, variant)
-    (out_dir / f"{path.stem}.truth.json").write_text(json.dumps(sim.truth(), indent=1, default=str))
+    (out_dir / f"{path.stem}{TRUTH_SUFFIX}").write_text(json.dumps(sim.truth(), indent=1, default=str))
     out.print(f"wrote {len(sim.messages):,} messages by {len(sim.members)} members to {path}")
 
 

@@ -23,6 +23,7 @@ from hub.pseudonyms import Pseudonymiser, PseudonymKeyError
 from warehouse.load import LoadResult, PseudonymMismatch, SourceFile, load, loaded_zone, source_loaded
 
 Progress = Callable[[int, int], None]
+TRUTH_SUFFIX = ".truth.json"  # what `hub simulate` planted, beside the export it wrote
 
 
 @dataclass
@@ -38,13 +39,14 @@ class FileReport:
 
 
 def expand(paths: Iterable[str | Path]) -> list[Path]:
-    """Exports to ingest: the files given, the files inside folders given (not hidden ones), and
-    folders that are exports as a whole (a Slack export)."""
+    """Exports to ingest: the files given, the files inside folders given (not hidden ones, nor the
+    ground truth `hub simulate` writes beside its exports), and folders that are exports as a whole
+    (a Slack export)."""
     files: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir() and not is_export_folder(p):
             for child in sorted(p.iterdir()):
-                if not child.name.startswith("."):
+                if not child.name.startswith(".") and not child.name.endswith(TRUTH_SUFFIX):
                     files.extend(expand([child]))
         else:
             files.append(p)

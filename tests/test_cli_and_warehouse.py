@@ -32,8 +32,11 @@ def loaded(tmp_path: Path) -> Path:
     db = tmp_path / "hub.duckdb"
     exports = tmp_path / "exports"
     assert runner.invoke(app, ["simulate", str(exports), "--members", "40", "--days", "60", "--seed", "3"]).exit_code == 0
-    result = runner.invoke(app, ["ingest", str(exports / "WhatsApp Chat with Makers.txt"), "--db", str(db)])
+    assert (exports / "WhatsApp Chat with Makers.truth.json").exists()
+    # The folder, as a user would pass it: the ground truth beside the export is no export.
+    result = runner.invoke(app, ["ingest", str(exports), "--db", str(db), "--json"])
     assert result.exit_code == 0, result.output
+    assert [Path(f["path"]).name for f in json.loads(result.output)["files"]] == ["WhatsApp Chat with Makers.txt"]
     return db
 
 

@@ -222,3 +222,20 @@ def test_help_shows_the_defaults_it_names() -> None:
     assert "[default: $HUB_CONFIG, else ./hub.yaml if present]" in shown("ingest")
     assert "[default: the community's, else UTC]" in shown("ingest")
     assert "[default: masked]" in shown("member")
+
+
+def test_a_file_loaded_before_is_said_to_be_skipped(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert "loaded before" not in one_line(runner.invoke(app, ["ingest", str(chat), "--db", db]))
+    again = runner.invoke(app, ["ingest", str(chat), "--db", db])
+    assert again.exit_code == 0
+    assert "1 file(s) loaded before, unchanged: not read again (--force reads them)." in one_line(again)
+
+
+def test_sync_names_an_unknown_community(tmp_path: Path) -> None:
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n")
+    result = runner.invoke(app, ["sync", "--config", str(config), "--community", "nope"])
+    assert result.exit_code == 2 and "no community 'nope'" in one_line(result)

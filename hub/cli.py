@@ -475,6 +475,7 @@ def forget(
 ) -> None:
     """Erase a person from every table and the raw store, and keep them out of later loads."""
     from hub.forget import ForgetError, find, forget_person, still_named_in
+    from hub.persons import refresh_persons
     from hub.pseudonyms import PseudonymKeyError
     from hub.views import ViewError, community as find_community
     from warehouse.db import WarehouseMissing, connect
@@ -483,6 +484,8 @@ def forget(
         settings = load_config(config)
         with connect(warehouse_of(db, config), existing=True) as con:
             slug = find_community(con, community) if community else None
+            # Persons as the accounts now stand (a load since the last build may have joined one to them).
+            refresh_persons(con, settings, [slug] if slug else None)
             who = find(con, person, slug, settings)
             out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
                       highlight=False)

@@ -4,7 +4,7 @@ store, and for every later load (warehouse/forget.py says what becomes of each r
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -26,6 +26,7 @@ class Person:
     label: str  # what to show: the person's name and id, or the account
     accounts: list[str]
     maybe_same: list[str]  # accounts proposed as the same person, not merged: not forgotten with them
+    names: list[str] = field(default_factory=list)  # the person's and their accounts' names
 
 
 def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, config: HubConfig | None = None) -> Person:
@@ -50,7 +51,8 @@ def find(con: duckdb.DuckDBPyConnection, text: str, community: str | None, confi
         row, text = (slug, name), person
     slug, name = row
     accounts = sql.accounts_of(con, slug, text)
-    return Person(slug, f"{name} ({text})", accounts, sql.proposed_same(con, slug, accounts))
+    return Person(slug, f"{name} ({text})", accounts, sql.proposed_same(con, slug, accounts),
+                  sql.names_of(con, accounts, name))
 
 
 def _exactly(con: duckdb.DuckDBPyConnection, found: list[tuple], text: str) -> list[tuple]:
@@ -96,7 +98,10 @@ def still_named_in(config: HubConfig, person: Person) -> list[str]:
             if set(group) & set(person.accounts):
                 found.append(decisions.where(key, i))
     community = next((c for c in config.communities if c.slug == person.community), None)
+    names = {n.casefold() for n in person.names}
     for promoter in community.promoters if community else []:
         if promoter.account and any(a.endswith(f":{promoter.account}") for a in person.accounts):
             found.append(f"{config.path or 'hub.yaml'}: promoters: {promoter.platform} {promoter.account}")
+        elif promoter.name and promoter.name.casefold() in names:
+            found.append(f"{config.path or 'hub.yaml'}: promoters: {promoter.name}")
     return found

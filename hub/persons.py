@@ -36,8 +36,8 @@ from hub.config import HubConfig, IdentityDecisions, load_identities
 from hub.identity import normalise_phone
 
 # How sure each kind of evidence is that two accounts are one person.
-CONFIDENCE = {"reviewed": 1.0, "single": 1.0, "email": 0.99, "phone": 0.99, "handle": 0.9}
-_RANK = {"reviewed": 0, "email": 1, "phone": 2, "handle": 3}  # which method names an account's link
+CONFIDENCE = {"reviewed": 1.0, "single": 1.0, "email": 0.99, "phone": 0.99, "named": 0.95, "handle": 0.9}
+_RANK = {"reviewed": 0, "email": 1, "phone": 2, "named": 3, "handle": 4}  # which method names an account's link
 
 NAME_SIMILARITY = 0.85  # token-sorted names this similar (rapidfuzz's Indel ratio) are proposed
 _WORD_SIMILARITY = 0.75  # ...and each word of one like a word of the other (dubois / duboys: 0.83)
@@ -249,9 +249,10 @@ class _Groups:
 
 
 def _pairs(group: list[str], never: dict[str, set[str]]) -> Iterable[tuple[str, str]]:
-    """Edges that connect a group: a star is enough, unless some member has a never_merge, in
-    which case every pair (so that the rest still join when one link is refused)."""
-    if any(m in never for m in group):
+    """Edges that connect a group: a star is enough, unless the community has a never_merge, in
+    which case every pair, so that the rest still join when one link is refused (a member's own
+    never_merge, or one of an account another decision joined it to)."""
+    if never:
         return itertools.combinations(group, 2)
     return ((group[0], m) for m in group[1:])
 
@@ -283,6 +284,7 @@ def _exact_edges(accounts: Sequence[Account], never: dict[str, set[str]], region
         for value, ids in groups.items():
             for a, b in _pairs(ids, never):
                 yield Edge(a, b, method, CONFIDENCE[method], f"{label} {value}")
+    yield from _named_edges(accounts, never)
     for handle, holders in by_handle.items():
         platforms = defaultdict(list)
         for a in holders:
@@ -293,6 +295,23 @@ def _exact_edges(accounts: Sequence[Account], never: dict[str, set[str]], region
             continue
         for a, b in _pairs([ids[0] for ids in platforms.values()], never):
             yield Edge(a, b, "handle", CONFIDENCE["handle"], f"same handle @{handle}")
+
+
+def _named_edges(accounts: Sequence[Account], never: dict[str, set[str]]) -> Iterable[Edge]:
+    """An account an export knew only by its name (`…:name:Luis Kaur`: a Telegram member an older
+    export lists as invited, a Facebook author without an id) is the one account of its platform
+    with an id that goes by that very name. With two such accounts it could be either: left alone."""
+    named_only, with_id = [], defaultdict(list)
+    for a in sorted(accounts, key=lambda a: a.account_id):
+        if a.account_id.split(":", 2)[-1].startswith("name:"):
+            named_only.append(a)
+        elif a.display_name:
+            with_id[(a.platform, a.display_name)].append(a.account_id)
+    for a in named_only:
+        holders = with_id.get((a.platform, a.display_name), [])
+        if len(holders) == 1 and holders[0] not in never.get(a.account_id, ()):
+            yield Edge(a.account_id, holders[0], "named", CONFIDENCE["named"],
+                       f"known only by the name {a.display_name}, which {holders[0]} goes by")
 
 
 def _name_suggestions(accounts: Sequence[Account], groups: _Groups) -> dict[tuple[str, str], tuple[float, str]]:

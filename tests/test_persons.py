@@ -112,6 +112,37 @@ def test_the_same_handle_on_two_platforms_is_one_person_a_little_less_surely(con
     assert not together(con, "slack:makers:U2", "discord:makers:78")
 
 
+def test_an_account_known_only_by_name_is_the_one_account_of_its_platform_with_that_name(con, tmp_path: Path) -> None:
+    """An older Telegram export lists an invited member by name only (`name:Luis Kaur`); a later one
+    shows them writing as user2. One person, not a ghost beside them. Two accounts with the name
+    leave it unclear: nothing is joined."""
+    add(con, account("telegram", "name:Luis Kaur", "Luis Kaur"), account("telegram", "user2", "Luis Kaur"),
+        account("telegram", "name:Ana Li", "Ana Li"), account("telegram", "user3", "Ana Li"),
+        account("telegram", "user4", "Ana Li"), account("slack", "U9", "Luis Kaur"))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    assert together(con, "telegram:makers:name:Luis Kaur", "telegram:makers:user2")
+    assert link(con, "telegram:makers:name:Luis Kaur") == ("named", 0.95)
+    assert not together(con, "telegram:makers:user2", "slack:makers:U9")  # another platform: proposed only
+    assert not any(together(con, "telegram:makers:name:Ana Li", other)
+                   for other in ("telegram:makers:user3", "telegram:makers:user4"))
+
+
+def test_accounts_sharing_an_email_join_as_far_as_never_merge_allows(con, tmp_path: Path) -> None:
+    """E1, E2, E3 share an e-mail; decisions join them to Y, X and X2, and Y is never X nor X2. E1
+    cannot join the others, but E2 and E3 still can."""
+    add(con, *(account("slack", f"E{i}", f"E {i}", email="same@example.org") for i in (1, 2, 3)),
+        account("discord", "Y", "Y"), account("discord", "X", "X"), account("discord", "X2", "X2"))
+    config = write_config(tmp_path, "    identities: ids.yaml\n")
+    (tmp_path / "ids.yaml").write_text(
+        "merge:\n  - [slack:makers:E1, discord:makers:Y]\n  - [slack:makers:E2, discord:makers:X]\n"
+        "  - [slack:makers:E3, discord:makers:X2]\n"
+        "never_merge:\n  - [discord:makers:Y, discord:makers:X]\n  - [discord:makers:Y, discord:makers:X2]\n")
+    refresh_persons(con, load_config(config))
+    assert together(con, "slack:makers:E2", "slack:makers:E3", "discord:makers:X", "discord:makers:X2")
+    assert together(con, "slack:makers:E1", "discord:makers:Y")
+    assert not together(con, "slack:makers:E1", "slack:makers:E2")
+
+
 def test_the_same_full_name_on_two_platforms_is_suggested_not_merged(con, tmp_path: Path) -> None:
     add(con, account("whatsapp", "Inès Dubois", "Inès Dubois", seen=(1, 6)),
         account("telegram", "user5", "ines DUBOIS 🌻", seen=(3, 9)),

@@ -139,6 +139,60 @@ def test_an_old_export_does_not_bring_them_back(built, db: Path) -> None:
         assert checks.unique_message_ids(con)[0]
 
 
+def _telegram(path: Path, *messages: dict) -> Path:
+    import json
+
+    path.write_text(json.dumps({"name": "Club", "type": "private_supergroup", "id": 42, "messages": list(messages)}))
+    return path
+
+
+def test_an_export_that_knew_them_only_by_name_does_not_bring_them_back(tmp_path: Path) -> None:
+    """An older Telegram export names Luis only as invited (`name:Luis Kaur`); a later one shows him
+    writing as user2. He is one person; forgotten, neither account comes back from either export,
+    even when no build ran since the later load, and the configuration naming him is pointed out."""
+    welcome = {"id": 1, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": "1717236000",
+               "from": "Noah Park", "from_id": "user1", "text": "welcome", "text_entities": []}
+    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
+              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
+              "text": "", "text_entities": []}
+    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
+             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
+    (tmp_path / "old").mkdir()
+    old = _telegram(tmp_path / "old" / "result.json", welcome, invite)
+    new = _telegram(tmp_path / "result.json", welcome, invite, hello)
+    config = tmp_path / "hub.yaml"
+    config.write_text('communities:\n  - slug: club\n    promoters: ["Luis Kaur"]\n')
+    db = str(tmp_path / "hub.duckdb")
+    common = ["--db", db, "--config", str(config)]
+    assert runner.invoke(app, ["ingest", str(old), *common]).exit_code == 0
+    assert runner.invoke(app, ["persons", "show", *common]).exit_code == 0  # persons as of the old export
+    assert runner.invoke(app, ["ingest", str(new), *common]).exit_code == 0
+
+    forgotten = runner.invoke(app, ["forget", "Luis Kaur", "--yes", "--no-build", *common])
+    said = " ".join(forgotten.output.split())
+    assert forgotten.exit_code == 0, said
+    assert "2 account(s): telegram:club:name:Luis Kaur, telegram:club:user2" in said
+    assert f"still named in the configuration: {config}: promoters: Luis Kaur" in said
+    for export in (old, new):
+        assert runner.invoke(app, ["ingest", str(export), "--force", *common]).exit_code == 0
+        assert _sql(Path(db), "SELECT count(*) FROM accounts WHERE display_name LIKE '%Luis%' "
+                              "OR account_id LIKE '%Luis%' OR account_id LIKE '%user2'") == [(0,)]
+        assert _sql(Path(db), "SELECT count(*) FROM messages WHERE text LIKE '%Luis%'") == [(0,)]
+
+
+def test_a_two_letter_name_leaves_their_ids_too(tmp_path: Path) -> None:
+    """A WhatsApp message id holds its author's name: Jo's become the erasure's token, however short
+    the name (in others' texts a two-letter name is left: it is a common pair of letters)."""
+    chat = tmp_path / "WhatsApp Chat with Club.txt"
+    chat.write_text("01/06/2024, 10:00 - Jo: hi all\n01/06/2024, 10:01 - Noah Park: hello Jo\n", encoding="utf-8")
+    db = tmp_path / "hub.duckdb"
+    assert runner.invoke(app, ["ingest", str(chat), "--db", str(db)]).exit_code == 0
+    result = runner.invoke(app, ["forget", "Jo", "--yes", "--no-build", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    ids = [i for (i,) in _sql(db, "SELECT message_id FROM messages ORDER BY sent_at")]
+    assert len(ids) == 2 and "/Jo/" not in ids[0] and "/removed-" in ids[0], ids
+
+
 def test_a_name_that_is_not_one_person_forgets_nobody(db: Path) -> None:
     before = _counts(db)
     several = runner.invoke(app, ["forget", "Martin", "--yes", "--db", str(db)])

@@ -9,7 +9,8 @@ numbers are then replaced wherever they still appear as text (others' messages, 
 channel names, quarantined lines) by `[removed]`, and inside ids (a WhatsApp account or message
 id holds the author's name) by the erasure's token, so that ids stay consistent across tables.
 
-The erasure is recorded as hashes of the account ids: a re-ingest of an old export brings their
+The erasure is recorded as hashes of the account ids (and of the ids an export knowing them only
+by name would give them, `…:name:<their name>`): a re-ingest of an old export brings their
 accounts back only until the load's end, where `reapply` forgets them again in the same
 transaction. Callers hold the transaction.
 """
@@ -88,11 +89,25 @@ def accounts_of(con: duckdb.DuckDBPyConnection, community: str, text: str) -> li
     return [a for (a,) in rows]
 
 
+def names_of(con: duckdb.DuckDBPyConnection, account_ids: list[str], name: str | None) -> list[str]:
+    """The names these accounts go by, and `name`."""
+    rows = con.execute("SELECT DISTINCT display_name FROM accounts WHERE list_contains(?, account_id) "
+                       "AND display_name IS NOT NULL ORDER BY 1", [account_ids]).fetchall()
+    return list(dict.fromkeys([*([name] if name else []), *(n for (n,) in rows)]))
+
+
 def forget(con: duckdb.DuckDBPyConnection, community: str, account_ids: list[str], erasure_id: str) -> Forgotten:
     """Erase these accounts of `community` and record the erasure."""
     token = f"removed-{erasure_id[:8]}"
+    # Also the ids an export that knew them only by name gives them (an older Telegram export's
+    # invited member, a Facebook author without an id): such an export must not bring them back.
+    by_name = [i for (i,) in con.execute(
+        """SELECT DISTINCT platform || ':' || community || ':name:' || name FROM (
+               SELECT platform, community, display_name AS name FROM accounts WHERE list_contains($a, account_id)
+               UNION SELECT platform, community, author_name FROM messages WHERE list_contains($a, author_id))
+           WHERE length(trim(name)) >= $shortest""", {"a": account_ids, "shortest": _SHORTEST_NAME}).fetchall()]
     con.execute("""INSERT INTO erasures SELECT ?, ?, sha256(a), ?, now() FROM unnest(?::VARCHAR[]) t(a)""",
-                [erasure_id, community, token, account_ids])
+                [erasure_id, community, token, list(dict.fromkeys(account_ids + by_name))])
     return _scrub(con, community, {a: token for a in account_ids})
 
 
@@ -115,8 +130,8 @@ def _scrub(con: duckdb.DuckDBPyConnection, community: str, tokens: dict[str, str
     names = _identifiers(con)
     done = Forgotten(sorted(tokens))
     done.raw_copies = _erase_raw_copies(con)
-    if names:
-        done.values_scrubbed += _rename_own_ids(con, _pattern(names))
+    if own := _identifiers(con, shortest=1):  # their own ids: a short name ("Jo") is theirs there too
+        done.values_scrubbed += _rename_own_ids(con, _pattern(own))
     _tombstones(con)
     done.messages, done.reactions, done.events = _reassign(con)
     _delete_about(con, community)
@@ -125,7 +140,7 @@ def _scrub(con: duckdb.DuckDBPyConnection, community: str, tokens: dict[str, str
     return done
 
 
-def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
+def _identifiers(con: duckdb.DuckDBPyConnection, shortest: int = _SHORTEST_NAME) -> list[str]:
     """RE2 patterns of what names the forgotten accounts in text: full names and native names as
     written (a name is a name in its own case: "Will" is not "will"), e-mails in any case, handles
     as mentions (`@handle`), and phone numbers however written."""
@@ -140,7 +155,7 @@ def _identifiers(con: duckdb.DuckDBPyConnection) -> list[str]:
     for name, handle, email, phone, native_id, platform in rows:
         for text in (name, native_id):  # a native id in text is a mention of them (Slack's <@U024BE7LH>)
             text = (text or "").strip()
-            if len(text) >= _SHORTEST_NAME and not text.isdigit():  # numeric ids also occur inside other ids
+            if len(text) >= shortest and not text.isdigit():  # numeric ids also occur inside other ids
                 found.add(re.escape(text))
         if handle and len(handle.strip().lstrip("@")) >= 2:
             found.add("@" + re.escape(handle.strip().lstrip("@")))

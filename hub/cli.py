@@ -18,8 +18,9 @@ from rich.table import Table
 
 from hub.config import ConfigError, load_config, warehouse_of
 
-out = Console()
-err = Console(stderr=True)
+# No :emoji: codes: stored values such as `pseudo:phone:…` are printed as they are.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 BUSY_EXIT = 75  # EX_TEMPFAIL: the warehouse was busy; the same command may succeed later
 
 
@@ -239,6 +240,10 @@ def build(db: DbOption = None, config: ConfigOption = None) -> None:
     from hub.incremental import describe
     from warehouse.changes import last_builds
 
+    # A decision the build could not apply (an account id mistyped) is the reviewer's to mend.
+    for warning in str((built.get("persons") or {}).get("warnings", "none")).splitlines():
+        if warning != "none":
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     with connect(warehouse_of(db, config), read_only=True) as con:
         for plan in last_builds(con):
             out.print(f"{plan.community}: {describe(plan)}", highlight=False)

@@ -80,7 +80,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         )
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
-        pseudonyms = Pseudonymiser.from_env(report.platform) if pseudonymise or target.pseudonymise else None
+        pseudonyms = Pseudonymiser.from_env(report.platform, target.timezone) \
+            if pseudonymise or target.pseudonymise else None
         digest, size = (prehashed and prehashed.digest(path)) or content_digest(path)
         source = SourceFile(
             platform=report.platform, community=target.slug, path=str(origin or path), sha256=digest,

@@ -31,6 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+from anyascii import anyascii
 
 from hub.config import HubConfig, IdentityDecisions, load_identities
 from hub.identity import normalise_phone
@@ -117,6 +118,15 @@ def region_of(timezone: str | None) -> str | None:
     return _zone_countries().get(timezone or "")
 
 
+@functools.lru_cache(maxsize=4096)
+def _latin(ch: str) -> str:
+    """A Latin letter NFKD leaves whole (ł, ı, đ, ø, ß, æ) as ASCII letters, like the accented
+    ones; other scripts stay as they are (a transliteration would make homophones one name)."""
+    if ch.isascii() or not ch.isalpha() or "LATIN" not in unicodedata.name(ch, ""):
+        return ch
+    return anyascii(ch) or ch
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def name_tokens(name: str | None) -> tuple[str, ...]:
     """A display name as comparable words: accents stripped, case folded, punctuation and emoji
@@ -124,7 +134,7 @@ def name_tokens(name: str | None) -> tuple[str, ...]:
     if not name:
         return ()
     decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    plain = "".join(_latin(ch) for ch in decomposed if not unicodedata.combining(ch)).casefold()
     words = re.sub(r"[^\w]|_", " ", plain).split()
     return tuple(w for w in words if len(w) >= 2 and any(ch.isalpha() for ch in w))
 
@@ -488,10 +498,12 @@ def _read_document(path: Path):
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.width = 4096  # one decision, one line: long account ids are not folded
-    document = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
-    if document is None:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    document = yaml.load(text) if text else None
+    if document is None:  # no file yet, or only comments: those are kept above the decisions
         document = CommentedMap()
-        document.yaml_set_start_comment(_HEADER)
+        kept = [line.strip()[1:].removeprefix(" ") for line in text.splitlines() if line.strip().startswith("#")]
+        document.yaml_set_start_comment("\n".join(kept) if kept else _HEADER)
     for key in ("merge", "never_merge"):
         if document.get(key) is None:
             document[key] = CommentedSeq()
@@ -544,7 +556,8 @@ def record_split(path: Path, a: str, b: str) -> list[str]:
     for i in reversed(range(len(document["merge"]))):
         group = document["merge"][i]
         if a in group and b in group:
-            group.remove(b)
+            while b in group:  # (a hand-written group may hold it twice)
+                group.remove(b)
             if len(set(group)) < 2:
                 del document["merge"][i]
                 changes.append(f"removed merge [{a}, {b}]")

@@ -14,8 +14,9 @@ from hub.config import ConfigError, HubConfig, load_config, warehouse_of
 
 persons_app = typer.Typer(help="People across platforms: one person, several accounts.",
                           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
+# No :emoji: codes: stored values such as `pseudo:phone:…` are printed as they are.
+out = Console(emoji=False)
+err = Console(stderr=True, emoji=False)
 
 # The same options as the other `hub` commands (hub.cli imports this module, so they are not shared).
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) \\[default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]

@@ -68,21 +68,26 @@ NAMED_MESSAGE_IDS = {"whatsapp", "facebook"}
 class Pseudonymiser:
     """Replaces names, handles, e-mails, phones and name-bearing ids in canonical batches."""
 
-    def __init__(self, key: bytes, platform: str = "") -> None:
+    def __init__(self, key: bytes, platform: str = "", timezone: str | None = None) -> None:
+        from hub.persons import region_of
+
         self._key = key
+        # A national number (06 12 34 56 78) is read in the community's country, as identity
+        # resolution reads it: its pseudonym is then the international number's.
+        self._region = region_of(timezone)
         self._hash_message_ids = platform in NAMED_MESSAGE_IDS
         self._names: dict[str, str] = {}  # every name seen so far -> its pseudonym
         self._pattern: re.Pattern | None = None
 
     @classmethod
-    def from_env(cls, platform: str = "") -> "Pseudonymiser":
+    def from_env(cls, platform: str = "", timezone: str | None = None) -> "Pseudonymiser":
         key = os.environ.get(KEY_ENV, "")
         if len(key.encode()) < _MIN_KEY_BYTES:
             raise PseudonymKeyError(
                 f"pseudonymising needs a secret key of at least {_MIN_KEY_BYTES} characters in ${KEY_ENV} "
                 f"(e.g. export {KEY_ENV}=$(python3 -c 'import secrets; print(secrets.token_hex(32))')); "
                 "keep it: the same key must be used for every later load of the community")
-        return cls(key.encode(), platform)
+        return cls(key.encode(), platform, timezone)
 
     def check(self) -> str:
         """A fingerprint of the key, stored with the community, that tells a changed key apart."""
@@ -150,7 +155,7 @@ class Pseudonymiser:
     def phone(self, value: str) -> str:
         from hub.identity import normalise_phone
 
-        return PHONE_PREFIX + self._digest("phone", normalise_phone(value) or value.strip())[:16]
+        return PHONE_PREFIX + self._digest("phone", normalise_phone(value, self._region) or value.strip())[:16]
 
     def text(self, value: str) -> str:
         value = EMAIL.sub(lambda m: self._email(m.group()), value)  # the pseudonym of the same address in a profile
@@ -203,10 +208,10 @@ def _alternation(names: dict[str, str]) -> re.Pattern | None:
     return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, usable)) + r")(?!\w)")
 
 
-def as_stored(promoters: list) -> list:
+def as_stored(promoters: list, timezone: str | None = None) -> list:
     """The configuration's promoters (hub.config.Promoter) as a pseudonymised community stores them:
     a name becomes its pseudonym; an account its id's pseudonym, or its phone number's."""
-    p = Pseudonymiser.from_env()
+    p = Pseudonymiser.from_env(timezone=timezone)
     found = []
     for promoter in promoters:
         if promoter.name:

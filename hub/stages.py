@@ -374,7 +374,7 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     if wanted and (configured.pseudonymise or people.pseudonymised(con, community)):
         from hub.pseudonyms import as_stored
 
-        wanted = as_stored(wanted)  # named in hub.yaml as they are, stored as pseudonyms
+        wanted = as_stored(wanted, configured.timezone)  # named in hub.yaml as they are, stored as pseudonyms
     found: set[str] = set()
     for person, person_name, native, phone, handle, account_name, platform in sql.promoter_candidates(con, community):
         for p in wanted:

@@ -52,7 +52,7 @@ def live_source(community: Community, source: Source, pseudonyms: Pseudonymiser 
 
 def _pseudonyms(community: Community, platform: str) -> Pseudonymiser | None:
     try:
-        return Pseudonymiser.from_env(platform) if community.pseudonymise else None
+        return Pseudonymiser.from_env(platform, community.timezone) if community.pseudonymise else None
     except PseudonymKeyError as e:
         raise SyncError(f"{community.slug}: {e}") from None
 

@@ -105,6 +105,21 @@ def test_a_decisions_file_that_cannot_be_read_stops_the_build_in_one_line(tmp_pa
     assert "STEP_FAILURE" not in text
 
 
+def test_the_build_says_which_decision_it_could_not_apply(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n")
+    (tmp_path / "makers.identities.yaml").write_text(
+        "merge:\n  - ['whatsapp:makers:Ivan [bold]Tanaka', 'whatsapp:makers:Ivan Tanakka']\n")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db, "--config", str(config)]).exit_code == 0
+    result = runner.invoke(app, ["build", "--db", db, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (f"warning: {tmp_path / 'makers.identities.yaml'}:2: merge[0]: whatsapp:makers:Ivan Tanakka: no such "
+            "account (or a bot): left out of this merge") in one_line(result)
+
+
 def test_names_a_view_does_not_know_are_errors_not_empty_answers(tmp_path: Path) -> None:
     chat = tmp_path / "WhatsApp Chat with Makers.txt"
     chat.write_text(CHAT, encoding="utf-8")
@@ -239,3 +254,12 @@ def test_sync_names_an_unknown_community(tmp_path: Path) -> None:
     config.write_text("communities:\n  - slug: makers\n")
     result = runner.invoke(app, ["sync", "--config", str(config), "--community", "nope"])
     assert result.exit_code == 2 and "no community 'nope'" in one_line(result)
+
+
+def test_stored_values_are_never_read_as_emoji_codes(tmp_path: Path) -> None:
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    shown = one_line(runner.invoke(app, ["query", "--db", db, "SELECT 'pseudo:phone:3fa9' AS p, ':smile:' AS q"]))
+    assert "pseudo:phone:3fa9" in shown and ":smile:" in shown

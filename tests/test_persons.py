@@ -379,3 +379,36 @@ def test_a_simulated_community_on_four_platforms(con, tmp_path: Path) -> None:
     assert handles and all(a == b for a, b in handles)  # merged accounts are the same member
     top = con.execute("SELECT count(*) FROM identity_suggestions WHERE confidence >= 0.9").fetchone()[0]
     assert top >= 20  # the members on Telegram and WhatsApp, proposed to the merged Slack+Discord persons
+
+
+def test_the_decisions_file_keeps_what_the_reviewer_wrote(tmp_path: Path) -> None:
+    """Comments in a file with no decision yet survive the first merge; `never_merge:` with nothing
+    under it is an empty list; a split takes out every copy of the account from a hand-written
+    group, so the file never both merges and separates the same pair."""
+    from hub.persons import record_merge, record_split
+
+    path = tmp_path / "people.yaml"
+    path.write_text("# Reviewed by Ana, June 2024\n# ask before merging bots\n", encoding="utf-8")
+    record_merge(path, ["slack:makers:U1", "whatsapp:makers:Bob"])
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# Reviewed by Ana, June 2024\n# ask before merging bots\n"), text
+    assert load_identities(path).merge == [["slack:makers:U1", "whatsapp:makers:Bob"]]
+
+    path.write_text("merge:\n  - [slack:makers:U3, whatsapp:makers:Bob, whatsapp:makers:Bob]\nnever_merge:\n",
+                    encoding="utf-8")
+    assert load_identities(path).never_merge == []
+    record_split(path, "slack:makers:U3", "whatsapp:makers:Bob")
+    decisions = load_identities(path)  # (a contradiction would raise ConfigError here)
+    assert decisions.merge == [] and decisions.never_merge == [["slack:makers:U3", "whatsapp:makers:Bob"]]
+
+
+def test_latin_letters_without_an_accent_mark_fold_like_accented_ones(con, tmp_path: Path) -> None:
+    """NFKD takes the accent off é but leaves ł, ı, đ whole: typed on a phone without them, the
+    name must still be proposed as the same."""
+    add(con, account("slack", "U1", "Łukasz Wałęsa"), account("whatsapp", "Lukasz Walesa", "Lukasz Walesa"),
+        account("slack", "U2", "Işık Yılmaz"), account("whatsapp", "Isik Yilmaz", "Isik Yilmaz"),
+        account("slack", "U3", "Đorđe Petrović"), account("whatsapp", "Dorde Petrovic", "Dorde Petrovic"))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    for a, b in (("U1", "Lukasz Walesa"), ("U2", "Isik Yilmaz"), ("U3", "Dorde Petrovic")):
+        found = suggestion(con, f"slack:makers:{a}", f"whatsapp:makers:{b}")
+        assert found is not None and found[0] >= 0.55, (a, b, found)

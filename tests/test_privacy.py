@@ -419,3 +419,13 @@ def test_a_pseudonymised_warehouse_is_known_as_such_without_the_config(built, ps
     shown = runner.invoke(app, ["query", "SELECT DISTINCT author_name FROM messages WHERE author_name = '[removed]'",
                                 "--db", str(db)])
     assert "[removed]" in shown.output  # data, not console markup
+
+
+def test_a_national_number_has_the_pseudonym_of_the_international_one() -> None:
+    """Identity resolution reads `06 12 34 56 78` in the community's country: pseudonymised, it
+    must still meet `+33 6 12 34 56 78` (a Slack profile and a WhatsApp name), or she is two people."""
+    from hub.pseudonyms import Pseudonymiser
+
+    paris = Pseudonymiser(b"k" * 32, "slack", "Europe/Paris")
+    assert paris.phone("06 12 34 56 78") == paris.phone("+33 6 12 34 56 78") == paris.phone("0033612345678")
+    assert Pseudonymiser(b"k" * 32, "slack", "UTC").phone("06 12 34 56 78") != paris.phone("+33 6 12 34 56 78")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import decimal
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -17,6 +19,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from hub.config import ConfigError, load_config, warehouse_of
+from hub.privacy import printable
 
 # No :emoji: codes: stored values such as `pseudo:phone:…` are printed as they are.
 out = Console(emoji=False)
@@ -270,6 +273,8 @@ def query(
     try:
         with connect_for_queries(db) as con:
             cursor = typed_query(con, sql)
+            if cursor is None:
+                raise QueryRefused("no SQL statement to run")
             names = [d[0] for d in cursor.description or []]
             rows = cursor.fetchall()
     except (WarehouseMissing, QueryRefused) as e:
@@ -279,16 +284,38 @@ def query(
     if format == "csv":
         writer = csv.writer(sys.stdout)
         writer.writerow(names)
-        writer.writerows(rows)
+        writer.writerows([[v.hex() if isinstance(v, bytes) else _as_json(v) if isinstance(v, (dict, list, tuple)) else v
+                           for v in r] for r in rows])
     elif format == "json":
-        sys.stdout.write(json.dumps([dict(zip(names, r)) for r in rows], default=str, ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps([dict(zip(names, map(_json_value, r))) for r in rows], default=str,
+                                    ensure_ascii=False) + "\n")
     else:
         table = Table(*names)
         for column in table.columns:  # an id is copied from here: folded over lines, never cut short
             column.overflow = "fold"
         for row in rows:
-            table.add_row(*("" if v is None else escape(str(v)) for v in row))  # `[removed]` is data, not markup
+            table.add_row(*("" if v is None else escape(printable(str(v))) for v in row))  # `[removed]` is data, not markup
         out.print(table)
+
+
+def _json_value(value):
+    """A value as JSON has it: numbers stay numbers (DECIMAL too), NaN and infinities are null, bytes hex."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def _as_json(value) -> str:
+    """A nested value (a STRUCT, a LIST) in one CSV cell: as JSON, not as Python writes it."""
+    return json.dumps(_json_value(value), default=str, ensure_ascii=False)
 
 
 @app.command()
@@ -326,8 +353,6 @@ def report(
 
 
 def _write_report(db, config, community, out_file: Path, format, start, end, show_phones: bool) -> Path:
-    import datetime as dt
-
     from hub.html_report import FORMATS, ReportError, write_report
     from hub.views import ViewError, community as find
     from warehouse.db import WarehouseMissing, connect
@@ -335,10 +360,7 @@ def _write_report(db, config, community, out_file: Path, format, start, end, sho
     kind = format or {".md": "md", ".csv": "csv"}.get(out_file.suffix.lower(), "html")
     if kind not in FORMATS:
         raise _fail(f"--format is html, md or csv, not {format!r}")
-    try:
-        first, last = (dt.date.fromisoformat(d) if d else None for d in (start, end))
-    except ValueError:
-        raise _fail("--from and --to are dates, YYYY-MM-DD") from None
+    first, last = _date_option("--from", start), _date_option("--to", end)
     try:
         settings = load_config(config)
         with connect(warehouse_of(db, config), read_only=True) as con:
@@ -346,6 +368,23 @@ def _write_report(db, config, community, out_file: Path, format, start, end, sho
                                 show_phones=show_phones)
     except (ConfigError, WarehouseMissing, ViewError, ReportError) as e:
         raise _fail(str(e)) from None
+    except OSError as e:  # a folder where a file goes, a path that cannot be made
+        raise _fail(f"cannot write the report to {out_file}: {e.strerror or e}") from None
+
+
+def _date_option(option: str, text: str | None):
+    """A YYYY-MM-DD option's date; years far outside any chat's (whose weeks around would not exist) refused."""
+    import datetime as dt
+
+    if not text:
+        return None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} is a date, YYYY-MM-DD, not {text!r}") from None
+    if not 1900 <= day.year <= 2999:
+        raise _fail(f"{option} {text}: give a date between 1900-01-01 and 2999-12-31")
+    return day
 
 
 CommunityOption = Annotated[Optional[str], typer.Option("--community", help="Community: its slug or name, or part of it")]
@@ -442,23 +481,19 @@ def digest(
     """The weekly digest for members: whom others valued, who was welcomed, the member of the month.
 
     Printed only (a dry run) unless --post."""
-    import datetime as dt
-
     from hub.digest import DigestError, compose
     from hub.digest import post as send
     from hub.views import ViewError, community as find
     from warehouse.db import WarehouseMissing, connect
 
+    day = _date_option("--week", week)
     try:
         settings = load_config(config)
-        day = dt.date.fromisoformat(week) if week else None
         with connect(warehouse_of(db, config), read_only=True) as con:
             made = compose(con, settings, find(con, community), day, show_phones=show_phones)
-    except ValueError:
-        raise _fail(f"--week is a date, YYYY-MM-DD, not {week!r}") from None
     except (ConfigError, WarehouseMissing, ViewError, DigestError) as e:
         raise _fail(str(e)) from None
-    out.print(made.text, highlight=False, markup=False, soft_wrap=True)
+    out.print(printable(made.text), highlight=False, markup=False, soft_wrap=True)
     if not post:
         err.print("(dry run: nothing sent; --post sends it to the channel named by digest: in hub.yaml)")
         return

@@ -104,7 +104,11 @@ def _post_slack(token: str, base_url: str | None, channel: str, text: str) -> st
     from connectors.slack.api import client_for
 
     try:
-        answer = client_for(token, base_url).chat_postMessage(channel=channel, text=text, unfurl_links=False)
+        # Names are members' own: `<!channel>` in one would notify everyone, `<url|label>` disguise a
+        # link, `*x*` format. Slack reads &, < and > as its markup unless escaped; mrkdwn off does the rest.
+        plain = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        answer = client_for(token, base_url).chat_postMessage(channel=channel, text=plain, mrkdwn=False,
+                                                              unfurl_links=False)
     except SlackApiError as e:
         error = e.response.get("error", "unknown_error")
         needed = e.response.get("needed")

@@ -135,7 +135,8 @@ def _runs(weeks: list[dict]) -> list[dict]:
     runs: list[dict] = []
     for w in weeks:
         if runs and runs[-1]["stage"] == w["stage"]:
-            runs[-1].update(to_week=w["week"], weeks=runs[-1]["weeks"] + 1)
+            # Counted on the calendar: a week without a message has no stage row, and passed all the same.
+            runs[-1].update(to_week=w["week"], weeks=(w["week"] - runs[-1]["from_week"]).days // 7 + 1)
         else:
             runs.append({"stage": w["stage"], "from_week": w["week"], "to_week": w["week"], "weeks": 1,
                          "reason": w["reason"]})
@@ -281,7 +282,7 @@ def write_markdown_report(con: duckdb.DuckDBPyConnection, community: str, out: P
         lines += [f"Week of {s['week']}: **stage {s['stage']}, {STAGES[s['stage']]}**: {_md(s['reason'])}.", ""]
     if "stages" in charts:
         lines += [f"![stages]({charts['stages']})", ""]
-    lines += _table(["from", "to", "weeks", "stage", "reason (its last week)"],
+    lines += _table(["from", "to", "weeks", "stage", "reason (its first week)"],
                     [[r["from_week"], r["to_week"], r["weeks"], f"{r['stage']} {STAGES[r['stage']]}", _md(r["reason"])]
                      for r in d["stage_runs"]])
     lines += [f"## Top members (week of {p['as_of_week'] or '–'}, {d['members_scored']:,} members scored)", "",

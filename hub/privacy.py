@@ -43,8 +43,20 @@ def _mask(match: re.Match) -> str:
 
 def shown(text: str | None, show_phones: bool = False) -> str:
     """Text from the warehouse (a name, a path, evidence) as a terminal shows it: phones masked,
-    and brackets as typed, never read as Rich markup (`Ivan [bold]Tanaka`, `Luis [/x]`)."""
-    return escape(masked(text or "", show_phones))
+    brackets as typed, never read as Rich markup (`Ivan [bold]Tanaka`, `Luis [/x]`), and no
+    control character reaching the terminal."""
+    return escape(printable(masked(text or "", show_phones)))
+
+
+# Control characters (an escape sequence in a name recolours or retitles the terminal) and the
+# bidirectional overrides that make text read backwards. Joiners inside emoji stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The text with control characters shown as their code (`\\x1b`), not obeyed by the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 def masked(value, show_phones: bool = False):

@@ -5,6 +5,8 @@ All numbers come from the warehouse's SQL (`warehouse/reports.py`); this module 
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import duckdb
 from rich.console import Console
 from rich.panel import Panel
@@ -32,23 +34,28 @@ def print_report(con: duckdb.DuckDBPyConnection, console: Console, *, community:
         return
     for slug, name, tz in communities:
         console.print(Panel.fit(f"[bold]{shown(name)}[/bold]  ({slug}, times in {tz})", border_style="cyan"))
-        _platforms(con, console, slug)
+        _platforms(con, console, slug, tz)
         _weekly(con, console, slug, weeks)
         if _standing(con, console, slug, show_phones):
             _reputation(con, console, slug, show_phones)
         else:
-            _members(con, console, slug, show_phones)
+            _members(con, console, slug, show_phones, tz)
         _quarantine(con, console, slug)
 
 
-def _platforms(con, console: Console, slug: str) -> None:
+def _day(at, tz: str) -> str:
+    """The day of a time as the community lives it (the header says in which zone)."""
+    return f"{at.astimezone(ZoneInfo(tz)):%Y-%m-%d}" if at is not None else ""
+
+
+def _platforms(con, console: Console, slug: str, tz: str) -> None:
     table = Table("platform", "channels", "messages", "writers", "media", "first", "last",
                   title="Across platforms", title_justify="left")
     for row in reports.platform_totals(con, slug):
         platform, channels, messages, members, media, first, last = row
         style = "bold" if platform == "all platforms" else None
         table.add_row(platform, f"{channels:,}", f"{messages:,}", f"{members:,}", f"{media:,}",
-                      f"{first:%Y-%m-%d}", f"{last:%Y-%m-%d}", style=style)
+                      _day(first, tz), _day(last, tz), style=style)
     console.print(table)
 
 
@@ -100,11 +107,11 @@ def members_table(rows: list[tuple], title: str, show_phones: bool) -> Table:
     return table
 
 
-def _members(con, console: Console, slug: str, show_phones: bool) -> None:
+def _members(con, console: Console, slug: str, show_phones: bool, tz: str) -> None:
     table = Table("member", "platforms", "messages", "weeks active", "last seen",
                   title="Most active members (all time)", title_justify="left")
     for name, platforms, messages, weeks, last in reports.top_members(con, slug, 10):
-        table.add_row(shown(name, show_phones), shown(platforms), f"{messages:,}", f"{weeks:,}", f"{last:%Y-%m-%d}")
+        table.add_row(shown(name, show_phones), shown(platforms), f"{messages:,}", f"{weeks:,}", _day(last, tz))
     console.print(table)
 
 

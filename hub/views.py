@@ -108,13 +108,13 @@ def show_stage(con: duckdb.DuckDBPyConnection, console: Console, text: str | Non
     if not rows:
         console.print(f"No stage for {slug}" + (f" on {platform}" if platform else "") + " yet: run hub build.")
         return
-    week, stage, reason = rows[-1]
+    week, stage, reason = next(r for r in reversed(rows) if r[1] is not None)
     console.print(f"[bold]{slug}[/bold]" + (f" on {platform}" if platform else ", all platforms")
                   + f": stage {stage}, {STAGES[stage]} (week of {week:%Y-%m-%d})\n{shown(reason)}")
     table = Table("week", "stage", "why", title=f"Last {len(rows)} weeks", title_justify="left")
     table.columns[0].no_wrap = True
     for week, stage, reason in reversed(rows):
-        table.add_row(f"{week:%Y-%m-%d}", f"{stage} {STAGES[stage]}", shown(reason))
+        table.add_row(f"{week:%Y-%m-%d}", f"{stage} {STAGES[stage]}" if stage else "—", shown(reason))
     console.print(table)
 
 

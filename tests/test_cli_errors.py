@@ -263,3 +263,54 @@ def test_stored_values_are_never_read_as_emoji_codes(tmp_path: Path) -> None:
     assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
     shown = one_line(runner.invoke(app, ["query", "--db", db, "SELECT 'pseudo:phone:3fa9' AS p, ':smile:' AS q"]))
     assert "pseudo:phone:3fa9" in shown and ":smile:" in shown
+
+
+def test_the_terminal_report_counts_people_on_the_community_s_calendar(tmp_path: Path) -> None:
+    """Writers are people (one person's two accounts once), and first and last days are the
+    community's days, as its header says: Kiritimati is 14 hours ahead of UTC."""
+    chat = tmp_path / "WhatsApp Chat with Kiri.txt"
+    chat.write_text("01/01/2024, 08:00 - Ivan: up early\n01/01/2024, 09:00 - Ivan T: same me, other phone\n"
+                    "15/01/2024, 13:00 - Luis: hello\n", encoding="utf-8")
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: kiri\n    timezone: Pacific/Kiritimati\n")
+    (tmp_path / "kiri.identities.yaml").write_text("merge:\n  - [whatsapp:kiri:Ivan, whatsapp:kiri:Ivan T]\n")
+    common = ["--db", str(tmp_path / "hub.duckdb"), "--config", str(config)]
+    assert runner.invoke(app, ["ingest", str(chat), *common]).exit_code == 0
+    assert runner.invoke(app, ["persons", "show", *common]).exit_code == 0
+    shown = one_line(runner.invoke(app, ["report", *common]))
+    assert "│ whatsapp │ 1 │ 3 │ 2 │ 0 │ 2024-01-01 │ 2024-01-15 │" in shown, shown
+
+
+def test_query_output_is_what_each_format_means(tmp_path: Path) -> None:
+    """JSON numbers stay numbers and NaN is null (valid JSON); CSV cells of nested values are JSON;
+    the table shows an escape character as its code instead of sending it to the terminal; an
+    empty query is an error, not a traceback."""
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    values = "SELECT 1.5::DECIMAL(4,2) AS d, 'nan'::DOUBLE AS n, {'a': 1} AS s, [1, 2] AS l, 'x'::BLOB AS b"
+    as_json = runner.invoke(app, ["query", "--db", db, "--format", "json", values])
+    assert json.loads(as_json.output) == [{"d": 1.5, "n": None, "s": {"a": 1}, "l": [1, 2], "b": "78"}]
+    as_csv = runner.invoke(app, ["query", "--db", db, "--format", "csv", values])
+    assert as_csv.output.splitlines()[1] == '1.50,nan,"{""a"": 1}","[1, 2]",78'
+    table = runner.invoke(app, ["query", "--db", db, "SELECT chr(27) || '[31mred' AS e"])
+    assert "\x1b" not in table.output and "\\x1b[31mred" in table.output
+    empty = runner.invoke(app, ["query", "--db", db, " "])
+    assert empty.exit_code == 2 and "no SQL statement to run" in one_line(empty)
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "--out", "{tmp}/r.html", "--from", "0001-01-01"],
+    ["report", "--out", "{tmp}/r.html", "--to", "9999-12-31"],
+    ["digest", "--week", "0001-01-03"],
+])
+def test_dates_at_the_limits_are_one_line_errors(tmp_path: Path, command: list[str]) -> None:
+    chat = tmp_path / "chat.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db, "--community", "makers"]).exit_code == 0
+    result = runner.invoke(app, [*(c.format(tmp=tmp_path) for c in command), "--db", db])
+    assert result.exit_code == 2, result.output
+    text = one_line(result)
+    assert text.startswith("error: ") and "between 1900-01-01 and 2999-12-31" in text, text

@@ -108,6 +108,18 @@ def test_post_to_slack_through_the_web_api(built, monkeypatch) -> None:
         assert refused.exit_code == 2 and f"Slack refused the digest for channel {CHANNEL}: not_in_channel" in refused.output
 
 
+def test_names_posted_to_slack_are_text_not_slack_markup() -> None:
+    """A member named `<!channel>` must not notify the whole channel when the digest thanks them."""
+    from hub.digest import _post_slack
+
+    workspace = {"channels": [{"id": CHANNEL, "name": "general", "is_member": True}], "users": []}
+    with slack_api.serve(workspace) as fake:
+        _post_slack(slack_api.DEFAULT_TOKEN, f"{fake.url}/api/", CHANNEL, "thanks <!channel> <@U0P> & *Tom*\n")
+        (posted,) = [p for m, p in fake.calls if m == "chat.postMessage"]
+    assert posted["text"] == "thanks &lt;!channel&gt; &lt;@U0P&gt; &amp; *Tom*\n"
+    assert posted["mrkdwn"] in (False, "false", "0")
+
+
 def test_post_to_telegram_through_the_bot_api(built, monkeypatch) -> None:
     db, config, _ = built
     with telegram_api.serve(chats=[CHAT]) as fake:

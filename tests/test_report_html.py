@@ -258,6 +258,10 @@ def test_hub_report_writes_each_format_from_the_command_line(warehouse) -> None:
     bad = runner.invoke(app, ["report", "--db", db, "--out", str(page), "--from", "March"])
     assert bad.exit_code == 2 and "YYYY-MM-DD" in bad.output
     assert runner.invoke(app, ["report", "--db", db, "--from", "2024-03-04"]).exit_code == 2  # --from needs --out
+    # A CSV folder where a file is, a page under a file: one line, not a traceback.
+    for out, kind in ((page, "csv"), (page / "r.html", "html")):
+        unwritable = runner.invoke(app, ["report", "--db", db, "--config", config, "--format", kind, "--out", str(out)])
+        assert unwritable.exit_code == 2 and f"cannot write the report to {out}" in " ".join(unwritable.output.split())
 
 
 def test_the_terminal_report_tells_the_stage_the_people_and_their_reputation(warehouse: dict, tmp_path: Path) -> None:

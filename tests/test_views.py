@@ -106,3 +106,30 @@ def test_stage_and_health_show_the_latest_weeks(built) -> None:
     health = _run("health", "--platform", "slack", "--weeks", "3", "--db", str(db))
     last = [line for line in health.splitlines() if line.startswith("│")][-1]
     assert f"{hweek:%Y-%m-%d}" in last and f"{answered}/{questions}" in last and f" {active} " in last
+
+
+def test_a_week_without_a_message_is_shown_and_counted(tmp_path: Path) -> None:
+    """`--weeks 4` is four weeks of the calendar: a dead week (no row in the derived tables) is
+    shown, with the members of the week before and no activity, not skipped for an older week."""
+    import datetime as dt
+
+    from hub.html_report import _runs
+    from warehouse import views
+    from warehouse.db import connect
+
+    mondays = [dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in (0, 1, 3)]  # 2024-01-15: nothing
+    with connect(tmp_path / "hub.duckdb") as con:
+        for i, week in enumerate(mondays):
+            con.execute("INSERT INTO community_health VALUES ('c', NULL, ?, ?, 5, 2, 1, 0, 3, 1, 60, 0.2, 0.3, 0.5)",
+                        [week, 10 + i])
+            con.execute("INSERT INTO community_stages (community, platform, week, stage, reason, messages, "
+                        "active_members, ambassadors, ambassadors_new, promoter_silent_weeks) "
+                        "VALUES ('c', NULL, ?, 2, 'why', 9, 5, 0, 0, 0)", [week])
+        health = views.health(con, "c", None, 3)
+        stages = views.stages(con, "c", None, 3)
+    assert [(w, members, active) for w, members, active, *_ in health] == [
+        (dt.date(2024, 1, 8), 11, 5), (dt.date(2024, 1, 15), 11, 0), (dt.date(2024, 1, 22), 12, 5)]
+    assert [(w, stage) for w, stage, _ in stages] == [
+        (dt.date(2024, 1, 8), 2), (dt.date(2024, 1, 15), None), (dt.date(2024, 1, 22), 2)]
+    (run,) = _runs([{"week": w, "stage": 2, "reason": "why"} for w in mondays])
+    assert (run["from_week"], run["to_week"], run["weeks"]) == (dt.date(2024, 1, 1), dt.date(2024, 1, 22), 4)

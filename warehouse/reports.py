@@ -17,19 +17,24 @@ def communities(con: duckdb.DuckDBPyConnection, only: str | None = None) -> list
 
 
 def platform_totals(con: duckdb.DuckDBPyConnection, community: str) -> list[tuple]:
-    """Per platform, then all platforms together: channels, messages, writers, media, first, last."""
+    """Per platform, then all platforms together: channels, messages, writers, media, first, last.
+    Writers are people: bots aside, and one person's accounts once where persons are built."""
     return con.execute(
-        """SELECT coalesce(platform, 'all platforms'), count(DISTINCT channel_id),
-                  count(*) FILTER (WHERE kind = 'message'),
-                  count(DISTINCT author_id) FILTER (WHERE kind = 'message'),
-                  count(*) FILTER (WHERE has_media), min(sent_at), max(sent_at)
-           FROM messages WHERE community = $c
-           GROUP BY ROLLUP (platform)
-           ORDER BY platform IS NULL, platform""", {"c": community}).fetchall()
+        """SELECT coalesce(m.platform, 'all platforms'), count(DISTINCT m.channel_id),
+                  count(*) FILTER (WHERE m.kind = 'message'),
+                  count(DISTINCT coalesce(pa.person_id, m.author_id))
+                      FILTER (WHERE m.kind = 'message' AND NOT coalesce(a.is_bot, false)),
+                  count(*) FILTER (WHERE m.has_media), min(m.sent_at), max(m.sent_at)
+           FROM messages m LEFT JOIN accounts a ON a.account_id = m.author_id
+           LEFT JOIN person_accounts pa ON pa.account_id = m.author_id
+           WHERE m.community = $c
+           GROUP BY ROLLUP (m.platform)
+           ORDER BY m.platform IS NULL, m.platform""", {"c": community}).fetchall()
 
 
 def weekly_activity(con: duckdb.DuckDBPyConnection, community: str, weeks: int) -> list[tuple[str, list[int], list[int]]]:
-    """Per platform and for all: messages and active members in each of the last `weeks` weeks."""
+    """Per platform and for all: messages and active members (people, as in `platform_totals`) in
+    each of the last `weeks` weeks."""
     (last,) = con.execute("SELECT max(week) FROM member_weekly_activity WHERE community = $c",
                           {"c": community}).fetchone()
     if last is None:
@@ -39,10 +44,13 @@ def weekly_activity(con: duckdb.DuckDBPyConnection, community: str, weeks: int) 
         """WITH weeks AS (SELECT unnest(generate_series($first::DATE, $last::DATE, INTERVAL 7 DAY))::DATE AS week),
                 platforms AS (SELECT DISTINCT platform FROM member_weekly_activity WHERE community = $c
                               UNION ALL SELECT 'all platforms')
-           SELECT p.platform, w.week, coalesce(sum(a.messages), 0)::BIGINT, count(DISTINCT a.account_id)
+           SELECT p.platform, w.week, coalesce(sum(a.messages), 0)::BIGINT,
+                  count(DISTINCT coalesce(pa.person_id, a.account_id)) FILTER (WHERE NOT coalesce(acc.is_bot, false))
            FROM platforms p CROSS JOIN weeks w
            LEFT JOIN member_weekly_activity a
              ON a.community = $c AND a.week = w.week AND (p.platform = 'all platforms' OR a.platform = p.platform)
+           LEFT JOIN accounts acc ON acc.account_id = a.account_id
+           LEFT JOIN person_accounts pa ON pa.account_id = a.account_id
            GROUP BY p.platform, w.week
            ORDER BY p.platform = 'all platforms', p.platform, w.week""",
         {"c": community, "first": first, "last": last}).fetchall()
@@ -65,6 +73,7 @@ def top_members(con: duckdb.DuckDBPyConnection, community: str, limit: int) -> l
            FROM member_weekly_activity w
            LEFT JOIN person_accounts pa USING (account_id) LEFT JOIN persons p USING (person_id)
            WHERE w.community = $c
+             AND NOT coalesce((SELECT is_bot FROM accounts a WHERE a.account_id = w.account_id), false)
            GROUP BY coalesce(pa.person_id, w.account_id) ORDER BY 3 DESC, 1 LIMIT $n""",
         {"c": community, "n": limit}).fetchall()
 

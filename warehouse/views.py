@@ -114,22 +114,34 @@ def member_flags(con: duckdb.DuckDBPyConnection, person_id: str) -> list[tuple]:
            ORDER BY flag""", {"p": person_id}).fetchall()
 
 
+# The last n weeks up to a community's latest one, every week counted: a week without a message
+# has no row in the derived tables, and is a week all the same (a dead week is news).
+_LAST_WEEKS = """
+    last AS (SELECT max(week) AS w FROM {table} WHERE community = $c AND platform IS NOT DISTINCT FROM $p),
+    weeks AS (SELECT unnest(generate_series(w - to_weeks($n - 1), w, INTERVAL 7 DAY))::DATE AS week FROM last)"""
+
+
 def stages(con: duckdb.DuckDBPyConnection, community: str, platform: str | None, weeks: int) -> list[tuple]:
-    """(week, stage, reason) of the last `weeks` weeks, oldest first; platform None: all together."""
+    """(week, stage, reason) of the last `weeks` weeks, oldest first; platform None: all together.
+    A week without a stage (no message in it) has stage None."""
     return con.execute(
-        """SELECT week, stage, reason FROM (
-               SELECT week, stage, reason FROM community_stages
-               WHERE community = $c AND platform IS NOT DISTINCT FROM $p ORDER BY week DESC LIMIT $n)
-           ORDER BY week""", {"c": community, "p": platform, "n": weeks}).fetchall()
+        f"""WITH {_LAST_WEEKS.format(table="community_stages")}
+            SELECT w.week, s.stage, coalesce(s.reason, 'no message this week') FROM weeks w
+            LEFT JOIN community_stages s ON s.community = $c AND s.platform IS NOT DISTINCT FROM $p AND s.week = w.week
+            ORDER BY w.week""", {"c": community, "p": platform, "n": weeks}).fetchall()
 
 
 def health(con: duckdb.DuckDBPyConnection, community: str, platform: str | None, weeks: int) -> list[tuple]:
     """The last `weeks` weeks of community_health, oldest first: week, members, active, contributors,
-    new, new active within 30 days, questions, answered, median minutes to reply, top 1 % share."""
+    new, new active within 30 days, questions, answered, median minutes to reply, top 1 % share.
+    A week without a row (nothing happened) has the members of the week before, and no activity."""
     return con.execute(
-        """SELECT * FROM (
-               SELECT week, members, active_members, contributors, new_members, new_members_active_30d,
-                      questions, questions_answered, median_minutes_to_reply, share_top_1pct
-               FROM community_health WHERE community = $c AND platform IS NOT DISTINCT FROM $p
-               ORDER BY week DESC LIMIT $n)
-           ORDER BY week""", {"c": community, "p": platform, "n": weeks}).fetchall()
+        f"""WITH {_LAST_WEEKS.format(table="community_health")},
+            h AS (SELECT * FROM community_health WHERE community = $c AND platform IS NOT DISTINCT FROM $p)
+            SELECT w.week,
+                   coalesce(h.members, (SELECT members FROM h b WHERE b.week < w.week ORDER BY b.week DESC LIMIT 1), 0),
+                   coalesce(h.active_members, 0), coalesce(h.contributors, 0), coalesce(h.new_members, 0),
+                   coalesce(h.new_members_active_30d, 0), coalesce(h.questions, 0), coalesce(h.questions_answered, 0),
+                   h.median_minutes_to_reply, h.share_top_1pct
+            FROM weeks w LEFT JOIN h USING (week) ORDER BY w.week""",
+        {"c": community, "p": platform, "n": weeks}).fetchall()

@@ -14,12 +14,12 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from hub.config import ConfigError, load_config, warehouse_of
 from hub.privacy import printable
+from hub.privacy import terminal_text as escape  # data never read as markup nor sent as control codes
 
 # No :emoji: codes: stored values such as `pseudo:phone:…` are printed as they are.
 out = Console(emoji=False)
@@ -294,14 +294,15 @@ def query(
         for column in table.columns:  # an id is copied from here: folded over lines, never cut short
             column.overflow = "fold"
         for row in rows:
-            table.add_row(*("" if v is None else escape(printable(str(v))) for v in row))  # `[removed]` is data, not markup
+            table.add_row(*("" if v is None else escape(str(v)) for v in row))  # `[removed]` is data, not markup
         out.print(table)
 
 
 def _json_value(value):
     """A value as JSON has it: numbers stay numbers (DECIMAL too), NaN and infinities are null, bytes hex."""
-    if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, decimal.Decimal):  # a number, unless a float would change it: then its exact text
+        exact = int(value) if value == value.to_integral_value() else float(value)
+        return exact if decimal.Decimal(str(exact)) == value else str(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, bytes):
@@ -527,7 +528,7 @@ def forget(
             # Persons as the accounts now stand (a load since the last build may have joined one to them).
             refresh_persons(con, settings, [slug] if slug else None)
             who = find(con, person, slug, settings)
-            out.print(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}",
+            out.print(escape(f"{who.label} in {who.community}: {len(who.accounts)} account(s): {', '.join(who.accounts)}"),
                       highlight=False)
             if not yes and not typer.confirm("Forget them? This cannot be undone", default=False):
                 raise typer.Exit(1)

@@ -52,11 +52,13 @@ def write_samples(workdir: Path) -> Path:
 
     if workdir.exists():
         shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    config = workdir / "hub.yaml"  # first: it marks the folder as the demo's, should the run stop midway
+    config.write_text(DEMO_CONFIG.format(slug=_SLUG, promoter="(being written)"))
     cp = community(platforms=PLATFORMS, **DEMO_COMMUNITY)
     write_exports(cp, workdir / "inbox")
     name, seed, members, days, variant = DEMO_REPAIR_CAFE
     write_export(simulate(members=members, days=days, seed=seed, name=name), workdir / "inbox" / "whatsapp", variant)
-    config = workdir / "hub.yaml"
     config.write_text(DEMO_CONFIG.format(slug=_SLUG, promoter=cp.sim.promoter.name))
     return config
 
@@ -114,6 +116,10 @@ def _communities(db: Path) -> set[str] | None:
     try:
         with duckdb.connect(str(db), read_only=True) as con:
             return {c for (c,) in con.execute("SELECT DISTINCT community FROM sources").fetchall()}
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():  # a warehouse all right, that another process has open
+            raise NotADemo(f"{db} is open in another process: {str(e).splitlines()[0]}") from None
+        return None
     except duckdb.Error:
         return None
 

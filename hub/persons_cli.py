@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from hub.config import ConfigError, HubConfig, load_config, warehouse_of
+from hub.privacy import terminal_text as escape  # data never read as markup nor sent as control codes
 
 persons_app = typer.Typer(help="People across platforms: one person, several accounts.",
                           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)

@@ -45,7 +45,13 @@ def shown(text: str | None, show_phones: bool = False) -> str:
     """Text from the warehouse (a name, a path, evidence) as a terminal shows it: phones masked,
     brackets as typed, never read as Rich markup (`Ivan [bold]Tanaka`, `Luis [/x]`), and no
     control character reaching the terminal."""
-    return escape(printable(masked(text or "", show_phones)))
+    return terminal_text(masked(text or "", show_phones))
+
+
+def terminal_text(text: str) -> str:
+    """Any text from data (a name, a path, an error naming them) as Rich markup that prints it as
+    it is: brackets escaped, control characters as their codes."""
+    return escape(printable(text))
 
 
 # Control characters (an escape sequence in a name recolours or retitles the terminal) and the

@@ -314,3 +314,22 @@ def test_dates_at_the_limits_are_one_line_errors(tmp_path: Path, command: list[s
     assert result.exit_code == 2, result.output
     text = one_line(result)
     assert text.startswith("error: ") and "between 1900-01-01 and 2999-12-31" in text, text
+
+
+def test_no_command_sends_a_name_s_control_codes_to_the_terminal(tmp_path: Path) -> None:
+    chat = tmp_path / "result.json"  # (WhatsApp quarantines such a line; Telegram keeps the name)
+    chat.write_text(json.dumps({"name": "Club", "type": "private_supergroup", "id": 42, "messages": [
+        {"id": i, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": str(1717236000 + i),
+         "from": name, "from_id": f"user{i}", "text": "hi", "text_entities": []}
+        for i, name in ((1, "\x1b]0;pwned\x07\x1b[31mEve Red"), (2, "Bo"))]}))
+    db = str(tmp_path / "hub.duckdb")
+    outputs = [runner.invoke(app, ["ingest", str(chat), "--db", db])]
+    for command in (["persons", "show"], ["persons", "suggest"], ["report"], ["query", "SELECT * FROM accounts"]):
+        outputs.append(runner.invoke(app, [*command, "--db", db]))
+    with duckdb.connect(db, read_only=True) as con:
+        (eve,) = con.execute("SELECT account_id FROM accounts WHERE display_name LIKE '%Eve Red'").fetchone()
+    outputs.append(runner.invoke(app, ["forget", eve, "--yes", "--no-build", "--db", db]))
+    for result in outputs:
+        assert result.exit_code == 0, result.output
+        assert "\x1b" not in result.output and "\x07" not in result.output, result.output
+    assert "\\x07\\x1b[31mEve" in "".join(outputs[1].output.replace("│", " ").split())  # shown as codes

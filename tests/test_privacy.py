@@ -180,6 +180,53 @@ def test_an_export_that_knew_them_only_by_name_does_not_bring_them_back(tmp_path
         assert _sql(Path(db), "SELECT count(*) FROM messages WHERE text LIKE '%Luis%'") == [(0,)]
 
 
+def test_derived_rows_built_under_an_earlier_person_id_go_too(tmp_path: Path) -> None:
+    """Built while Luis was user2 alone, his scores carry the id made from user2; an older export then
+    joins `name:Luis Kaur` to him, whose id sorts first. Forgotten without a build, no row of either id stays."""
+    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
+             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
+    answer = {"id": 4, "type": "message", "date": "2024-06-02T10:05:00", "date_unixtime": "1717322700",
+              "from": "Noah Park", "from_id": "user1", "text": "welcome Luis", "reply_to_message_id": 3,
+              "text_entities": []}
+    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
+              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
+              "text": "", "text_entities": []}
+    (tmp_path / "old").mkdir()
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "result.json", hello, answer)), "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["build", "--db", db]).exit_code == 0
+    ids = "('person:default:' || sha256('telegram:default:user2')[:12], " \
+          "'person:default:' || sha256('telegram:default:name:Luis Kaur')[:12])"
+    assert _sql(Path(db), f"SELECT count(*) > 0 FROM member_scores WHERE person_id IN {ids}") == [(True,)]
+    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "old" / "result.json", invite)), "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["forget", "Luis Kaur", "--yes", "--no-build", "--db", db]).exit_code == 0
+    for table, column in (("member_scores", "person_id"), ("member_flags", "person_id"), ("interactions", "to_person")):
+        assert _sql(Path(db), f"SELECT count(*) FROM {table} WHERE {column} IN {ids}") == [(0,)], table
+
+
+def test_a_namesake_s_name_only_record_is_not_forgotten_with_them(tmp_path: Path) -> None:
+    """Two members go by Ana Li; an older export lists one "Ana Li" as invited, by name only. Forgetting
+    one of the two must not later erase that record: it may be the other's."""
+    def said(i: int, who: str) -> dict:
+        return {"id": i, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": str(1717322400 + i),
+                "from": "Ana Li", "from_id": who, "text": f"hi from {who}", "text_entities": []}
+
+    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
+              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Ana Li"],
+              "text": "", "text_entities": []}
+    (tmp_path / "old").mkdir()
+    old = _telegram(tmp_path / "old" / "result.json", invite)
+    new = _telegram(tmp_path / "result.json", said(3, "user3"), said(4, "user4"))
+    db = str(tmp_path / "hub.duckdb")
+    for export in (old, new):
+        assert runner.invoke(app, ["ingest", str(export), "--db", db]).exit_code == 0
+    forgotten = runner.invoke(app, ["forget", "telegram:default:user3", "--yes", "--no-build", "--db", db])
+    assert forgotten.exit_code == 0 and "1 account(s): telegram:default:user3" in " ".join(forgotten.output.split())
+    assert runner.invoke(app, ["ingest", str(old), "--force", "--db", db]).exit_code == 0
+    assert _sql(Path(db), "SELECT account_id FROM accounts WHERE display_name = 'Ana Li' ORDER BY 1") == [
+        ("telegram:default:name:Ana Li",), ("telegram:default:user4",)]
+
+
 def test_a_two_letter_name_leaves_their_ids_too(tmp_path: Path) -> None:
     """A WhatsApp message id holds its author's name: Jo's become the erasure's token, however short
     the name (in others' texts a two-letter name is left: it is a common pair of letters)."""

@@ -101,11 +101,16 @@ def forget(con: duckdb.DuckDBPyConnection, community: str, account_ids: list[str
     token = f"removed-{erasure_id[:8]}"
     # Also the ids an export that knew them only by name gives them (an older Telegram export's
     # invited member, a Facebook author without an id): such an export must not bring them back.
+    # Only a name that is theirs alone on the platform: a namesake's name-only record is not theirs.
     by_name = [i for (i,) in con.execute(
-        """SELECT DISTINCT platform || ':' || community || ':name:' || name FROM (
+        """SELECT DISTINCT n.platform || ':' || n.community || ':name:' || n.name FROM (
                SELECT platform, community, display_name AS name FROM accounts WHERE list_contains($a, account_id)
-               UNION SELECT platform, community, author_name FROM messages WHERE list_contains($a, author_id))
-           WHERE length(trim(name)) >= $shortest""", {"a": account_ids, "shortest": _SHORTEST_NAME}).fetchall()]
+               UNION SELECT platform, community, author_name FROM messages WHERE list_contains($a, author_id)) n
+           WHERE length(trim(n.name)) >= $shortest AND NOT EXISTS (
+               SELECT 1 FROM accounts o WHERE o.community = n.community AND o.platform = n.platform
+                 AND o.display_name = n.name AND NOT list_contains($a, o.account_id)
+                 AND NOT o.native_id LIKE 'name:%')""",
+        {"a": account_ids, "shortest": _SHORTEST_NAME}).fetchall()]
     con.execute("""INSERT INTO erasures SELECT ?, ?, sha256(a), ?, now() FROM unnest(?::VARCHAR[]) t(a)""",
                 [erasure_id, community, token, list(dict.fromkeys(account_ids + by_name))])
     return _scrub(con, community, {a: token for a in account_ids})
@@ -222,8 +227,11 @@ def _reassign(con: duckdb.DuckDBPyConnection) -> tuple[int, int, int]:
 
 def _delete_about(con: duckdb.DuckDBPyConnection, community: str) -> None:
     """Rows that are about the forgotten accounts; the derived tables are recomputed whole next build."""
+    # A person's id is made from its smallest account (hub.persons.person_id): derived rows built
+    # before a load joined an account to them carry an id made from another of their accounts.
     con.execute("""CREATE OR REPLACE TEMP TABLE forgotten_persons AS
-                   SELECT DISTINCT person_id FROM person_accounts WHERE account_id IN (SELECT account_id FROM forgotten)""")
+                   SELECT DISTINCT person_id FROM person_accounts WHERE account_id IN (SELECT account_id FROM forgotten)
+                   UNION SELECT 'person:' || $c || ':' || sha256(account_id)[:12] FROM forgotten""", {"c": community})
     for sql in (
         "DELETE FROM mentions WHERE account_id IN (SELECT account_id FROM forgotten)",
         "DELETE FROM identity_suggestions WHERE account_id IN (SELECT account_id FROM forgotten) "

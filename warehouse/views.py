@@ -116,9 +116,12 @@ def member_flags(con: duckdb.DuckDBPyConnection, person_id: str) -> list[tuple]:
 
 # The last n weeks up to a community's latest one, every week counted: a week without a message
 # has no row in the derived tables, and is a week all the same (a dead week is news).
+# (Not before its first week: there was no community to speak of.)
 _LAST_WEEKS = """
-    last AS (SELECT max(week) AS w FROM {table} WHERE community = $c AND platform IS NOT DISTINCT FROM $p),
-    weeks AS (SELECT unnest(generate_series(w - to_weeks($n - 1), w, INTERVAL 7 DAY))::DATE AS week FROM last)"""
+    span AS (SELECT min(week) AS first, max(week) AS w FROM {table}
+             WHERE community = $c AND platform IS NOT DISTINCT FROM $p),
+    weeks AS (SELECT unnest(generate_series(greatest(first, w - to_weeks(least($n, 100000) - 1)), w,
+                                            INTERVAL 7 DAY))::DATE AS week FROM span)"""
 
 
 def stages(con: duckdb.DuckDBPyConnection, community: str, platform: str | None, weeks: int) -> list[tuple]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 
-import ftfy
 import polars as pl
 
 # What any mojibake of UTF-8 read as latin-1 or cp1252 holds: a lead byte (Â…ô) followed by a
@@ -34,6 +33,8 @@ def repair(text: str) -> str:
     try:
         return text.encode("latin-1").decode("utf-8")
     except UnicodeError:
+        import ftfy  # here: most text needs only the exact inverse, and importing ftfy costs 60 ms
+
         return ftfy.fix_encoding(text)
 
 

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from hub.config import ConfigError
 from hub.model import Batch
@@ -177,6 +176,8 @@ class Pseudonymiser:
             return column
         mapping: Callable[[str], str] = {"name": self.name, "native": self.native, "id": self._id, "message": self._id,
                                          "handle": self._handle, "email": self._email, "phone": self.phone}[kind]
+        import pyarrow.compute as pc  # here: every `hub ingest` imports this module, few pseudonymise
+
         unique = pc.unique(column).drop_null()
         if len(unique) == 0:
             return column

@@ -182,7 +182,7 @@ class ExportReader:
         message by message, and the messages that cannot be read are set aside."""
         text = self._repaired(block.text)
         try:
-            raw = pl.read_json(io.BytesIO(b"[" + text + b"]"), schema=RAW)
+            raw = pl.read_json(io.BytesIO(b"".join((b"[", text, b"]"))), schema=RAW)  # (one copy of the block, not two)
             if raw.height != block.count:
                 raise ValueError("the block was not cut between messages")
             return raw.with_columns(position=pl.int_range(raw.height, dtype=pl.Int64) + block.first)

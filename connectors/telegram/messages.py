@@ -235,6 +235,7 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         thread_id=pl.lit(None, pl.String),
         has_media=pl.any_horizontal([pl.col(c).is_not_null() for c in _MEDIA]),
         edited_at="edited_at", position="position",
+        number=pl.col("id").cast(pl.Int64, strict=False),  # Telegram's own, rising (None for derived ids)
         forwarded_from=pl.coalesce("forwarded_from", "forwarded_from_id", "saved_from"),
     )
     entities = m.select("message_id", "from_id", "system", e="text_entities").filter(~pl.col("system")) \

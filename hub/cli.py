@@ -287,7 +287,8 @@ def query(
         writer.writerows([[v.hex() if isinstance(v, bytes) else _as_json(v) if isinstance(v, (dict, list, tuple)) else v
                            for v in r] for r in rows])
     elif format == "json":
-        sys.stdout.write(json.dumps([dict(zip(names, map(_json_value, r))) for r in rows], default=str,
+        keys = _distinct(names)  # (a join's two `id` columns are two keys, not one overwriting the other)
+        sys.stdout.write(json.dumps([dict(zip(keys, map(_json_value, r))) for r in rows], default=str,
                                     ensure_ascii=False) + "\n")
     else:
         table = Table(*names)
@@ -296,6 +297,17 @@ def query(
         for row in rows:
             table.add_row(*("" if v is None else escape(str(v)) for v in row))  # `[removed]` is data, not markup
         out.print(table)
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Column names as distinct keys: a repeated one gets `_1`, `_2`… as DuckDB names them in a table."""
+    seen: dict[str, int] = {}
+    keys = []
+    for name in names:
+        n = seen.get(name, 0)
+        seen[name] = n + 1
+        keys.append(name if n == 0 else f"{name}_{n}")
+    return keys
 
 
 def _json_value(value):

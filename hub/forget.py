@@ -99,9 +99,26 @@ def still_named_in(config: HubConfig, person: Person) -> list[str]:
                 found.append(decisions.where(key, i))
     community = next((c for c in config.communities if c.slug == person.community), None)
     names = {n.casefold() for n in person.names}
+    where = config.path or "hub.yaml"
     for promoter in community.promoters if community else []:
-        if promoter.account and any(a.endswith(f":{promoter.account}") for a in person.accounts):
-            found.append(f"{config.path or 'hub.yaml'}: promoters: {promoter.platform} {promoter.account}")
-        elif promoter.name and promoter.name.casefold() in names:
-            found.append(f"{config.path or 'hub.yaml'}: promoters: {promoter.name}")
+        if any(_names_them(p, person, names) for p in _as_stored(promoter, community)):
+            found.append(f"{where}: promoters: " + (promoter.name or f"{promoter.platform} {promoter.account}"))
     return found
+
+
+def _names_them(promoter, person: Person, names: set[str]) -> bool:
+    return bool(promoter.account and any(a.endswith(f":{promoter.account}") for a in person.accounts)
+                or promoter.name and promoter.name.casefold() in names)
+
+
+def _as_stored(promoter, community) -> list:
+    """The promoter as written, and in a pseudonymised community as stored (which needs the key:
+    without it, the person was not found by their real name either)."""
+    if not community.pseudonymise:
+        return [promoter]
+    from hub.pseudonyms import PseudonymKeyError, as_stored
+
+    try:
+        return [promoter, *as_stored([promoter], community.timezone)]
+    except PseudonymKeyError:
+        return [promoter]

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from hub.config import ConfigError
 from hub.model import Batch
@@ -125,6 +126,11 @@ class Pseudonymiser:
         return known
 
     def native(self, value: str) -> str:
+        if value.startswith("name:"):
+            # An account an export knew only by its name stays recognisable as one, under the name's
+            # pseudonym: identity resolution joins it to the account going by that pseudonym, and
+            # `hub forget` keeps it out (hub/persons.py, warehouse/forget.py).
+            return f"name:{self.name(value.removeprefix('name:'))}"
         return f"p{self._digest('id', value)[:16]}"
 
     def _id(self, value: str) -> str:
@@ -176,8 +182,6 @@ class Pseudonymiser:
             return column
         mapping: Callable[[str], str] = {"name": self.name, "native": self.native, "id": self._id, "message": self._id,
                                          "handle": self._handle, "email": self._email, "phone": self.phone}[kind]
-        import pyarrow.compute as pc  # here: every `hub ingest` imports this module, few pseudonymise
-
         unique = pc.unique(column).drop_null()
         if len(unique) == 0:
             return column

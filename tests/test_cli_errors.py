@@ -296,6 +296,8 @@ def test_query_output_is_what_each_format_means(tmp_path: Path) -> None:
     assert as_csv.output.splitlines()[1] == '1.50,nan,"{""a"": 1}","[1, 2]",78'
     table = runner.invoke(app, ["query", "--db", db, "SELECT chr(27) || '[31mred' AS e"])
     assert "\x1b" not in table.output and "\\x1b[31mred" in table.output
+    joined = runner.invoke(app, ["query", "--db", db, "--format", "json", "SELECT 5 AS id, NULL AS id, 1 AS id"])
+    assert json.loads(joined.output) == [{"id": 5, "id_1": None, "id_2": 1}]  # none overwrites another
     empty = runner.invoke(app, ["query", "--db", db, " "])
     assert empty.exit_code == 2 and "no SQL statement to run" in one_line(empty)
 

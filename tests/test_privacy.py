@@ -180,6 +180,36 @@ def test_an_export_that_knew_them_only_by_name_does_not_bring_them_back(tmp_path
         assert _sql(Path(db), "SELECT count(*) FROM messages WHERE text LIKE '%Luis%'") == [(0,)]
 
 
+def test_pseudonymised_a_member_known_only_by_name_is_still_one_person_and_forgotten(tmp_path: Path, monkeypatch) -> None:
+    """The same as above in a pseudonymised community: the name-only account keeps its `name:` form
+    under the name's pseudonym, so it still joins its person, goes with them, and stays out."""
+    monkeypatch.setenv("HUB_PSEUDONYM_KEY", KEY)
+    welcome = {"id": 1, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": "1717236000",
+               "from": "Noah Park", "from_id": "user1", "text": "welcome", "text_entities": []}
+    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
+              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
+              "text": "", "text_entities": []}
+    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
+             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
+    (tmp_path / "old").mkdir()
+    old = _telegram(tmp_path / "old" / "result.json", welcome, invite)
+    new = _telegram(tmp_path / "result.json", welcome, invite, hello)
+    config = tmp_path / "hub.yaml"
+    config.write_text('communities:\n  - slug: club\n    pseudonymise: true\n    promoters: ["Luis Kaur"]\n')
+    db = str(tmp_path / "hub.duckdb")
+    common = ["--db", db, "--config", str(config)]
+    for export in (old, new):
+        assert runner.invoke(app, ["ingest", str(export), *common]).exit_code == 0
+    forgotten = runner.invoke(app, ["forget", "Luis Kaur", "--yes", "--no-build", *common])
+    said = " ".join(forgotten.output.split())
+    assert forgotten.exit_code == 0, said
+    assert "2 account(s): telegram:club:name:Member " in said and "Luis" not in said.split("account(s)")[1].split("still")[0]
+    assert f"still named in the configuration: {config}: promoters: Luis Kaur" in said
+    for export in (old, new):
+        assert runner.invoke(app, ["ingest", str(export), "--force", *common]).exit_code == 0
+        assert _sql(Path(db), "SELECT count(*) FROM accounts WHERE NOT is_bot") == [(1,)]  # Noah alone
+
+
 def test_derived_rows_built_under_an_earlier_person_id_go_too(tmp_path: Path) -> None:
     """Built while Luis was user2 alone, his scores carry the id made from user2; an older export then
     joins `name:Luis Kaur` to him, whose id sorts first. Forgotten without a build, no row of either id stays."""

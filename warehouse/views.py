@@ -120,8 +120,9 @@ def member_flags(con: duckdb.DuckDBPyConnection, person_id: str) -> list[tuple]:
 _LAST_WEEKS = """
     span AS (SELECT min(week) AS first, max(week) AS w FROM {table}
              WHERE community = $c AND platform IS NOT DISTINCT FROM $p),
-    weeks AS (SELECT unnest(generate_series(greatest(first, w - to_weeks(least($n, 100000) - 1)), w,
+    weeks AS (SELECT unnest(generate_series(greatest(first, w - to_weeks($n - 1)), w,
                                             INTERVAL 7 DAY))::DATE AS week FROM span)"""
+_MOST_WEEKS = 100_000  # (more than any history: a bigger --weeks would overflow the dates)
 
 
 def stages(con: duckdb.DuckDBPyConnection, community: str, platform: str | None, weeks: int) -> list[tuple]:
@@ -131,7 +132,7 @@ def stages(con: duckdb.DuckDBPyConnection, community: str, platform: str | None,
         f"""WITH {_LAST_WEEKS.format(table="community_stages")}
             SELECT w.week, s.stage, coalesce(s.reason, 'no message this week') FROM weeks w
             LEFT JOIN community_stages s ON s.community = $c AND s.platform IS NOT DISTINCT FROM $p AND s.week = w.week
-            ORDER BY w.week""", {"c": community, "p": platform, "n": weeks}).fetchall()
+            ORDER BY w.week""", {"c": community, "p": platform, "n": min(weeks, _MOST_WEEKS)}).fetchall()
 
 
 def health(con: duckdb.DuckDBPyConnection, community: str, platform: str | None, weeks: int) -> list[tuple]:
@@ -147,4 +148,4 @@ def health(con: duckdb.DuckDBPyConnection, community: str, platform: str | None,
                    coalesce(h.new_members_active_30d, 0), coalesce(h.questions, 0), coalesce(h.questions_answered, 0),
                    h.median_minutes_to_reply, h.share_top_1pct
             FROM weeks w LEFT JOIN h USING (week) ORDER BY w.week""",
-        {"c": community, "p": platform, "n": weeks}).fetchall()
+        {"c": community, "p": platform, "n": min(weeks, _MOST_WEEKS)}).fetchall()

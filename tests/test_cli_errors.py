@@ -20,6 +20,15 @@ runner = CliRunner()
 CHAT = "27/03/2022, 21:40 - Ivan [bold]Tanaka: hi\n27/03/2022, 21:41 - Luis [/x] Ivanova: hello [Ivan]\n"
 
 
+def _loaded(tmp_path: Path) -> str:
+    """A warehouse holding the two-line chat: its path."""
+    chat = tmp_path / "WhatsApp Chat with Makers.txt"
+    chat.write_text(CHAT, encoding="utf-8")
+    db = str(tmp_path / "hub.duckdb")
+    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    return db
+
+
 def one_line(result) -> str:
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output
@@ -257,10 +266,7 @@ def test_sync_names_an_unknown_community(tmp_path: Path) -> None:
 
 
 def test_stored_values_are_never_read_as_emoji_codes(tmp_path: Path) -> None:
-    chat = tmp_path / "WhatsApp Chat with Makers.txt"
-    chat.write_text(CHAT, encoding="utf-8")
-    db = str(tmp_path / "hub.duckdb")
-    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    db = _loaded(tmp_path)
     shown = one_line(runner.invoke(app, ["query", "--db", db, "SELECT 'pseudo:phone:3fa9' AS p, ':smile:' AS q"]))
     assert "pseudo:phone:3fa9" in shown and ":smile:" in shown
 
@@ -285,10 +291,7 @@ def test_query_output_is_what_each_format_means(tmp_path: Path) -> None:
     """JSON numbers stay numbers and NaN is null (valid JSON); CSV cells of nested values are JSON;
     the table shows an escape character as its code instead of sending it to the terminal; an
     empty query is an error, not a traceback."""
-    chat = tmp_path / "WhatsApp Chat with Makers.txt"
-    chat.write_text(CHAT, encoding="utf-8")
-    db = str(tmp_path / "hub.duckdb")
-    assert runner.invoke(app, ["ingest", str(chat), "--db", db]).exit_code == 0
+    db = _loaded(tmp_path)
     values = "SELECT 1.5::DECIMAL(4,2) AS d, 'nan'::DOUBLE AS n, {'a': 1} AS s, [1, 2] AS l, 'x'::BLOB AS b"
     as_json = runner.invoke(app, ["query", "--db", db, "--format", "json", values])
     assert json.loads(as_json.output) == [{"d": 1.5, "n": None, "s": {"a": 1}, "l": [1, 2], "b": "78"}]

@@ -146,20 +146,29 @@ def _telegram(path: Path, *messages: dict) -> Path:
     return path
 
 
+# Luis, in two exports of one Telegram group: an older one names him only as invited, a later one
+# shows him writing as user2.
+_WELCOME = {"id": 1, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": "1717236000",
+            "from": "Noah Park", "from_id": "user1", "text": "welcome", "text_entities": []}
+_INVITE = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
+           "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
+           "text": "", "text_entities": []}
+_HELLO = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
+          "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
+
+
+def _luis_exports(tmp_path: Path) -> tuple[Path, Path]:
+    """(the older export, the later one)."""
+    (tmp_path / "old").mkdir()
+    return (_telegram(tmp_path / "old" / "result.json", _WELCOME, _INVITE),
+            _telegram(tmp_path / "result.json", _WELCOME, _INVITE, _HELLO))
+
+
 def test_an_export_that_knew_them_only_by_name_does_not_bring_them_back(tmp_path: Path) -> None:
     """An older Telegram export names Luis only as invited (`name:Luis Kaur`); a later one shows him
     writing as user2. He is one person; forgotten, neither account comes back from either export,
     even when no build ran since the later load, and the configuration naming him is pointed out."""
-    welcome = {"id": 1, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": "1717236000",
-               "from": "Noah Park", "from_id": "user1", "text": "welcome", "text_entities": []}
-    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
-              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
-              "text": "", "text_entities": []}
-    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
-             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
-    (tmp_path / "old").mkdir()
-    old = _telegram(tmp_path / "old" / "result.json", welcome, invite)
-    new = _telegram(tmp_path / "result.json", welcome, invite, hello)
+    old, new = _luis_exports(tmp_path)
     config = tmp_path / "hub.yaml"
     config.write_text('communities:\n  - slug: club\n    promoters: ["Luis Kaur"]\n')
     db = str(tmp_path / "hub.duckdb")
@@ -184,16 +193,7 @@ def test_pseudonymised_a_member_known_only_by_name_is_still_one_person_and_forgo
     """The same as above in a pseudonymised community: the name-only account keeps its `name:` form
     under the name's pseudonym, so it still joins its person, goes with them, and stays out."""
     monkeypatch.setenv("HUB_PSEUDONYM_KEY", KEY)
-    welcome = {"id": 1, "type": "message", "date": "2024-06-01T10:00:00", "date_unixtime": "1717236000",
-               "from": "Noah Park", "from_id": "user1", "text": "welcome", "text_entities": []}
-    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
-              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
-              "text": "", "text_entities": []}
-    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
-             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
-    (tmp_path / "old").mkdir()
-    old = _telegram(tmp_path / "old" / "result.json", welcome, invite)
-    new = _telegram(tmp_path / "result.json", welcome, invite, hello)
+    old, new = _luis_exports(tmp_path)
     config = tmp_path / "hub.yaml"
     config.write_text('communities:\n  - slug: club\n    pseudonymise: true\n    promoters: ["Luis Kaur"]\n')
     db = str(tmp_path / "hub.duckdb")
@@ -213,22 +213,17 @@ def test_pseudonymised_a_member_known_only_by_name_is_still_one_person_and_forgo
 def test_derived_rows_built_under_an_earlier_person_id_go_too(tmp_path: Path) -> None:
     """Built while Luis was user2 alone, his scores carry the id made from user2; an older export then
     joins `name:Luis Kaur` to him, whose id sorts first. Forgotten without a build, no row of either id stays."""
-    hello = {"id": 3, "type": "message", "date": "2024-06-02T10:00:00", "date_unixtime": "1717322400",
-             "from": "Luis Kaur", "from_id": "user2", "text": "hi, Luis here", "text_entities": []}
     answer = {"id": 4, "type": "message", "date": "2024-06-02T10:05:00", "date_unixtime": "1717322700",
               "from": "Noah Park", "from_id": "user1", "text": "welcome Luis", "reply_to_message_id": 3,
               "text_entities": []}
-    invite = {"id": 2, "type": "service", "date": "2024-06-01T10:01:00", "date_unixtime": "1717236060",
-              "actor": "Noah Park", "actor_id": "user1", "action": "invite_members", "members": ["Luis Kaur"],
-              "text": "", "text_entities": []}
     (tmp_path / "old").mkdir()
     db = str(tmp_path / "hub.duckdb")
-    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "result.json", hello, answer)), "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "result.json", _HELLO, answer)), "--db", db]).exit_code == 0
     assert runner.invoke(app, ["build", "--db", db]).exit_code == 0
     ids = "('person:default:' || sha256('telegram:default:user2')[:12], " \
           "'person:default:' || sha256('telegram:default:name:Luis Kaur')[:12])"
     assert _sql(Path(db), f"SELECT count(*) > 0 FROM member_scores WHERE person_id IN {ids}") == [(True,)]
-    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "old" / "result.json", invite)), "--db", db]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(_telegram(tmp_path / "old" / "result.json", _INVITE)), "--db", db]).exit_code == 0
     assert runner.invoke(app, ["forget", "Luis Kaur", "--yes", "--no-build", "--db", db]).exit_code == 0
     for table, column in (("member_scores", "person_id"), ("member_flags", "person_id"), ("interactions", "to_person")):
         assert _sql(Path(db), f"SELECT count(*) FROM {table} WHERE {column} IN {ids}") == [(0,)], table

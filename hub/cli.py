@@ -188,13 +188,10 @@ def sync(
 
     try:
         cfg = load_config(config)
+        if community is not None:
+            cfg.community(community)  # (an unknown one is named, not taken for one without live sources)
     except ConfigError as e:
         raise _fail(str(e)) from None
-    if community is not None:
-        try:
-            cfg.community(community)
-        except ConfigError as e:
-            raise _fail(str(e)) from None
     live = [(c, s) for c in cfg.communities if community in (None, c.slug)
             for s in c.sources if s.token_env and s.platform in ("slack", "telegram")]
     if not live:

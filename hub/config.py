@@ -305,12 +305,12 @@ class IdentityDecisions(_Strict):
     merge: list[Annotated[list[str], AfterValidator(_merge_group)]] = []
     never_merge: list[Annotated[list[str], AfterValidator(_never_pair)]] = []
     path: Path | None = Field(default=None, exclude=True)
+    lines: dict[tuple[str, int], int] = Field(default={}, exclude=True)
 
     @field_validator("merge", "never_merge", mode="before")
     @classmethod
     def _none_is_empty(cls, value: object) -> object:
         return [] if value is None else value  # `never_merge:` with nothing under it yet
-    lines: dict[tuple[str, int], int] = Field(default={}, exclude=True)
 
     def where(self, key: str, index: int) -> str:
         """`file:line: key[index]` of one decision, for messages about it."""

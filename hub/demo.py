@@ -90,6 +90,7 @@ def run_demo(db: Path | str, workdir: Path, console: Console) -> None:
 
 def _refuse_what_is_not_the_demos(db: Path | str, workdir: Path) -> None:
     """The demo starts afresh, removing its folder and warehouse: never someone's own."""
+    from warehouse.db import communities_in
     from warehouse.lake import is_lake
 
     config = workdir / "hub.yaml"
@@ -99,7 +100,7 @@ def _refuse_what_is_not_the_demos(db: Path | str, workdir: Path) -> None:
                        "empties its folder: pass another --workdir")
     if is_lake(db) or not Path(db).exists():
         return
-    held = _communities(Path(db))
+    held = communities_in(db)
     if held is None or held - {_SLUG}:
         what = "is not a warehouse" if held is None else \
             f"holds communities other than the demo's ({', '.join(sorted(held - {_SLUG}))})"
@@ -107,21 +108,6 @@ def _refuse_what_is_not_the_demos(db: Path | str, workdir: Path) -> None:
 
 
 _SLUG = "riverside-makers"
-
-
-def _communities(db: Path) -> set[str] | None:
-    """The communities a warehouse file holds; None for a file that is no warehouse."""
-    import duckdb
-
-    try:
-        with duckdb.connect(str(db), read_only=True) as con:
-            return {c for (c,) in con.execute("SELECT DISTINCT community FROM sources").fetchall()}
-    except duckdb.IOException as e:
-        if "lock" in str(e).lower():  # a warehouse all right, that another process has open
-            raise NotADemo(f"{db} is open in another process: {str(e).splitlines()[0]}") from None
-        return None
-    except duckdb.Error:
-        return None
 
 
 def run_pipeline(db: Path | str, settings, console: Console | None = None) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
+from importlib import resources
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-\u00a0\u202f]{7,}$")
 
@@ -53,3 +55,26 @@ def normalise_phone(phone: str | None, region: str | None = None) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    """Zone -> country, old names included (`America/Montreal`, `Asia/Calcutta` are links to zones)."""
+    try:
+        zones = resources.files("tzdata.zoneinfo")
+        tab = zones.joinpath("zone.tab").read_text(encoding="utf-8")
+        links = zones.joinpath("tzdata.zi").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    rows = (line.split("\t") for line in tab.splitlines() if line and not line.startswith("#"))
+    countries = {row[2]: row[0] for row in rows if len(row) >= 3}
+    for line in links.splitlines():  # "L <zone> <old name>"
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "L" and parts[1] in countries:
+            countries.setdefault(parts[2], countries[parts[1]])
+    return countries
+
+
+def region_of(timezone: str | None) -> str | None:
+    """The country of an IANA time zone (`Europe/Paris` → `FR`); None for UTC and the like."""
+    return _zone_countries().get(timezone or "")

@@ -27,14 +27,13 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 from anyascii import anyascii
 
 from hub.config import HubConfig, IdentityDecisions, load_identities
-from hub.identity import normalise_phone
+from hub.identity import normalise_phone, region_of
 
 # How sure each kind of evidence is that two accounts are one person.
 CONFIDENCE = {"reviewed": 1.0, "single": 1.0, "email": 0.99, "phone": 0.99, "named": 0.95, "handle": 0.9}
@@ -92,30 +91,6 @@ def normalise_email(email: str | None) -> str | None:
 
 def normalise_handle(handle: str | None) -> str | None:
     return (handle or "").strip().lstrip("@").casefold() or None
-
-
-@functools.cache
-@functools.lru_cache(maxsize=1)
-def _zone_countries() -> dict[str, str]:
-    """Zone -> country, old names included (`America/Montreal`, `Asia/Calcutta` are links to zones)."""
-    try:
-        zones = resources.files("tzdata.zoneinfo")
-        tab = zones.joinpath("zone.tab").read_text(encoding="utf-8")
-        links = zones.joinpath("tzdata.zi").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError):
-        return {}
-    rows = (line.split("\t") for line in tab.splitlines() if line and not line.startswith("#"))
-    countries = {row[2]: row[0] for row in rows if len(row) >= 3}
-    for line in links.splitlines():  # "L <zone> <old name>"
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "L" and parts[1] in countries:
-            countries.setdefault(parts[2], countries[parts[1]])
-    return countries
-
-
-def region_of(timezone: str | None) -> str | None:
-    """The country of an IANA time zone (`Europe/Paris` → `FR`); None for UTC and the like."""
-    return _zone_countries().get(timezone or "")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from hub.config import ConfigError
+from hub.identity import normalise_phone, region_of
 from hub.model import Batch
 from hub.privacy import EMAIL, EMAIL_ANYWHERE, PHONE
 
@@ -69,8 +70,6 @@ class Pseudonymiser:
     """Replaces names, handles, e-mails, phones and name-bearing ids in canonical batches."""
 
     def __init__(self, key: bytes, platform: str = "", timezone: str | None = None) -> None:
-        from hub.persons import region_of
-
         self._key = key
         # A national number (06 12 34 56 78) is read in the community's country, as identity
         # resolution reads it: its pseudonym is then the international number's.
@@ -158,8 +157,6 @@ class Pseudonymiser:
         return f"{self._digest('email', value.strip().casefold())[:16]}{EMAIL_DOMAIN}"
 
     def phone(self, value: str) -> str:
-        from hub.identity import normalise_phone
-
         return PHONE_PREFIX + self._digest("phone", normalise_phone(value, self._region) or value.strip())[:16]
 
     def text(self, value: str) -> str:

@@ -105,6 +105,16 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
     return con
 
 
+def communities_in(path: str | Path) -> set[str] | None:
+    """The communities a warehouse file records loads of; None for a file that is no hub warehouse
+    (WarehouseBusy while another process holds it, as for any command)."""
+    try:
+        with connect(path, read_only=True) as con:
+            return {c for (c,) in con.execute("SELECT DISTINCT community FROM sources").fetchall()}
+    except (WarehouseMissing, duckdb.CatalogException):  # not DuckDB, or DuckDB without the hub's tables
+        return None
+
+
 def connect_for_queries(path: str | Path | None = None, *, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """A connection for SQL someone typed (`hub query`): read-only, and shut off from the file
     system (no COPY … TO, ATTACH, read_csv of other files, extensions), settings locked so the SQL

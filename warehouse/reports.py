@@ -70,10 +70,9 @@ def top_members(con: duckdb.DuckDBPyConnection, community: str, limit: int) -> l
         """SELECT any_value(coalesce(p.display_name, w.display_name)),
                   string_agg(DISTINCT w.platform, ', ' ORDER BY w.platform), sum(w.messages)::BIGINT,
                   count(DISTINCT w.week), max(w.last_message_at)
-           FROM member_weekly_activity w
+           FROM member_weekly_activity w LEFT JOIN accounts a USING (account_id)
            LEFT JOIN person_accounts pa USING (account_id) LEFT JOIN persons p USING (person_id)
-           WHERE w.community = $c
-             AND NOT coalesce((SELECT is_bot FROM accounts a WHERE a.account_id = w.account_id), false)
+           WHERE w.community = $c AND NOT coalesce(a.is_bot, false)
            GROUP BY coalesce(pa.person_id, w.account_id) ORDER BY 3 DESC, 1 LIMIT $n""",
         {"c": community, "n": limit}).fetchall()
 

@@ -267,7 +267,8 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
 
 def _reactions(m: pl.DataFrame, prefix: str, tz: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One row per listed reactor, one anonymous row for the rest of the count."""
-    r = m.select("message_id", r="reactions").filter(pl.col("r").list.len() > 0).explode("r").drop_nulls("r").unnest("r").with_columns(
+    r = m.select("message_id", r="reactions").filter(pl.col("r").list.len() > 0) \
+        .explode("r").drop_nulls("r").unnest("r").with_columns(
         emoji=pl.when(pl.col("type") == "custom_emoji").then(pl.lit("custom:") + pl.col("document_id"))
         .when(pl.col("type") == "paid").then(pl.lit("paid"))
         .otherwise(pl.col("emoji")),

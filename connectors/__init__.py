@@ -43,7 +43,10 @@ def detect_platform(path: Path) -> str:
         raise UnreadableExport(path, "no such file", "check the path")
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as f:
-            check_not_empty_or_binary(path, f.read(65536))
+            head = f.read(65536)
+        if head.startswith(b"PK\x03\x04"):  # a zip's first entry, but no directory at its end: cut short
+            open_zip(path).close()  # (which says so)
+        check_not_empty_or_binary(path, head)
     else:
         with open_zip(path) as archive:
             if not zip_members(archive):

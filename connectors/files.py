@@ -109,7 +109,31 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     except BaseException:
         archive.close()
         raise
+    for member in archive.infolist():
+        member.filename = _zip_name(member)
+    archive.NameToInfo = {m.filename: m for m in archive.infolist()}
     return archive
+
+
+def _zip_name(member: zipfile.ZipInfo) -> str:
+    """A member's name as its writer meant it. Zips made on Linux and macOS (Info-ZIP, Finder) hold
+    UTF-8 names without the flag that says so, and Python reads them as IBM 437 ("café" becomes
+    "caf├⌐"): a flagless name that is valid UTF-8 is read as UTF-8, as 7-Zip and macOS do. (The
+    original stays in `orig_filename`, which reading a member checks against.)"""
+    if member.flag_bits & 0x800 or member.filename.isascii():
+        return member.filename
+    try:
+        return member.filename.encode("cp437").decode("utf-8")
+    except UnicodeError:
+        return member.filename
+
+
+def readable_name(name: str) -> str:
+    """A file name as text a table can hold. Python keeps the bytes of a name that is not UTF-8 as
+    lone surrogates, which no UTF-8 column takes: such bytes are shown as \\xNN escapes."""
+    if name.isascii():
+        return name
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _file_entries(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
@@ -374,7 +398,7 @@ class ExportTree:
         else:
             self._members = {}
             for p, mode in folder_entries(path):
-                name = p.relative_to(path).as_posix()
+                name = readable_name(p.relative_to(path).as_posix())
                 if any(part.startswith(".") for part in p.relative_to(path).parts):
                     continue
                 if stat.S_ISREG(mode):
@@ -472,7 +496,7 @@ def content_digest(path: Path) -> tuple[str, int]:
     for p, mode in folder_entries(path):
         if not stat.S_ISREG(mode):
             continue
-        name = p.relative_to(path).as_posix().encode()
+        name = os.fsencode(p.relative_to(path).as_posix())  # a name not in UTF-8: its own bytes
         with open(p, "rb") as f:
             length = os.fstat(f.fileno()).st_size
             digest.update(len(name).to_bytes(4, "big") + name + length.to_bytes(8, "big"))

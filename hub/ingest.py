@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from connectors import detect_platform, is_export_folder, reader_for
-from connectors.files import UnreadableExport, content_digest
+from connectors.files import UnreadableExport, content_digest, readable_name
 from hub.config import ConfigError, HubConfig
 from hub.model import Batch
 from hub.prehash import Prehashed
@@ -84,7 +84,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
             if pseudonymise or target.pseudonymise else None
         digest, size = (prehashed and prehashed.digest(path)) or content_digest(path)
         source = SourceFile(
-            platform=report.platform, community=target.slug, path=str(origin or path), sha256=digest,
+            platform=report.platform, community=target.slug, path=readable_name(str(origin or path)), sha256=digest,
             bytes=size, channel_id=reader.channel_id,
             community_name=target.display_name, community_timezone=target.timezone,
             options={"tz": options.tz, "channel": reader.channel_name},

@@ -354,3 +354,52 @@ def test_the_pipeline_reads_a_folder_export_without_following_its_links(tmp_path
         report = ingest_file(con, landed.stored_as, origin=folder, config=HubConfig(), platform="slack", force=True)
         assert report.error is None
         assert con.execute(f"SELECT count(*) FROM messages WHERE text LIKE '%{OUTSIDE_SECRET}%'").fetchone() == (0,)
+
+
+# -- names: not in UTF-8, or in UTF-8 without the zip's flag saying so ---------------------------------
+
+def _slack_export_with_channels(folder: Path, names: dict[str, str]) -> Path:
+    """A Slack export whose channels (id -> name) each hold one message, by one user."""
+    folder.mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana", "real_name": "Ana"}]))
+    (folder / "channels.json").write_text(json.dumps([{"id": i, "name": n} for i, n in names.items()]))
+    for i, name in enumerate(names.values()):
+        day = folder / name / "2024-03-01.json"
+        day.parent.mkdir()
+        day.write_text(json.dumps([{"type": "message", "user": "U1", "text": f"hello {i}", "ts": f"170928000{i}.000100"}]))
+    return folder
+
+
+def test_names_from_unix_zip_tools_are_read_as_utf8(tmp_path: Path) -> None:
+    """Info-ZIP and macOS write UTF-8 names without the flag that says so: the channels are found
+    by their names, not taken for others named in IBM 437 ("caf├⌐")."""
+    folder = _slack_export_with_channels(tmp_path / "export", {"C1": "café", "C2": "日本"})
+    archive = tmp_path / "export.zip"
+    names = [p.relative_to(folder).as_posix() for p in sorted(folder.rglob("*.json"))]
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in names:
+            z.writestr(name, (folder / name).read_bytes())
+    for name in names:
+        if not name.isascii():
+            _patch_entry(archive, name, "flags", 0)  # the same UTF-8 bytes, without the flag
+    assert not any(i.flag_bits & 0x800 for i in zipfile.ZipFile(archive).infolist())
+    db = tmp_path / "hub.duckdb"
+    assert _ingest(archive, "--db", db).exit_code == 0
+    assert _rows(db, "SELECT c.name, count(*) FROM messages m JOIN channels c USING (channel_id) GROUP BY 1 ORDER BY 1") \
+        == [("café", 1), ("日本", 1)]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.uname().sysname == "Darwin", reason="file names of any bytes: Linux")
+def test_file_names_not_in_utf8_load_and_are_shown_escaped(tmp_path: Path) -> None:
+    """A name in Latin-1 (an old disk, a Windows copy) stops nothing: the export loads, and the
+    name is kept with its odd bytes shown as \\xNN."""
+    folder = _slack_export_with_channels(tmp_path / "slack", {"C1": "general"})
+    os.rename(folder / "general", os.fsdecode(os.fsencode(folder) + b"/caf\xe9"))  # a folder no channels.json names
+    chat = os.fsdecode(os.fsencode(tmp_path) + b"/WhatsApp Chat with Jos\xe9.txt")
+    Path(chat).write_text("01/03/2024, 10:00 - Ana: hola\n01/03/2024, 10:01 - Bob: hi\n")
+    db = tmp_path / "hub.duckdb"
+    result = _ingest(folder, chat, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert _rows(db, "SELECT name FROM channels ORDER BY 1") == [("Jos\\xe9",), ("caf\\xe9",), ("general",)]
+    assert _rows(db, "SELECT count(*) FROM messages") == [(3,)]
+    assert (f"{tmp_path}/WhatsApp Chat with Jos\\xe9.txt",) in _rows(db, "SELECT path FROM sources")

@@ -79,7 +79,7 @@ def test_text_before_the_first_message_is_quarantined(tmp_path: Path, con) -> No
     ("blank.txt", b"\n \r\n", "the file is empty"),
     ("picture.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary file"),
     ("notes.txt", b"Shopping list\n- eggs\n- milk\n", "not a chat export"),
-    ("broken.zip", b"PK\x03\x04 this is not really a zip", "not a chat export"),
+    ("broken.zip", b"PK\x03\x04 this is not really a zip", "damaged or incomplete zip archive"),
 ])
 def test_unreadable_files_fail_with_one_line_naming_the_file(tmp_path: Path, db_path: Path, name, content, says) -> None:
     path = tmp_path / name
@@ -89,6 +89,18 @@ def test_unreadable_files_fail_with_one_line_naming_the_file(tmp_path: Path, db_
     errors = [line for line in result.output.splitlines() if line.strip()]
     assert len(errors) == 1, result.output
     assert str(path) in errors[0] and says in errors[0]
+
+
+def test_a_zip_cut_short_is_said_to_be_one(tmp_path: Path, db_path: Path) -> None:
+    """An interrupted download: the entries are there, the directory at the zip's end is not."""
+    whole = tmp_path / "whole.zip"
+    with zipfile.ZipFile(whole, "w") as z:
+        z.writestr("WhatsApp Chat with Good.txt", "\n".join(GOOD) + "\n")
+    cut = tmp_path / "WhatsApp Chat with Good.zip"
+    cut.write_bytes(whole.read_bytes()[:-40])
+    result = runner.invoke(app, ["ingest", str(cut), "--db", str(db_path)])
+    assert result.exit_code == 1
+    assert f"{cut}: damaged or incomplete zip archive — download or export it again" in " ".join(result.output.split())
 
 
 def test_a_zip_without_a_chat_fails_clearly(tmp_path: Path, db_path: Path) -> None:

@@ -210,6 +210,20 @@ def test_thread_files_one_by_one(tmp_path: Path, con) -> None:
     assert fresh.result.new == 0
 
 
+def test_a_thread_without_thread_path_is_one_channel_however_it_is_given(tmp_path: Path, con) -> None:
+    """Instagram's and old Messenger files name no thread_path (nor title): the thread is its folder,
+    whether a file, the folder or the whole download is given; nothing is loaded twice."""
+    folder = tmp_path / "download" / "messages" / "inbox" / "jane_123"
+    folder.mkdir(parents=True)
+    for name, messages in (("message_1.json", NEWER), ("message_2.json", OLDER)):
+        (folder / name).write_text(_facebook_json({"participants": PARTICIPANTS, "messages": messages}))
+    news = [_ingest(con, path).result.new for path in (folder / "message_2.json", folder, tmp_path / "download")]
+    assert news == [7, 5, 0]
+    assert con.execute("SELECT channel_id, name FROM channels").fetchall() == [
+        ("facebook:default:thread:jane_123", "jane_123")]
+    assert con.execute("SELECT count(*) FROM messages").fetchone() == (12,)
+
+
 def test_whole_dyi_zip_with_a_path_traversal_entry(tmp_path: Path, con) -> None:
     """A "Download Your Information" zip: threads, group activity, the member's profile, photos. An
     entry named ../evil.json is not read (quarantined), and nothing is ever written anywhere."""

@@ -181,3 +181,23 @@ def test_who_the_users_file_does_not_list_is_named_whatever_the_batches(tmp_path
     assert con.execute("SELECT DISTINCT author_name FROM messages WHERE author_id LIKE '%U9'").fetchall() == [("Nine",)]
     assert con.execute("SELECT DISTINCT author_name FROM messages WHERE author_id LIKE '%B1'").fetchall() == [
         ("deploybot",)]
+
+
+def test_an_old_integrations_message_is_its_bot_s(tmp_path: Path, con) -> None:
+    """An incoming webhook from before bot users posts with a name and no bot_id: a bot account of
+    that name, not a message without an author."""
+    folder = tmp_path / "slack"
+    (folder / "general").mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana", "real_name": "Ana"}]))
+    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    (folder / "general" / "2016-01-14.json").write_text(json.dumps([
+        {"type": "message", "subtype": "bot_message", "username": "deploys", "text": "build 12 passed",
+         "ts": "1452790000.000100"},
+        {"type": "message", "subtype": "bot_message", "username": "deploys", "text": "build 13 passed",
+         "ts": "1452790100.000100"},
+        {"type": "message", "user": "U1", "text": "nice", "ts": "1452790200.000100"}]))
+    report = ingest_file(con, folder, config=HubConfig())
+    assert report.error is None and report.result.quarantined == 0
+    assert con.execute("""SELECT m.author_id, m.author_name, a.is_bot, count(*) FROM messages m
+                          JOIN accounts a ON a.account_id = m.author_id GROUP BY ALL ORDER BY 1""").fetchall() == [
+        ("slack:default:U1", "Ana", False, 1), ("slack:default:name:deploys", "deploys", True, 2)]

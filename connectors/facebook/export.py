@@ -35,8 +35,8 @@ import polars as pl
 
 from connectors.facebook import activity, feed, messenger
 from connectors.facebook.common import PLATFORM, Part, accounts_batch, bad
-from connectors.files import (ExportTree, UnreadableExport, quarantine_batch, refused_records, require_export,
-                              unsafe_name)
+from connectors.files import (ExportTree, UnreadableExport, quarantine_batch, readable_name, refused_records,
+                              require_export, unsafe_name)
 from connectors.frames import detached
 from connectors.mojibake import Repairer
 from hub.model import Batch
@@ -46,6 +46,7 @@ _BOM = b"\xef\xbb\xbf"
 _ACTIVITY = re.compile(rb'^\{\s*"(group_posts|group_comments|groups_joined|reactions)(_v2)?"\s*:')
 _FEED = re.compile(rb'^(\[\s*)?\{\s*"data"\s*:\s*\[')
 _MESSAGE_FILE = re.compile(r"(?:^|/)message_(\d+)\.json$")
+_DIGEST = re.compile(r"[0-9a-f]{64}")  # the raw store's folder of a copy (hub/landing.py)
 _PROFILE = "profile_information.json"
 _SNIFF_FILES = 200  # JSON files of a folder or zip looked at before deciding it is not Facebook's
 
@@ -177,10 +178,13 @@ class ExportReader:
         name = self.path.name
         try:
             if kind == "messenger":
-                # A thread without thread_path is named by its title, else by its folder or file name
-                # (not an id: a file given alone may be a copy in the raw store, under its hash).
-                fallback = self.path.parent.name if _MESSAGE_FILE.search(name) else self.path.stem
-                batches = list(self._threads([(None, [messenger.parse_file(name, raw)])], fallback))
+                # A thread without thread_path is its folder, as when the folder or the download is
+                # given; but a copy in the raw store sits in a folder named by its hash, which is no
+                # thread's: it is named by its title, else by its file name.
+                parent = self.path.parent.name
+                folder = readable_name(parent) if _MESSAGE_FILE.search(name) and not _DIGEST.fullmatch(parent) else None
+                batches = list(self._threads([(folder, [messenger.parse_file(name, raw)])],
+                                             readable_name(self.path.stem)))
             elif kind == "activity":
                 batches = list(self._activity([(name, orjson.loads(raw.removeprefix(_BOM)))], {}))
             else:
@@ -233,7 +237,7 @@ class ExportReader:
         self._done(total, total)
 
     def _tree_name(self) -> str:
-        return self.path.name if self.path.is_dir() else self.path.stem
+        return readable_name(self.path.name if self.path.is_dir() else self.path.stem)
 
     def _bytes(self, tree: ExportTree, name: str) -> bytes:
         raw = tree.read(name)
@@ -272,7 +276,7 @@ class ExportReader:
     # -- the three kinds -------------------------------------------------------------------------
 
     def _threads(self, threads: list[tuple[str | None, list[messenger.ThreadFile]]], fallback: str) -> Iterator[Batch]:
-        """Each thread: (its folder in the tree, or None for a file given alone; its files, newest first)."""
+        """Each thread: (its folder, or None for a file given alone from the raw store; its files, newest first)."""
         for folder, files in threads:
             part = Part()
             self._position = messenger.read_thread(files, part, folder=folder, fallback=folder or fallback,
@@ -300,7 +304,7 @@ class ExportReader:
     def _feed(self, pages: list[tuple[str, bytes]], strict: bool = False) -> Iterator[Batch]:
         part = Part()
         self._position = feed.read_feed(pages, part, channel_option=self.options.channel,
-                                        fallback=self._tree_name() if _is_tree(self.path) else self.path.stem,
+                                        fallback=self._tree_name() if _is_tree(self.path) else readable_name(self.path.stem),
                                         first_position=self._position, strict=strict)
         self.summary.feed_files += len(pages)
         yield from self._emit(part)

@@ -107,6 +107,12 @@ def _named(text: pl.Expr | str) -> pl.Expr:
     return pl.when(text != "").then(text)
 
 
+# A bot's native id: its bot_id; an old integration's message (an incoming webhook before bot
+# users) has none, only the name it posted under, which is then its account, as a name-only one.
+_BOT = pl.coalesce("bot_id", pl.when((pl.col("subtype") == "bot_message").fill_null(False))
+                   .then(pl.lit("name:") + _named("username")))
+
+
 @dataclass
 class Names:
     """Who is who in a workspace: user and bot accounts by Slack id."""
@@ -228,7 +234,7 @@ class MessageFrames:
         fallbacks = pl.col("attachments").list.eval(
             pl.coalesce(pl.element().struct.field("fallback"), pl.element().struct.field("text"))).list.join("\n")
         m = raw.with_columns(
-            author=pl.when(bot).then("bot_id").otherwise(pl.coalesce("user", pl.col("comment").struct.field("user"))),
+            author=pl.when(bot).then(_BOT).otherwise(pl.coalesce("user", pl.col("comment").struct.field("user"))),
             text=pl.when((pl.col("text").fill_null("") == "") & pl.col("attachments").list.len().gt(0).fill_null(False))
             .then(fallbacks).otherwise(pl.col("text").fill_null("")),
             has_media=pl.col("files").list.len().gt(0).fill_null(False) | (pl.col("subtype") == "file_share").fill_null(False)
@@ -285,7 +291,7 @@ class MessageFrames:
 
     def _learn_names(self, raw: pl.DataFrame) -> None:
         """Bots and users the users file does not list get accounts, named as the messages name them."""
-        bots = raw.select("bot_id", "subtype", "user", "username", "bot_profile") \
+        bots = raw.select(_BOT.alias("bot_id"), "subtype", "user", "username", "bot_profile") \
             .filter(pl.col("bot_id").is_not_null() & ((pl.col("subtype") == "bot_message").fill_null(False)
                                                       | pl.col("user").is_null())) \
             .group_by("bot_id").agg(name=pl.coalesce(_named("username"), _named(pl.col("bot_profile").struct

@@ -30,7 +30,7 @@ import orjson
 import polars as pl
 
 from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, quarantine_batch, quarantine_record,
-                              refused_records, require_export, split_objects)
+                              readable_name, refused_records, require_export, split_objects)
 from connectors.frames import SeenIds, detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
@@ -391,7 +391,7 @@ class ExportReader:
             yield self._frames(self._framed(chat, list(enumerate(batch, first)), aside, derived), chat, first, aside)
 
     def _fallback_name(self) -> str:
-        return self.options.channel or self.path.stem
+        return self.options.channel or readable_name(self.path.stem)
 
 
 def _events(stream: BinaryIO, path: Path) -> Iterator[tuple[str, str, object]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from connectors.files import (UnreadableExport, check_not_empty_or_binary, open_member, open_zip, refused_members,
-                              refused_note, zip_members)
+                              readable_name, refused_note, zip_members)
 from connectors.whatsapp.header import HEADER_RE
 
 # "Export chat" names the file after the chat, in the phone's language.
@@ -50,6 +50,7 @@ def chat_name_from(path: Path) -> str:
     stem = path.stem
     if stem == "_chat" and path.parent.name:
         stem = path.parent.name
+    stem = readable_name(stem)
     return _COPY_SUFFIX.sub("", _EXPORT_PREFIXES.sub("", stem)).strip() or stem
 
 

@@ -6,6 +6,7 @@ import csv
 import decimal
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -78,6 +79,7 @@ def ingest(
     from hub.prehash import Prehashed
 
     prehashed = Prehashed(paths)  # before the imports below, which take a second of one core
+    from connectors.files import readable_name
     from hub.ingest import expand, ingest_file
     from warehouse.db import connect
     from warehouse.marts import refresh
@@ -114,10 +116,11 @@ def ingest(
                                   "names its channels itself")
             results.append(_as_dict(report, time.perf_counter() - started))
             if report.warning:
-                err.print(f"[yellow]warning:[/yellow] {escape(report.warning)}", highlight=False, soft_wrap=True)
+                err.print(f"[yellow]warning:[/yellow] {escape(readable_name(report.warning))}", highlight=False,
+                          soft_wrap=True)
             if report.error:
                 failures += 1
-                err.print(f"[red]error:[/red] {escape(report.error)}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error:[/red] {escape(readable_name(report.error))}", highlight=False, soft_wrap=True)
                 continue
             r = report.result
             skipped += report.skipped
@@ -125,7 +128,7 @@ def ingest(
             # Refreshed even when the file was loaded before: a run killed between its loads and the
             # refresh below left the marts behind, and nothing in the warehouse records that.
             touched.add(report.community)
-            table.add_row(escape(str(path)), report.platform, escape(report.channel or "(every channel)"), f"{r.new:,}", f"{r.duplicate:,}",
+            table.add_row(escape(readable_name(str(path))), report.platform, escape(report.channel or "(every channel)"), f"{r.new:,}", f"{r.duplicate:,}",
                           f"[yellow]{r.quarantined:,}[/yellow]" if r.quarantined else "0")
         started = time.perf_counter()
         if touched:
@@ -145,10 +148,13 @@ def ingest(
 
 
 def _as_dict(report, seconds: float) -> dict:
+    from connectors.files import readable_name
+
     r = report.result
     return {
-        "path": str(report.path), "platform": report.platform, "community": report.community,
-        "channel": report.channel, "error": report.error, "warning": report.warning, "skipped": report.skipped,
+        "path": readable_name(str(report.path)), "platform": report.platform, "community": report.community,
+        "channel": report.channel, "error": report.error and readable_name(report.error),
+        "warning": report.warning and readable_name(report.warning), "skipped": report.skipped,
         "seconds": round(seconds, 3),
         **({"records": r.records, "new": r.new, "duplicate": r.duplicate, "quarantined": r.quarantined} if r else {}),
     }
@@ -216,12 +222,27 @@ def sync(
             except SyncError as e:
                 failed = True
                 err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+            except Exception as e:  # a defect of ours, or an answer no one foresaw: the other sources still sync
+                failed = True
+                said = _without_tokens(f"{type(e).__name__}: {e}", live)
+                err.print(f"[red]error:[/red] {escape(com.slug)}: the {source.platform} sync stopped unexpectedly "
+                          f"({escape(said)}); what it had committed is kept, the next sync goes on from there",
+                          highlight=False, soft_wrap=True)
         refresh(con, [c.slug for c, _ in live])
     for table in (slack, telegram):
         if table.row_count:
             out.print(table)
     if failed:
         raise typer.Exit(1)
+
+
+def _without_tokens(text: str, live: list) -> str:
+    """An error's text with every configured token masked (a Bot API URL holds its token)."""
+    for _, source in live:
+        token = os.environ.get(source.token_env or "")
+        if token:
+            text = text.replace(token, "***")
+    return text
 
 
 @app.command()

@@ -196,10 +196,34 @@ def test_a_crash_mid_sync_shows_no_token(tmp_path: Path, monkeypatch, logs, capf
         serve_telegram(sample_updates(), token=token)
     with serve as fake:
         result = _hub_sync(tmp_path, _config(tmp_path, platform, fake.url))
-    assert isinstance(result.exception, RuntimeError) and "disk full" in str(result.exception)
+    assert result.exit_code == 1 and f"makers: the {platform} sync stopped unexpectedly (RuntimeError: disk full" \
+        in " ".join(result.output.split()), result.output
     captured = capfd.readouterr()
     _assert_no_token(tmp_path / "hub.duckdb", result.output, _error_text(result.exception), _log_text(logs),
                      captured.out, captured.err)
+
+
+def test_a_source_that_crashes_leaves_the_others_to_sync(tmp_path: Path, monkeypatch, logs, capfd) -> None:
+    """A Telegram bot whose sync fails unexpectedly (the token in the error's text): it is said, without
+    the token, and the Slack workspace of another community syncs all the same."""
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"an answer no one foresaw from https://api.telegram.org/bot{TELEGRAM_TOKEN}/getUpdates")
+
+    monkeypatch.setattr(hub.sync, "sync_telegram", broken)
+    monkeypatch.setenv(ENV["telegram"], TELEGRAM_TOKEN)
+    monkeypatch.setenv(ENV["slack"], SLACK_TOKEN)
+    with serve_slack(sample_workspace(), token=SLACK_TOKEN) as fake:
+        config = tmp_path / "hub.yaml"
+        config.write_text(f"communities:\n  - slug: alpha\n    sources:\n      - platform: telegram\n"
+                          f"        token_env: {ENV['telegram']}\n        base_url: http://127.0.0.1:9/bot\n"
+                          f"  - slug: beta\n    sources:\n      - platform: slack\n"
+                          f"        token_env: {ENV['slack']}\n        base_url: {fake.url}/api/\n")
+        result = _hub_sync(tmp_path, config)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1 and "alpha: the telegram sync stopped unexpectedly" in said, result.output
+    assert "Synced Slack" in said and _messages(tmp_path / "hub.duckdb") > 0
+    captured = capfd.readouterr()
+    _assert_no_token(tmp_path / "hub.duckdb", result.output, _log_text(logs), captured.out, captured.err)
 
 
 # -- through Dagster ---------------------------------------------------------------------------------------

@@ -201,3 +201,20 @@ def test_an_old_integrations_message_is_its_bot_s(tmp_path: Path, con) -> None:
     assert con.execute("""SELECT m.author_id, m.author_name, a.is_bot, count(*) FROM messages m
                           JOIN accounts a ON a.account_id = m.author_id GROUP BY ALL ORDER BY 1""").fetchall() == [
         ("slack:default:U1", "Ana", False, 1), ("slack:default:name:deploys", "deploys", True, 2)]
+
+
+def test_a_user_listed_twice_keeps_what_either_listing_gives(tmp_path: Path, con) -> None:
+    """Enterprise Grid lists users in users.json and org_users.json: one may leave out what the other
+    gives (an e-mail, a phone), which identity resolution needs."""
+    folder = tmp_path / "slack"
+    (folder / "general").mkdir(parents=True)
+    (folder / "users.json").write_text(json.dumps([{"id": "U1", "name": "ana", "profile": {
+        "real_name": "Ana Lima", "email": "ana@example.org"}}]))
+    (folder / "org_users.json").write_text(json.dumps([{"id": "U1", "name": "ana", "profile": {
+        "real_name": "Ana Lima", "phone": "+33 6 12 34 56 78"}}]))
+    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}]))
+    (folder / "general" / "2024-03-01.json").write_text(json.dumps([
+        {"type": "message", "user": "U1", "text": "hi", "ts": "1709280000.000100"}]))
+    assert ingest_file(con, folder, config=HubConfig()).error is None
+    assert con.execute("SELECT display_name, handle, email, phone FROM accounts").fetchall() == [
+        ("Ana Lima", "ana", "ana@example.org", "+33 6 12 34 56 78")]

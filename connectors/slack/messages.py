@@ -130,7 +130,7 @@ class Names:
             if isinstance(user.get("profile"), dict) else {}
         user = {k: v for k, v in user.items() if isinstance(v, str) or k == "is_bot"}
         self.touched.add(user["id"])
-        self.accounts[user["id"]] = {
+        account = {
             "account_id": self.account_id(user["id"]), "platform": PLATFORM, "community": self.community,
             "native_id": user["id"],
             "display_name": profile.get("display_name") or profile.get("real_name") or user.get("real_name")
@@ -139,6 +139,10 @@ class Names:
             "is_bot": bool(user.get("is_bot") or user.get("id") == "USLACKBOT"),
             "first_seen_at": None, "last_seen_at": None,
         }
+        # Listed twice (users.json and Enterprise Grid's org_users.json): what one leaves out, the other may give.
+        known = self.accounts.get(user["id"], {})
+        self.accounts[user["id"]] = {k: known.get(k) if v in (None, "") else v for k, v in account.items()} \
+            | {"is_bot": account["is_bot"] or bool(known.get("is_bot"))}
 
     def see(self, native: str, *, name: str | None = None, handle: str | None = None, bot: bool = False) -> None:
         """An author, mention or inviter seen in a message: an account even if users.json does not

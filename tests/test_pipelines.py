@@ -111,6 +111,23 @@ def test_the_inbox_sensor_adds_partitions_and_requests_runs(tmp_path: Path, inbo
     assert set(json.loads(third.cursor)["requested"]) == set(paths) | {str(new.resolve())}
 
 
+@pytest.mark.skipif(os.uname().sysname == "Darwin", reason="file names of any bytes: Linux")
+def test_a_file_named_not_in_utf8_is_said_and_holds_back_no_other(tmp_path: Path, inbox: Path, capfd) -> None:
+    """Dagster's storage takes no such partition key: asked for, it failed the tick, every tick."""
+    odd = Path(os.fsdecode(os.fsencode(inbox) + b"/WhatsApp Chat with Jos\xe9.txt"))
+    odd.write_text("01/03/2024, 10:00 - Ana: hola\n")
+    written_a_while_ago(inbox)
+    instance = dg.DagsterInstance.ephemeral()
+    settings = HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"))
+    result = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
+    keys = result.dynamic_partitions_requests[0].partition_keys
+    instance.add_dynamic_partitions(export_files.name, keys)  # what the daemon does with them
+    assert str(odd) not in keys and sorted(r.partition_key for r in result.run_requests) == keys
+    assert len(keys) == 2
+    said = capfd.readouterr().err  # (the sensor's log)
+    assert f"{inbox}/WhatsApp Chat with Jos\\xe9.txt: its name is not UTF-8" in said and "rename it" in said
+
+
 def test_configured_inboxes_are_watched(tmp_path: Path) -> None:
     (tmp_path / "makers").mkdir()
     config = tmp_path / "hub.yaml"

@@ -45,6 +45,23 @@ def inbox_files(folders: list[Path]) -> dict[str, Version]:
     return found
 
 
+def _nameable(files: dict[str, Version]) -> tuple[dict[str, Version], list[str]]:
+    """The files whose path can be a partition key, and the others' paths as text (a name not in
+    UTF-8 would fail the whole tick, every tick, in Dagster's storage)."""
+    from connectors.files import readable_name
+
+    bad = [p for p in files if not _utf8(p)]
+    return {p: v for p, v in files.items() if p not in bad}, sorted(readable_name(p) for p in bad)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass
 class InboxCursor:
     requested: dict[str, Version] = field(default_factory=dict)  # the version each run was asked for
@@ -77,7 +94,9 @@ def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int) -> tu
            description="Watches the inbox folders (data/inbox and each community's inbox in hub.yaml); "
                        "loads a file once it has stopped changing.")
 def export_inbox_sensor(context: dg.SensorEvaluationContext, hub: HubSettings) -> dg.SensorResult:
-    files = inbox_files(hub.inboxes())
+    files, unnamable = _nameable(inbox_files(hub.inboxes()))
+    for path in unnamable:
+        context.log.warning(f"{path}: its name is not UTF-8, which no partition key can hold: rename it to load it")
     chosen, cursor = plan_tick(InboxCursor.parse(context.cursor), files, time.time_ns())
     known = set(context.instance.get_dynamic_partitions(export_files.name))
     new_keys = sorted(p for p in chosen if p not in known)

@@ -27,6 +27,7 @@ TABLES = {
 }
 SIM = simulate(members=25, days=40, seed=4, name="Makers")
 NOW = dt.datetime.combine(SIM.start + dt.timedelta(days=41), dt.time()).replace(tzinfo=dt.timezone.utc).timestamp()
+SAMPLE_NOW = 1700086400.0  # a day after the sample workspace's messages: all in the look-back window
 
 
 def tables(con) -> dict[str, list]:
@@ -38,8 +39,25 @@ def everything(con) -> dict[str, list]:
     return {t: con.execute(f'SELECT * FROM "{t}" ORDER BY ALL').fetchall() for t in names if t != "schema_migrations"}
 
 
-def sync(con, fake, **kwargs):
-    return sync_slack(con, COMMUNITY, SOURCE, client=client_for(fake.token, f"{fake.url}/api/"), now=NOW, **kwargs)
+def sync(con, fake, now: float = NOW, **kwargs):
+    return sync_slack(con, COMMUNITY, SOURCE, client=client_for(fake.token, f"{fake.url}/api/"), now=now, **kwargs)
+
+
+def readable_sample() -> dict:
+    """The sample workspace with the bot in every channel, so that its export and the API hold the same."""
+    ws = sample_workspace()
+    for channel in ws["channels"]:
+        channel["is_member"] = True
+    return ws
+
+
+def ingested_export(ws: dict, folder: Path):
+    """A warehouse in `folder` loaded from the workspace's export."""
+    write_export(ws, folder / "export")
+    con = connect(folder / "export.duckdb")
+    report = ingest_file(con, folder / "export", config=HubConfig(communities=[COMMUNITY]), community="makers")
+    assert report.error is None and report.result.quarantined == 0
+    return con
 
 
 @pytest.fixture
@@ -149,3 +167,68 @@ def test_the_token_comes_from_the_environment(tmp_path: Path, monkeypatch) -> No
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
     with connect(tmp_path / "w.duckdb") as con, pytest.raises(SyncError, match="set the environment variable SLACK_BOT_TOKEN"):
         sync_slack(con, COMMUNITY, SOURCE)
+
+
+def test_export_and_api_agree_on_thread_parents(tmp_path: Path) -> None:
+    ws = readable_sample()  # its parents hold no thread_ts: the export writer and the API add it
+    with ingested_export(ws, tmp_path) as by_export, connect(tmp_path / "api.duckdb") as by_api:
+        with serve(ws) as fake:
+            sync(by_api, fake, now=SAMPLE_NOW)
+        parents = "SELECT message_id FROM messages WHERE thread_id = message_id ORDER BY 1"
+        expected = [("slack:makers:C01GENERAL/1700000240.000100",), ("slack:makers:C01GENERAL/1700000600.000100",)]
+        assert by_export.execute(parents).fetchall() == by_api.execute(parents).fetchall() == expected
+        assert tables(by_api) == tables(by_export)
+
+
+def test_reactions_and_edits_on_synced_messages_are_picked_up(tmp_path: Path) -> None:
+    ws = readable_sample()
+    general = {m["text"]: m for m in ws["messages"]["C01GENERAL"]}
+    with serve(ws, page_limit=10) as fake, connect(tmp_path / "live.duckdb") as con:
+        sync(con, fake, now=SAMPLE_NOW)
+        with fake.lock:
+            general["Hi Alice :wave:"]["reactions"] = [{"name": "tada", "count": 2, "users": ["U01ALICE", "U02BOB"]}]
+            general["Hello everyone!"]["reactions"][0].update(count=2, users=["U02BOB", "U01ALICE"])
+            general["Me!"]["reactions"] = [{"name": "+1", "count": 1, "users": ["U01ALICE"]}]  # an older reply
+            general["general chatter 3"].update(text="general chatter 3, corrected",
+                                                edited={"user": "U01ALICE", "ts": f"{SAMPLE_NOW + 120:.6f}"})
+        meetup = general["Who's coming to the meetup on Friday?"]["ts"]  # ... whose thread moves:
+        fake.add_message("C01GENERAL", {"type": "message", "user": "U02BOB", "text": "Count me in too",
+                                        "ts": f"{SAMPLE_NOW + 60:.6f}", "thread_ts": meetup})
+        later = sync(con, fake, now=SAMPLE_NOW + 3600)
+        assert later.messages_new == 1 and later.threads_reread == 1  # the re-sent ones are no new messages
+        assert con.execute("SELECT text, edited_at FROM messages WHERE text LIKE 'general chatter 3%'").fetchone() \
+            == ("general chatter 3, corrected", dt.datetime.fromtimestamp(SAMPLE_NOW + 120, dt.timezone.utc))
+        reactions = "SELECT m.text, r.reactor_id, r.emoji FROM reactions r JOIN messages m USING (message_id) ORDER BY ALL"
+        assert [r for r in con.execute(reactions).fetchall() if r[0] in general] == [
+            ("Hello everyone!", "slack:makers:U01ALICE", "wave"), ("Hello everyone!", "slack:makers:U02BOB", "wave"),
+            ("Hi Alice :wave:", "slack:makers:U01ALICE", "tada"), ("Hi Alice :wave:", "slack:makers:U02BOB", "tada"),
+            ("Me!", "slack:makers:U01ALICE", "+1"),
+            ("Who's coming to the meetup on Friday?", "slack:makers:U01ALICE", "raised_hands"),
+            ("Who's coming to the meetup on Friday?", "slack:makers:U02BOB", "raised_hands")]
+        with ingested_export(ws, tmp_path) as by_export:  # the workspace as it is now
+            assert tables(con) == tables(by_export)
+        before = everything(con)
+        again = sync(con, fake, now=SAMPLE_NOW + 7200)
+        assert again.messages_new == 0 and again.units == 0 and everything(con) == before
+
+
+def test_a_renamed_user_is_renamed_by_the_next_sync(tmp_path: Path) -> None:
+    ws = sample_workspace()
+    with serve(ws) as fake, connect(tmp_path / "w.duckdb") as con:
+        sync(con, fake, now=SAMPLE_NOW)
+        with fake.lock:
+            ws["users"][0]["profile"]["display_name"] = "Alicia"
+        later = sync(con, fake, now=SAMPLE_NOW + 3600)
+        assert later.messages_new == 0
+        assert con.execute("SELECT display_name FROM accounts WHERE account_id = 'slack:makers:U01ALICE'").fetchone() \
+            == ("Alicia",)
+
+
+def test_a_method_limited_to_one_call_per_interval_is_refused_once_then_paced(tmp_path: Path) -> None:
+    limited = {"conversations.history": 1}  # Slack's 1-request-a-minute tier, in seconds
+    with serve(sample_workspace(), page_limit=5, min_interval=limited) as fake, connect(tmp_path / "w.duckdb") as con:
+        report = sync(con, fake, now=SAMPLE_NOW)
+        history = [status for method, status, _ in fake.responses if method == "conversations.history"]
+        # 4 pages of general and 2 of core-team: after the first 429, one request each.
+        assert history == [200, 429] + [200] * 5
+        assert report.rate_limited == 1 and report.messages_new == 26

@@ -7,12 +7,17 @@ A sync reads `users.list` and `conversations.list`, then each channel the bot is
   and the checkpoint "this window, this next cursor". The caller commits data and checkpoint
   together, so an interrupted backfill resumes at the page where it stopped and adds nothing
   twice. When the window is done, the channel is "done through" the window's end.
-- **Threads.** Replies keep arriving on old threads. Each sync re-reads the top-level messages of a
-  look-back window (default 60 days). Threads whose `latest_reply` is newer than the newest reply
-  stored are read again with `conversations.replies`, from that reply on.
+- **Threads and changes.** Replies keep arriving on old threads, and old messages get reactions
+  and edits. Each sync re-reads the top-level messages of a look-back window (default 60 days).
+  Threads whose `latest_reply` is newer than the newest reply stored are read again whole with
+  `conversations.replies`. Of what is re-read, the messages whose text, edit or reactions differ
+  from what was last sent go to the warehouse again (whose loader takes their reactions and newer
+  edits); the channel's checkpoint keeps a short fingerprint of each message of the window for that.
+  A deleted message stays.
 - **Rate limits.** A 429's `Retry-After` is honoured by slack_sdk's `RateLimitErrorRetryHandler`.
-  The wait it asked for is also kept as that method's pace for the rest of the sync, so a method
-  limited to one request a minute is then called once a minute instead of being refused again.
+  The wait it asked for is also kept as that method's pace for the rest of the sync, counted from
+  the method's last request (the retry, after a 429), so a method limited to one request a minute
+  is then called once a minute instead of being refused again.
 - **Errors.** A channel the bot is not in, or that is gone, is skipped. A bad token or a missing
   scope stops the sync with a message that says which, and which scope.
 
@@ -22,10 +27,12 @@ units.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from slack_sdk import WebClient
@@ -49,15 +56,18 @@ class SlackSyncError(Exception):
 
 @dataclass
 class ChannelProgress:
-    """Where a channel's sync stands: done through a ts, and maybe a window half read."""
+    """Where a channel's sync stands: done through a ts, maybe a window half read, and what was sent
+    of the messages of the look-back window (ts -> fingerprint), so that only changes are sent again."""
 
     done_through: str | None = None
     window_latest: str | None = None
     cursor: str | None = None
+    sent: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
+        # Sorted: an unchanged checkpoint gives the same text, and an idle sync writes nothing.
         return json.dumps({"done_through": self.done_through, "window_latest": self.window_latest,
-                           "cursor": self.cursor})
+                           "cursor": self.cursor, "sent": self.sent}, sort_keys=True)
 
     @classmethod
     def from_json(cls, value: str | None) -> "ChannelProgress":
@@ -85,7 +95,8 @@ class Unit:
 
 
 class Pace:
-    """The slowest rate each API method has asked for during this sync (from 429 Retry-After)."""
+    """The slowest rate each API method has asked for during this sync (from 429 Retry-After), counted
+    from the method's last request."""
 
     def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
         self.interval: dict[str, float] = {}
@@ -97,15 +108,25 @@ class Pace:
         with self._lock:
             self.interval[method] = max(self.interval.get(method, 0.0), retry_after)
 
-    def wait(self, method: str) -> None:
+    @contextmanager
+    def turn(self, method: str) -> Iterator[None]:
+        """One call of `method`, made once its interval has passed since its last request ended.
+        Counted from the end: a rate-limited call's last request is the retry slack_sdk made after
+        sleeping Retry-After, and the limit runs from that one, not from the first attempt."""
+        self._wait(method)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._last[method] = time.monotonic()
+
+    def _wait(self, method: str) -> None:
         with self._lock:
             interval, last = self.interval.get(method, 0.0), self._last.get(method)
         if interval and last is not None:
             delay = last + interval - time.monotonic()
             if delay > 0:
                 self._sleep(delay)
-        with self._lock:
-            self._last[method] = time.monotonic()
 
 
 class PacedRateLimitHandler(RateLimitErrorRetryHandler):
@@ -208,45 +229,60 @@ class LiveReader:
             page = self._call("conversations_history", channel=channel, oldest=progress.done_through or "0",
                               latest=progress.window_latest, inclusive=False, limit=self.page_size,
                               cursor=progress.cursor)
-            messages = page.get("messages", [])
-            seen_tops.update(m["ts"] for m in messages if isinstance(m.get("ts"), str))
+            messages = _with_ts(page.get("messages", []))
+            seen_tops.update(m["ts"] for m in messages)
             columns = MessageFrames(self.names)
-            self._add_with_new_replies(columns, channel, messages)
+            self._add_changed(columns, channel, messages, progress.sent)
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if cursor:
                 progress.cursor = cursor
             elif seen_tops or resumed:
-                progress = ChannelProgress(done_through=progress.window_latest)
+                progress = ChannelProgress(done_through=progress.window_latest, sent=progress.sent)
             else:  # nothing new: the checkpoint stays as it was, so an idle sync writes nothing
-                progress = ChannelProgress(done_through=started_from)
+                progress = ChannelProgress(done_through=started_from, sent=progress.sent)
             if len(columns) or progress.to_json() != stored:
                 stored = progress.to_json()
                 yield self._unit(columns, {key: stored}, f"{channel}: {len(messages)} messages")
             if cursor is None:
                 break
         if started_from is not None and float(started_from) > self.now - self.lookback:
-            yield from self._look_back(channel, started_from, seen_tops)
+            yield from self._look_back(channel, key, progress, started_from, seen_tops)
 
-    def _look_back(self, channel: str, done_through: str, seen_tops: set[str]) -> Iterator[Unit]:
-        """Re-read the recent top-level messages stored before this sync, for threads whose newest
-        reply moved. (A first sync, or one after a long pause, read them all in its window.)"""
+    def _look_back(self, channel: str, key: str, progress: ChannelProgress, done_through: str,
+                   seen_tops: set[str]) -> Iterator[Unit]:
+        """Re-read the recent top-level messages stored before this sync, for those changed since
+        (reactions, edits) and threads whose newest reply moved. (A first sync, or one after a long
+        pause, read them all in its window.)"""
         oldest = _ts(self.now - self.lookback)
-        columns = MessageFrames(self.names)
         for page in self._pages("conversations_history", "messages", channel=channel, oldest=oldest,
                                 latest=done_through, inclusive=True, limit=self.page_size):
-            moved = [m for m in page if m.get("ts") not in seen_tops and self._replies_moved(channel, m)]
-            for message in moved:
-                self._add_replies(columns, channel, message)
-        if len(columns):
-            yield self._unit(columns, {}, f"{channel}: new replies on older threads")
+            columns = MessageFrames(self.names)
+            self._add_changed(columns, channel, [m for m in _with_ts(page) if m["ts"] not in seen_tops],
+                              progress.sent)
+            if len(columns):
+                yield self._unit(columns, {key: progress.to_json()}, f"{channel}: changes on older messages")
 
-    def _add_with_new_replies(self, columns: MessageFrames, channel: str, messages: list[dict]) -> None:
-        good = [m for m in messages if isinstance(m.get("ts"), str)]
-        if good:
-            columns.add(channel, frame_of(good))
-        for message in good:
+    def _add_changed(self, columns: MessageFrames, channel: str, messages: list[dict],
+                     sent: dict[str, str]) -> None:
+        """The messages not sent before or changed since, and the same of the threads that moved."""
+        changed = self._changed(messages, sent)
+        if changed:
+            columns.add(channel, frame_of(changed))
+        for message in messages:
             if self._replies_moved(channel, message):
-                self._add_replies(columns, channel, message)
+                self._add_replies(columns, channel, message, sent)
+
+    def _changed(self, messages: list[dict], sent: dict[str, str]) -> list[dict]:
+        """Those of `messages` whose fingerprint is not the one last sent; `sent` learns theirs.
+        Only the look-back window's are kept: older messages are never read again."""
+        oldest = self.now - self.lookback
+        prints = {m["ts"]: _fingerprint(m) for m in messages}
+        changed = [m for m in messages if sent.get(m["ts"]) != prints[m["ts"]]]
+        if changed:
+            for ts in [ts for ts in sent if _seconds(ts) < oldest]:  # (pruned only when written anyway)
+                del sent[ts]
+        sent.update((m["ts"], prints[m["ts"]]) for m in changed if _seconds(m["ts"]) >= oldest)
+        return changed
 
     def _replies_moved(self, channel: str, message: dict) -> bool:
         latest = message.get("latest_reply")
@@ -255,12 +291,12 @@ class LiveReader:
         known = self.state.latest_replies.get((channel, message["ts"]))
         return known is None or float(latest) > float(known)
 
-    def _add_replies(self, columns: MessageFrames, channel: str, parent: dict) -> None:
-        known = self.state.latest_replies.get((channel, parent["ts"]))
+    def _add_replies(self, columns: MessageFrames, channel: str, parent: dict, sent: dict[str, str]) -> None:
+        """All the replies of a thread that moved: its new ones, and its older ones changed since."""
         self.summary.threads_reread += 1
         for page in self._pages("conversations_replies", "messages", channel=channel, ts=parent["ts"],
-                                oldest=known or parent["ts"], inclusive=False, limit=self.page_size):
-            replies = [r for r in page if r.get("ts") != parent["ts"] and isinstance(r.get("ts"), str)]
+                                oldest=parent["ts"], inclusive=False, limit=self.page_size):
+            replies = self._changed([r for r in _with_ts(page) if r["ts"] != parent["ts"]], sent)
             if replies:
                 columns.add(channel, frame_of(replies))
         self.state.latest_replies[(channel, parent["ts"])] = parent["latest_reply"]
@@ -279,7 +315,10 @@ class LiveReader:
     # -- calls -------------------------------------------------------------------------------
 
     def _call(self, method: str, **params) -> dict:
-        self.pace.wait(method.replace("_", "."))
+        with self.pace.turn(method.replace("_", ".")):
+            return self._request(method, **params)
+
+    def _request(self, method: str, **params) -> dict:
         try:
             return getattr(self.client, method)(**{k: v for k, v in params.items() if v is not None}).data
         except SlackApiError as e:
@@ -320,3 +359,20 @@ def _ts(seconds: float) -> str:
     return f"{seconds:.6f}"
 
 
+def _with_ts(messages: list[dict]) -> list[dict]:
+    """The messages that have a text `ts` (no other can be stored or compared)."""
+    return [m for m in messages if isinstance(m.get("ts"), str)]
+
+
+def _seconds(ts: str) -> float:
+    """A ts in seconds; one that is no number counts as long ago (it is sent, never remembered)."""
+    try:
+        return float(ts)
+    except ValueError:
+        return float("-inf")
+
+
+def _fingerprint(message: dict) -> str:
+    """What the loader takes again of a stored message: its text and edit, and its reactions."""
+    what = json.dumps([message.get("text"), message.get("edited"), message.get("reactions")], sort_keys=True)
+    return hashlib.blake2b(what.encode(), digest_size=6).hexdigest()

@@ -94,8 +94,8 @@ def _reactions(rng: random.Random, reactors: list[str]) -> list[dict]:
 
 
 def thread_fields(messages: list[dict]) -> list[dict]:
-    """The messages with `reply_count`, `reply_users` and `latest_reply` on thread parents, as
-    exports and `conversations.history` show them."""
+    """The messages with `thread_ts` (their own ts), `reply_count`, `reply_users`, `latest_reply` and
+    `replies` on thread parents, as exports and `conversations.history` show them."""
     replies: dict[str, list[dict]] = defaultdict(list)
     for m in messages:
         if m.get("thread_ts") and m["thread_ts"] != m["ts"]:
@@ -104,9 +104,11 @@ def thread_fields(messages: list[dict]) -> list[dict]:
     for m in messages:
         if m["ts"] in replies:
             rs = replies[m["ts"]]
-            m = {**m, "reply_count": len(rs), "reply_users": sorted({r["user"] for r in rs}),
+            users = sorted({r["user"] for r in rs if r.get("user")})
+            m = {**m, "thread_ts": m["ts"], "reply_count": len(rs), "reply_users": users,
+                 "reply_users_count": len(users),
                  "latest_reply": max(r["ts"] for r in rs),
-                 "replies": [{"user": r["user"], "ts": r["ts"]} for r in rs]}
+                 "replies": [{"user": r.get("user"), "ts": r["ts"]} for r in rs]}
         out.append(m)
     return out
 

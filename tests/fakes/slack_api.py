@@ -19,6 +19,7 @@ import base64
 import binascii
 import copy
 import json
+import math
 import threading
 import time
 import traceback
@@ -56,6 +57,9 @@ class FakeSlack:
       A different token gets `invalid_auth`, no token at all `not_authed`, as on Slack.
     - `rate_limit_every`: every Nth request, counted over all methods from when the knob was set,
       gets HTTP 429 with `Retry-After: <retry_after>` and `{"ok": false, "error": "ratelimited"}`.
+    - `min_interval`: method -> seconds; like Slack's tiers (one request a minute for some), that
+      method takes one request per interval, and one sooner gets HTTP 429 with the wait left, in
+      whole seconds rounded up, as `Retry-After`.
     - `page_limit`: cap on items per page whatever `limit` asks, like the 15-item tier Slack
       imposes on `conversations.history`/`replies` for non-Marketplace apps.
     - `missing_scopes`: method -> scope; that method answers `missing_scope` with `needed`/`provided`.
@@ -76,6 +80,7 @@ class FakeSlack:
         page_limit: int | None = None,
         missing_scopes: dict[str, str] | None = None,
         fail_after: int | None = None,
+        min_interval: dict[str, float] | None = None,
     ) -> None:
         self.workspace = workspace
         self.lock = threading.RLock()
@@ -83,6 +88,8 @@ class FakeSlack:
         self.retry_after = retry_after
         self.page_limit = page_limit
         self.missing_scopes: dict[str, str] = dict(missing_scopes or {})
+        self.min_interval: dict[str, float] = dict(min_interval or {})
+        self._accepted_at: dict[str, float] = {}  # method -> when min_interval last let a request through
         self.scopes = GRANTED_SCOPES
         self.calls: list[tuple[str, dict]] = []
         self.responses: list[tuple[str, int, str | None]] = []
@@ -197,6 +204,9 @@ class FakeSlack:
         if n and (self._received - self._rate_base) % n == 0:
             # Slack: HTTP 429, Retry-After in seconds, body {"ok": false, "error": "ratelimited"}.
             return 429, {"Retry-After": str(self.retry_after)}, {"ok": False, "error": "ratelimited"}
+        wait = self._too_soon(method)
+        if wait:
+            return 429, {"Retry-After": str(wait)}, {"ok": False, "error": "ratelimited"}
         try:
             if not token:
                 raise SlackError("not_authed")
@@ -212,6 +222,16 @@ class FakeSlack:
             return 200, {"X-OAuth-Scopes": self.scopes}, {"ok": True, **handler(params)}
         except SlackError as e:
             return 200, {}, {"ok": False, "error": e.error, **e.extra}
+
+    def _too_soon(self, method: str) -> int:
+        """Whole seconds left before `method` may be called again under `min_interval`; 0 lets the
+        request through, and the interval starts again from it."""
+        interval, now = self.min_interval.get(method), time.monotonic()
+        last = self._accepted_at.get(method)
+        if interval and last is not None and now - last < interval:
+            return max(1, math.ceil(interval - (now - last)))
+        self._accepted_at[method] = now
+        return 0
 
     # -- lookups -------------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         )
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
+        report.warning = getattr(reader, "warning", None)
         pseudonyms = Pseudonymiser.from_env(report.platform, target.timezone) \
             if pseudonymise or target.pseudonymise else None
         digest, size = (prehashed and prehashed.digest(path)) or content_digest(path)
@@ -98,7 +99,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
                     "changes nothing")
             if force:
                 raise UnreadableExport(origin or path, said, "read it into a new warehouse to have it in another zone")
-            report.warning = f"{origin or path} {said}"
+            report.warning = "; ".join(filter(None, [report.warning, f"{origin or path} {said}"]))
         previous = None if force else source_loaded(con, source)
         if previous is not None:
             report.skipped = True

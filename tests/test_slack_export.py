@@ -218,3 +218,21 @@ def test_a_user_listed_twice_keeps_what_either_listing_gives(tmp_path: Path, con
     assert ingest_file(con, folder, config=HubConfig()).error is None
     assert con.execute("SELECT display_name, handle, email, phone FROM accounts").fetchall() == [
         ("Ana Lima", "ana", "ana@example.org", "+33 6 12 34 56 78")]
+
+
+def test_channel_folders_no_listing_names_are_warned_about(tmp_path: Path, con) -> None:
+    """Folders alone (channels.json left out) are keyed by their names: a later export of the same
+    workspace, keyed by Slack's ids, would load their messages again. The load says so."""
+    folder = tmp_path / "part of an export"
+    for channel, day, ts in (("general", 1, 1709280000), ("general", 2, 1709366400), ("random", 1, 1709280000)):
+        (folder / channel).mkdir(parents=True, exist_ok=True)
+        (folder / channel / f"2024-03-0{day}.json").write_text(json.dumps([
+            {"type": "message", "user": "U1", "text": f"hi {channel}", "ts": f"{ts}.000100"}]))
+    report = ingest_file(con, folder, config=HubConfig())
+    assert report.error is None and report.result.new == 3
+    assert report.warning == (f"{folder}: no channels.json, groups.json, dms.json or mpims.json lists the folder(s) "
+                              "general, random: their messages are keyed by folder name, not by channel id, and "
+                              "would be loaded again from a fuller export of the workspace; load the export Slack "
+                              "made, whole")
+    (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]))
+    assert ingest_file(con, folder, config=HubConfig()).warning is None

@@ -77,6 +77,20 @@ class ExportReader:
         self.channel_id = None
         self.summary = Summary()
         self._progress = progress
+        self.warning = self._unlisted_warning()
+
+    def _unlisted_warning(self) -> str | None:
+        """Channel folders no conversations file lists are keyed by their names, not by Slack's ids:
+        an export of the same workspace that lists them would load their messages a second time."""
+        with ExportTree(self.path) as tree:
+            listed = _by_folder(list(self._listed(tree, [])))
+            folders = sorted({m[1] for n in tree.names() if (m := _DAY_FILE.match(n))} - set(listed))
+        if not folders:
+            return None
+        shown = ", ".join(folders[:5]) + (f" and {len(folders) - 5} more" if len(folders) > 5 else "")
+        return (f"{self.path}: no channels.json, groups.json, dms.json or mpims.json lists the folder(s) {shown}: "
+                "their messages are keyed by folder name, not by channel id, and would be loaded again from a "
+                "fuller export of the workspace; load the export Slack made, whole")
 
     def batches(self) -> Iterator[Batch]:
         community = self.options.community

@@ -7,6 +7,7 @@ without duplicates.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from hub.config import HubConfig
 from hub.sync import SyncError, live_source, sync_telegram
 from warehouse import load as loader
 from warehouse import state as stored
+from warehouse.db import connect
 
 P = "telegram:makers:"
 MSG = f"{P}1700000001/"
@@ -163,3 +165,120 @@ def test_hub_sync_reads_a_configured_bot(tmp_path: Path, fake) -> None:
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM messages").fetchone() == (2,)
         assert con.execute("SELECT count(*) FROM member_weekly_activity").fetchone()[0] > 0
+
+
+def _message(message_id: int, user: dict, text: str, date: int = 1700000000, **fields) -> dict:
+    return {"message_id": message_id, "from": user, "chat": CHAT, "date": date, "text": text, **fields}
+
+
+def _member(user: dict, old: str, new: str, date: int) -> dict:
+    return {"chat_member": {"chat": CHAT, "from": user, "date": date, "old_chat_member": {"status": old, "user": user},
+                            "new_chat_member": {"status": new, "user": user}}}
+
+
+def _texts(con) -> list[tuple]:
+    return con.execute("SELECT split_part(message_id, '/', -1), kind, text FROM messages ORDER BY 1").fetchall()
+
+
+def _load_export(con, tmp_path: Path, messages: list[dict]) -> None:
+    """Messages as Telegram Desktop exports the same supergroup, loaded into `con`."""
+    export = tmp_path / "result.json"
+    export.write_text(json.dumps({"name": "Makers", "type": "private_supergroup", "id": 1700000001,
+                                  "messages": messages}), encoding="utf-8")
+    cfg = HubConfig.model_validate({"communities": [{"slug": "makers", "name": "Makers"}]})
+    ingest_file(con, export, config=cfg, community="makers")
+
+
+def test_an_entity_that_splits_an_emoji_keeps_the_message(con, fake) -> None:
+    # A client that counted code points, not UTF-16 units: the bold starts inside 😀.
+    fake.add_updates([{"message": _message(7, ANN, "😀 hi", entities=[{"type": "bold", "offset": 1, "length": 2}])},
+                      {"message": _message(8, BOB, "hello", date=1700000060)}])
+    assert _sync(con, fake).messages_new == 2
+    assert _texts(con) == [("7", "message", "😀 hi"), ("8", "message", "hello")]
+    assert fake.pending() == []
+
+
+def test_an_update_that_cannot_be_read_is_quarantined_and_the_rest_loads(con, fake) -> None:
+    nobody = {"message_reaction": {"chat": CHAT, "message_id": 7, "date": 1700000300, "old_reaction": [],
+                                   "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}
+    ids = fake.add_updates([{"message": _message(7, ANN, "hi")}, nobody, _reaction(7, BOB, [], ["🔥"]),
+                            {"message": _message(8, BOB, "beyond", reply_to_message=_message(2 ** 64, ANN, "?"))}])
+    _sync(con, fake)
+    assert _texts(con) == [("7", "message", "hi")]
+    assert _reactions(con) == [("7", "user1002", "🔥", 1)]
+    rows = con.execute("SELECT location, reason, raw FROM quarantine ORDER BY location").fetchall()
+    assert [(location, reason.split(":")[0]) for location, reason, _ in rows] == [
+        (f"update {ids[1]}", "an update the hub cannot read"), (f"update {ids[3]}", "a message of an unexpected shape")]
+    assert "neither user nor actor_chat" in rows[0][1]
+    assert json.loads(rows[0][2])["message_reaction"]["new_reaction"] == [{"type": "emoji", "emoji": "👍"}]
+    # Set aside, not pending: the next sync neither fails on them nor quarantines them twice.
+    assert fake.pending() == [] and _sync(con, fake).updates == 0
+    assert stored.checkpoints(con, live_source(_community(), _source(fake)).source_id) == {"offset": str(ids[-1] + 1)}
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (2,)
+
+
+def test_forbidden_is_a_sync_error_without_the_token(con, fake) -> None:
+    fake.add_updates(sample_updates())
+    fake.error_next("getUpdates", 403, f"Forbidden: bot {fake.token} was deactivated")
+    with pytest.raises(SyncError, match=r"refused the bot \(403") as e:
+        _sync(con, fake)
+    assert fake.token not in str(e.value) and len(fake.pending()) == 6
+    assert _sync(con, fake).messages_new == 2  # once Telegram lets it in again, nothing was lost
+
+
+def _links(con) -> list[tuple]:
+    return con.execute("SELECT split_part(message_id, '/', -1), url FROM links ORDER BY 1, 2").fetchall()
+
+
+def test_live_messages_give_the_links_an_export_gives(tmp_path: Path, con, fake) -> None:
+    text = "see example.org and the docs"
+    found = [{"type": "url", "offset": 4, "length": 11},
+             {"type": "text_link", "offset": 24, "length": 4, "url": "https://hub.example/docs"}]
+    fake.add_updates([{"message": _message(7, ANN, text, entities=found)}])
+    _sync(con, fake)
+    assert _links(con) == [("7", "example.org"), ("7", "https://hub.example/docs")]
+    with connect(tmp_path / "export.duckdb") as exported:
+        _load_export(exported, tmp_path, [{
+            "id": 7, "type": "message", "date": "2023-11-14T22:13:20", "date_unixtime": "1700000000",
+            "from": "Ann Lee", "from_id": "user1001", "text_entities": [
+                {"type": "plain", "text": "see "}, {"type": "link", "text": "example.org"},
+                {"type": "plain", "text": " and the "},
+                {"type": "text_link", "text": "docs", "href": "https://hub.example/docs"}]}])
+        assert _links(exported) == _links(con)
+    # An edit's links replace the old text's.
+    fake.add_updates([{"edited_message": _message(7, ANN, "moved to t.me/makers", edit_date=1700000100,
+                                                  entities=[{"type": "url", "offset": 9, "length": 11}])}])
+    _sync(con, fake)
+    assert _links(con) == [("7", "t.me/makers")]
+
+
+@pytest.mark.parametrize("pages", ["one page", "a page each"])
+def test_join_leave_and_rejoin_are_three_events_wherever_pages_break(con, fake, pages: str) -> None:
+    joined = {"message": _message(9, BOB, "", date=1700000240, new_chat_members=[BOB])}
+    del joined["message"]["text"]
+    updates = [joined, _member(BOB, "left", "member", 1700000241),  # the same join, shown twice
+               _member(BOB, "member", "left", 1700000840), _member(BOB, "left", "member", 1700001440)]
+    for group in [updates] if pages == "one page" else [[u] for u in updates]:
+        fake.add_updates(group)
+        _sync(con, fake)
+    events = con.execute("""SELECT event, epoch("at")::BIGINT, split_part(message_id, '/', -1)
+                            FROM membership_events ORDER BY "at" """).fetchall()
+    assert events == [("join", 1700000240, "9"), ("leave", 1700000840, None), ("join", 1700001440, None)]
+
+
+@pytest.mark.parametrize("first", ["export", "bot"])
+def test_a_join_by_link_is_the_same_row_whichever_comes_first(tmp_path: Path, con, fake, first: str) -> None:
+    joined = {"message": _message(9, BOB, "", date=1700000240, new_chat_members=[BOB])}
+    del joined["message"]["text"]
+    fake.add_updates([joined])
+    export = [{"id": 9, "type": "service", "date": "2023-11-14T22:17:20", "date_unixtime": "1700000240",
+               "actor": "Bob", "actor_id": "user1002", "action": "join_group_by_link", "inviter": "Group",
+               "text": "", "text_entities": []}]
+    for source in (first, {"export": "bot", "bot": "export"}[first]):
+        if source == "export":
+            _load_export(con, tmp_path, export)
+        else:
+            _sync(con, fake)
+    assert _texts(con) == [("9", "system", "Bob: join_group_by_link")]
+    assert con.execute("SELECT replace(account_id, ?, ''), event, actor_id FROM membership_events", [P]).fetchall() \
+        == [("user1002", "join", None)]

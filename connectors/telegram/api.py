@@ -5,7 +5,8 @@ A bot cannot read history (that comes from the Desktop export); it reads updates
 `offset`, so the offset to ask with next is a checkpoint that the caller commits with the data
 of the page: a crash before the commit asks for the same page again, nothing is lost, and the
 loader's ids keep anything from being stored twice. Updates not read within 24 hours expire:
-poll at least daily.
+poll at least daily. An update that cannot be read goes to quarantine and the rest of its page
+loads: the offset moves past it, since a page held back would come back, and fail, every time.
 
 Messages are put in the shape of a Desktop export message and go through the same columns as
 exports (`messages.frames`), so a message read live and from an export is the same row.
@@ -21,7 +22,7 @@ import datetime as dt
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -32,6 +33,7 @@ import telegram  # noqa: E402
 import telegram.error  # noqa: E402
 from telegram.request import HTTPXRequest  # noqa: E402
 
+from connectors.files import quarantine_batch, quarantine_record
 from connectors.redaction import keep_out_of_logs, redact
 from connectors.telegram.messages import (PLATFORM, Chat, bare_chat_id, frame_of, frames, repair_names,
                                           _CHAT_KINDS)
@@ -39,9 +41,13 @@ from hub.model import Batch, Channel
 
 ALLOWED_UPDATES = ["message", "edited_message", "channel_post", "edited_channel_post", "message_reaction",
                    "message_reaction_count", "chat_member"]
+_MESSAGE_KINDS = ("message", "edited_message", "channel_post", "edited_channel_post")
 PAGE = 100  # the most getUpdates returns at once
 _ARROW = pl.CompatLevel.oldest()
 _MEMBER = {"member", "administrator", "creator", "restricted"}
+_MINUTE = dt.timedelta(minutes=1)
+# Bot API entity types that Telegram Desktop's export names otherwise (links must be `link` to be read).
+_DESKTOP_ENTITY = {"url": "link", "phone_number": "phone", "expandable_blockquote": "blockquote"}
 
 
 class TelegramSyncError(Exception):
@@ -62,6 +68,7 @@ class Summary:
     updates: int = 0
     messages: int = 0
     reaction_changes: int = 0
+    quarantined: int = 0
     rate_limited: int = 0
     chats: set[str] = field(default_factory=set)
 
@@ -122,62 +129,38 @@ class LiveReader:
             except telegram.error.Conflict as e:
                 raise TelegramSyncError(f"Telegram refused getUpdates ({redact(e.message)}): another process polls "
                                         "this bot, or a webhook is set (delete it with deleteWebhook)") from None
+            except telegram.error.Forbidden as e:
+                raise TelegramSyncError(f"Telegram refused the bot (403, {redact(e.message)}): check with @BotFather "
+                                        "that the bot still exists and the token is its current one") from None
             except (telegram.error.TimedOut, telegram.error.NetworkError) as e:
                 if attempt == self.retries:
                     raise TelegramSyncError(f"the Bot API cannot be reached: {redact(e.message)}") from None
                 self.sleep(min(30, 2 ** attempt))
+            except telegram.error.TelegramError as e:
+                raise TelegramSyncError(f"Telegram answered with an error: {redact(e.message)}") from None
 
     # -- one page of updates into canonical batches -----------------------------------------
 
     def page(self, updates: list[dict]) -> list[Batch]:
         prefix = f"{PLATFORM}:{self.community}:"
-        people: dict[str, dict] = {}
-        chats: dict[str, Chat] = {}
-        by_chat: dict[str, dict[int, dict]] = {}  # a page may hold a message and its edit: the last wins
-        edits, changes, totals, events, members = [], {}, {}, [], []
+        page = _Page()
         for update in updates:
-            message = next((update[k] for k in ("message", "channel_post", "edited_message", "edited_channel_post")
-                            if k in update), None)
-            if message is not None:
-                chat = self._chat(message["chat"], chats)
-                desktop = desktop_message(message, people)
-                events.extend(_service_events(message, f"{prefix}{chat.native_id}", prefix))
-                by_chat.setdefault(chat.native_id, {})[desktop["id"]] = desktop
-                if "edited_message" in update or "edited_channel_post" in update:
-                    edits.append({"message_id": f"{prefix}{chat.native_id}/{message['message_id']}",
-                                  "text": desktop["_plain"], "edited_at": _time(message.get("edit_date")
-                                                                                 or message["date"])})
-            elif "message_reaction" in update:
-                r = update["message_reaction"]
-                chat = self._chat(r["chat"], chats)
-                reactor = _person(r.get("user"), people) or _sender_chat(r.get("actor_chat"), people)
-                key = (f"{prefix}{chat.native_id}/{r['message_id']}", f"{prefix}{reactor}")
-                old = {_emoji(t) for t in r.get("old_reaction") or []}
-                was = changes[key][0] if key in changes else old  # a page's first old set, its last new set
-                changes[key] = (was, {_emoji(t) for t in r.get("new_reaction") or []}, _time(r["date"]))
-            elif "message_reaction_count" in update:
-                r = update["message_reaction_count"]
-                chat = self._chat(r["chat"], chats)
-                totals[f"{prefix}{chat.native_id}/{r['message_id']}"] = (
-                    [(_emoji(c["type"]), c["total_count"]) for c in r.get("reactions") or []], _time(r["date"]))
-            elif "chat_member" in update:
-                event = self._membership(update["chat_member"], chats, people, prefix)
-                if event:
-                    members.append(event)
-        # A join shown by a service message also comes as a chat_member update: the first is kept,
-        # with the id an export of the chat gives it (the warehouse also matches them across pages).
-        shown = {(e["channel_id"], e["account_id"], _direction(e["event"])) for e in events}
-        events += [e for e in members if (e["channel_id"], e["account_id"], _direction(e["event"])) not in shown]
-        return self._batches(chats, by_chat, people, edits, changes, totals, events)
+            try:
+                page.add(_converted(update, prefix))
+            except Exception as e:  # noqa: BLE001 - an update left unread would block every later page
+                page.bad.append(quarantine_record(f"update {update.get('update_id')}", _reason(e), update))
+        self.summary.chats |= set(page.chats)
+        return self._batches(page)
 
-    def _batches(self, chats, by_chat, people, edits, changes, totals, events) -> list[Batch]:
+    def _batches(self, page: _Page) -> list[Batch]:
         prefix = f"{PLATFORM}:{self.community}:"
         out = [Batch.of("channels", [Channel(channel_id=f"{prefix}{c.native_id}", platform=PLATFORM,
                                              community=self.community, name=c.name, kind=c.kind)
-                                     for c in chats.values()])] if chats else []
+                                     for c in page.chats.values()])] if page.chats else []
         seen = []
-        for native, messages in by_chat.items():
-            f = frames(frame_of(messages.values()), chats[native], self.community, "UTC", 0)
+        for native, messages in page.messages.items():
+            f = frames(page.frame(f"{prefix}{native}", messages.values()), page.chats[native], self.community,
+                       "UTC", 0)
             f.messages = f.messages.with_columns(position=pl.lit(None, pl.Int64))
             self.summary.messages += f.messages.height
             seen.append(f.messages.select("author_id", "sent_at"))
@@ -186,47 +169,30 @@ class LiveReader:
                                   ("mentions", f.mentions), ("links", f.links)):
                 if stream == "messages" or not frame.is_empty():
                     out.append(Batch.conform(stream, frame.to_arrow(compat_level=_ARROW)))
+        edits = [e for e in page.edits if e["message_id"] not in page.unread]
         if edits:
             out.append(Batch.conform("message_edits", pl.DataFrame(edits, schema=_EDITS).to_arrow(compat_level=_ARROW)))
         rows = [{"message_id": m, "reactor_id": r, "emoji": e, "was": e in was, "now": e in now, "at": at}
-                for (m, r), (was, now, at) in changes.items() for e in sorted(was | now)]
+                for (m, r), (was, now, at) in page.changes.items() for e in sorted(was | now)]
         if rows:
             self.summary.reaction_changes += len(rows)
             out.append(Batch.conform("reaction_changes", pl.DataFrame(rows, schema=_CHANGES).to_arrow()))
         # An empty list of totals still clears the message's anonymous reactions: a row of total 0 says so.
         rows = [{"message_id": m, "emoji": e, "total": n, "at": at}
-                for m, (counts, at) in totals.items() for e, n in (counts or [("", 0)])]
+                for m, (counts, at) in page.totals.items() for e, n in (counts or [("", 0)])]
         if rows:
             out.append(Batch.conform("reaction_totals", pl.DataFrame(rows, schema=_TOTALS).to_arrow()))
+        # A join shown by a service message also comes as a chat_member update: the service message's
+        # is kept, with the id an export of the chat gives it.
+        events = _one_per_minute(page.shown + page.members)
         if events:
             out.append(Batch.conform("membership_events", pl.DataFrame(events, schema=_EVENTS).to_arrow()))
-        if people:
-            out.append(self._accounts(people, seen))
+        if page.people:
+            out.append(self._accounts(page.people, seen))
+        if page.bad:
+            self.summary.quarantined += len(page.bad)
+            out.append(quarantine_batch(page.bad))
         return out
-
-    def _chat(self, chat: dict, chats: dict[str, Chat]) -> Chat:
-        native = bare_chat_id(chat["id"])
-        if native not in chats:
-            name = chat.get("title") or " ".join(filter(None, [chat.get("first_name"), chat.get("last_name")]))
-            chats[native] = Chat(native, name or native, _CHAT_KINDS.get(chat.get("type", ""), "group"))
-            self.summary.chats.add(native)
-        return chats[native]
-
-    def _membership(self, update: dict, chats, people, prefix: str) -> dict | None:
-        chat = self._chat(update["chat"], chats)
-        member = update["new_chat_member"]["user"]
-        account = _person(member, people)
-        actor = _person(update.get("from"), people)
-        before = _is_member(update["old_chat_member"])
-        after = _is_member(update["new_chat_member"])
-        if before == after:
-            return None
-        by_other = actor is not None and actor != account
-        event = ("add" if by_other else "join") if after else ("remove" if by_other else "leave")
-        at = _time(update["date"])
-        return {"event_id": f"{prefix}{chat.native_id}/member/{account}/{update['date']}",
-                "channel_id": f"{prefix}{chat.native_id}", "account_id": f"{prefix}{account}", "event": event,
-                "at": at, "actor_id": f"{prefix}{actor}" if by_other else None, "message_id": None}
 
     def _accounts(self, people: dict[str, dict], seen: list[pl.DataFrame]) -> Batch:
         prefix = f"{PLATFORM}:{self.community}:"
@@ -240,16 +206,163 @@ class LiveReader:
         return Batch.conform("accounts", rows.to_arrow(compat_level=_ARROW))
 
 
+@dataclass
+class _Update:
+    """What one update brings to its page, converted whole before any of it is kept."""
+
+    raw: dict
+    chat: Chat | None = None
+    people: dict[str, dict] = field(default_factory=dict)
+    message: dict | None = None  # in the shape of a Desktop export message
+    edit: dict | None = None
+    shown: list[dict] = field(default_factory=list)  # membership events of a service message
+    member: dict | None = None  # the membership event of a chat_member update
+    change: tuple[tuple[str, str], set[str], set[str], dt.datetime] | None = None  # (message, reactor), old, new
+    total: tuple[str, list[tuple[str, int]], dt.datetime] | None = None
+
+
+@dataclass
+class _Page:
+    """A page's updates gathered, and those set aside with why (quarantine records)."""
+
+    chats: dict[str, Chat] = field(default_factory=dict)
+    people: dict[str, dict] = field(default_factory=dict)
+    # chat -> message id -> (message, its update): a page may hold a message and its edit, the last wins
+    messages: dict[str, dict[int, tuple[dict, dict]]] = field(default_factory=dict)
+    edits: list[dict] = field(default_factory=list)
+    changes: dict[tuple[str, str], tuple[set[str], set[str], dt.datetime]] = field(default_factory=dict)
+    totals: dict[str, tuple[list[tuple[str, int]], dt.datetime]] = field(default_factory=dict)
+    shown: list[dict] = field(default_factory=list)
+    members: list[dict] = field(default_factory=list)
+    bad: list[dict] = field(default_factory=list)
+    unread: set[str] = field(default_factory=set)  # ids of messages set aside: their edits go too
+
+    def add(self, u: _Update) -> None:
+        if u.chat is not None:
+            self.chats.setdefault(u.chat.native_id, u.chat)
+        self.people.update(u.people)
+        if u.message is not None:
+            self.messages.setdefault(u.chat.native_id, {})[u.message["id"]] = (u.message, u.raw)
+        if u.edit is not None:
+            self.edits.append(u.edit)
+        self.shown += u.shown
+        if u.member is not None:
+            self.members.append(u.member)
+        if u.change is not None:
+            key, old, new, at = u.change
+            was = self.changes[key][0] if key in self.changes else old  # a page's first old set, its last new set
+            self.changes[key] = (was, new, at)
+        if u.total is not None:
+            message_id, counts, at = u.total
+            self.totals[message_id] = (counts, at)
+
+    def frame(self, channel_id: str, messages: Iterable[tuple[dict, dict]]) -> pl.DataFrame:
+        """One chat's messages as a RAW frame; one that does not fit it is set aside, not the chat."""
+        messages = list(messages)
+
+        def rejected(i: int, message: dict, why: str) -> None:
+            raw = messages[i][1]
+            self.bad.append(quarantine_record(f"update {raw.get('update_id')}", why, raw))
+            self.unread.add(f"{channel_id}/{message['id']}")
+
+        return frame_of((m for m, _ in messages), rejected)
+
+
+def _converted(update: dict, prefix: str) -> _Update:
+    """One update's part of its page. Raises for an update it cannot read (the page quarantines it)."""
+    u = _Update(update)
+    kind = next((k for k in ALLOWED_UPDATES if k in update), None)
+    if kind in _MESSAGE_KINDS:
+        _message(u, update[kind], prefix, edited=kind.startswith("edited_"))
+    elif kind == "message_reaction":
+        _reaction(u, update[kind], prefix)
+    elif kind == "message_reaction_count":
+        _reaction_count(u, update[kind], prefix)
+    elif kind == "chat_member":
+        _membership(u, update[kind], prefix)
+    else:
+        kinds = ", ".join(sorted(update.keys() - {"update_id"}))
+        raise ValueError(f"an update of a kind the hub does not read: {kinds}")
+    return u
+
+
+def _message(u: _Update, message: dict, prefix: str, edited: bool) -> None:
+    u.chat = _chat(message["chat"])
+    channel_id = f"{prefix}{u.chat.native_id}"
+    u.message = desktop_message(message, u.people)
+    u.shown = _service_events(message, channel_id, prefix)
+    if edited:
+        u.edit = {"message_id": f"{channel_id}/{message['message_id']}", "text": u.message["_plain"],
+                  "edited_at": _time(message.get("edit_date") or message["date"])}
+
+
+def _reaction(u: _Update, r: dict, prefix: str) -> None:
+    u.chat = _chat(r["chat"])
+    reactor = _person(r.get("user"), u.people) or _sender_chat(r.get("actor_chat"), u.people)
+    if reactor is None:
+        raise ValueError("a reaction by no one: it has neither user nor actor_chat")
+    u.change = ((f"{prefix}{u.chat.native_id}/{r['message_id']}", f"{prefix}{reactor}"),
+                {_emoji(t) for t in r.get("old_reaction") or []}, {_emoji(t) for t in r.get("new_reaction") or []},
+                _time(r["date"]))
+
+
+def _reaction_count(u: _Update, r: dict, prefix: str) -> None:
+    u.chat = _chat(r["chat"])
+    u.total = (f"{prefix}{u.chat.native_id}/{r['message_id']}",
+               [(_emoji(c["type"]), c["total_count"]) for c in r.get("reactions") or []], _time(r["date"]))
+
+
+def _membership(u: _Update, update: dict, prefix: str) -> None:
+    u.chat = _chat(update["chat"])
+    account = _person(update["new_chat_member"]["user"], u.people)
+    actor = _person(update.get("from"), u.people)
+    before, after = _is_member(update["old_chat_member"]), _is_member(update["new_chat_member"])
+    if before == after:
+        return  # a change of rights, not of membership
+    by_other = actor is not None and actor != account
+    event = ("add" if by_other else "join") if after else ("remove" if by_other else "leave")
+    u.member = {"event_id": f"{prefix}{u.chat.native_id}/member/{account}/{update['date']}",
+                "channel_id": f"{prefix}{u.chat.native_id}", "account_id": f"{prefix}{account}", "event": event,
+                "at": _time(update["date"]), "actor_id": f"{prefix}{actor}" if by_other else None, "message_id": None}
+
+
+def _chat(chat: dict) -> Chat:
+    name = chat.get("title") or " ".join(filter(None, [chat.get("first_name"), chat.get("last_name")]))
+    native = bare_chat_id(chat["id"])
+    return Chat(native, name or native, _CHAT_KINDS.get(chat.get("type", ""), "group"))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, KeyError):
+        return f"an update without the field {error.args[0]!r}"
+    return f"an update the hub cannot read: {redact(str(error)) or type(error).__name__}"
+
+
+def _one_per_minute(events: list[dict]) -> list[dict]:
+    """The rule the warehouse applies across loads, within a page: the same person entering (or
+    leaving) the same channel within a minute of an event kept is the same change, seen twice.
+    Earlier events in the list are kept first."""
+    kept: dict[tuple[str, str, bool], list[dt.datetime]] = {}
+    out = []
+    for e in events:
+        times = kept.setdefault((e["channel_id"], e["account_id"], e["event"] in ("join", "add")), [])
+        if any(abs(e["at"] - t) <= _MINUTE for t in times):
+            continue
+        times.append(e["at"])
+        out.append(e)
+    return out
+
+
 def desktop_message(message: dict, people: dict[str, dict]) -> dict:
     """A Bot API Message in the shape of a Telegram Desktop export message."""
     sender = _person(message.get("from"), people) if not message.get("sender_chat") else None
     sender = sender or _sender_chat(message.get("sender_chat") or (message["chat"] if message["chat"].get("type") ==
                                                                    "channel" else None), people)
     text = message.get("text") or message.get("caption") or ""
+    parts = entities(text, message.get("entities") or message.get("caption_entities") or [], people)
     m = {"id": message["message_id"], "type": "message", "date_unixtime": str(message["date"]),
          "from": (people.get(sender) or {}).get("display_name"), "from_id": sender,
-         "text_entities": entities(text, message.get("entities") or message.get("caption_entities") or [], people),
-         "_plain": text}
+         "text_entities": parts, "_plain": "".join(p["text"] for p in parts)}
     if message.get("reply_to_message"):
         m["reply_to_message_id"] = message["reply_to_message"]["message_id"]
     if message.get("edit_date"):
@@ -285,18 +398,15 @@ def _service_events(message: dict, channel_id: str, prefix: str) -> list[dict]:
             for k, (u, own, by_other) in enumerate(listed)]
 
 
-def _direction(event: str) -> str:
-    return "in" if event in ("join", "add") else "out"
-
-
 def _service(message: dict, people: dict[str, dict], sender: str | None) -> dict | None:
     actor = (people.get(sender) or {}).get("display_name")
     base = {"actor": actor, "actor_id": sender}
     if message.get("new_chat_members"):
-        names = [_full_name(u) for u in message["new_chat_members"]]
-        for u in message["new_chat_members"]:
-            _person(u, people)
-        return {**base, "action": "invite_members", "members": names}
+        joined = [_person(u, people) for u in message["new_chat_members"]]
+        if joined == [sender]:
+            # The Bot API does not say how one joined; Desktop writes a self-join as one by link.
+            return {**base, "action": "join_group_by_link"}
+        return {**base, "action": "invite_members", "members": [_full_name(u) for u in message["new_chat_members"]]}
     if message.get("left_chat_member"):
         _person(message["left_chat_member"], people)
         return {**base, "action": "remove_members", "members": [_full_name(message["left_chat_member"])]}
@@ -312,26 +422,45 @@ def _service(message: dict, people: dict[str, dict], sender: str | None) -> dict
 
 
 def entities(text: str, found: list[dict], people: dict[str, dict]) -> list[dict]:
-    """Bot API entities (UTF-16 offsets over the text) as Desktop text entities (consecutive parts)."""
-    units = text.encode("utf-16-le")
+    """Bot API entities (UTF-16 offsets over the text) as Desktop text entities (consecutive parts,
+    which together are the whole text)."""
+    units = text.encode("utf-16-le", "surrogatepass")
     parts, at = [], 0
     for e in sorted(found, key=lambda x: x["offset"]):
-        start, end = e["offset"] * 2, (e["offset"] + e["length"]) * 2
-        if start < at:
-            continue  # nested formatting inside an entity already taken
+        start, end = _cut(units, e["offset"]), _cut(units, e["offset"] + e["length"])
+        if start < at or end <= start:
+            continue  # nested formatting inside an entity already taken, or nothing left to mark
         if start > at:
-            parts.append({"type": "plain", "text": units[at:start].decode("utf-16-le")})
-        part = {"type": e["type"], "text": units[start:end].decode("utf-16-le")}
-        if e["type"] == "text_link":
-            part["href"] = e.get("url")
-        elif e["type"] == "text_mention" and e.get("user"):
-            part = {"type": "mention_name", "text": part["text"], "user_id": e["user"]["id"]}
-            _person(e["user"], people)
-        parts.append(part)
+            parts.append({"type": "plain", "text": _decoded(units[at:start])})
+        parts.append(_entity(e, _decoded(units[start:end]), people))
         at = end
     if at < len(units):
-        parts.append({"type": "plain", "text": units[at:].decode("utf-16-le")})
+        parts.append({"type": "plain", "text": _decoded(units[at:])})
     return parts
+
+
+def _entity(e: dict, text: str, people: dict[str, dict]) -> dict:
+    """One Bot API entity as Desktop's export writes it (its links are what `links` reads)."""
+    if e["type"] == "text_link":
+        return {"type": "text_link", "text": text, "href": e.get("url")}
+    if e["type"] == "text_mention" and e.get("user"):
+        _person(e["user"], people)
+        return {"type": "mention_name", "text": text, "user_id": e["user"]["id"]}
+    return {"type": _DESKTOP_ENTITY.get(e["type"], e["type"]), "text": text}
+
+
+def _cut(units: bytes, offset: int) -> int:
+    """The byte where a UTF-16 offset falls, within the text. An offset inside a surrogate pair (a
+    client that counted code points) moves past the pair, so that no character is split."""
+    at = min(max(offset, 0), len(units) // 2) * 2
+    if 0 < at < len(units) and 0xD800 <= int.from_bytes(units[at - 2:at], "little") <= 0xDBFF:
+        at += 2
+    return at
+
+
+def _decoded(units: bytes) -> str:
+    # A lone surrogate in the text would stop the whole page at the UTF-8 columns: it becomes U+FFFD.
+    return units.decode("utf-16-le", "replace")
 
 
 def _person(user: dict | None, people: dict[str, dict]) -> str | None:

@@ -111,6 +111,29 @@ def test_the_inbox_sensor_adds_partitions_and_requests_runs(tmp_path: Path, inbo
     assert set(json.loads(third.cursor)["requested"]) == set(paths) | {str(new.resolve())}
 
 
+def test_a_folder_export_is_loaded_only_once_seen_whole_on_two_ticks(tmp_path: Path) -> None:
+    """unzip and `cp -a` give copied files their old times: a Slack export half copied looks a minute
+    old. A folder waits for a second tick that sees it unchanged; a lone file a minute old does not."""
+    from hub.simulate import slack as sim_slack
+
+    inbox = tmp_path / "inbox"
+    folder = sim_slack.write_export(sim_slack.workspace(simulate(members=8, days=10, seed=3)), inbox / "Makers Slack")
+    chat = write_export(simulate(members=6, days=5, seed=4), inbox, "android_en_gb")
+    written_a_while_ago(inbox)
+    instance = dg.DagsterInstance.ephemeral()
+    settings = HubSettings(inbox=str(inbox), raw_store=str(tmp_path / "raw"))
+    first = export_inbox_sensor(dg.build_sensor_context(instance=instance, resources={"hub": settings}))
+    assert [r.partition_key for r in first.run_requests] == [str(chat.resolve())]
+    next(folder.glob("*/*.json")).with_name("2030-01-01.json").write_text("[]")  # the copy goes on,
+    written_a_while_ago(folder)  # its files keeping their old times
+    second = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=first.cursor,
+                                                         resources={"hub": settings}))
+    assert second.run_requests == []
+    third = export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=second.cursor,
+                                                        resources={"hub": settings}))
+    assert [r.partition_key for r in third.run_requests] == [str(folder.resolve())]
+
+
 @pytest.mark.skipif(os.uname().sysname == "Darwin", reason="file names of any bytes: Linux")
 def test_a_file_named_not_in_utf8_is_said_and_holds_back_no_other(tmp_path: Path, inbox: Path, capfd) -> None:
     """Dagster's storage takes no such partition key: asked for, it failed the tick, every tick."""

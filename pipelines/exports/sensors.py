@@ -3,8 +3,10 @@
 A file is loaded once it is complete. Nothing tells a reader that a writer is done with a file, so
 the sensor waits until it stops changing: it is requested when its size and modification time are
 the ones the previous tick saw (ticks are 30 s apart), or when it was last modified a minute ago or
-more (a file found on the first tick after a pause). A flood of files is requested over several
-ticks, oldest first, so that each tick stays short.
+more (a file found on the first tick after a pause). An export that is a folder is always seen on
+two ticks: unzip, `cp -a` and rsync give the files they copy their old times, so a folder half
+copied looks a minute old. A flood of files is requested over several ticks, oldest first, so that
+each tick stays short.
 """
 
 from __future__ import annotations
@@ -30,19 +32,24 @@ ingest_export_job = dg.define_asset_job(
 Version = tuple[int, int]  # (size, newest mtime_ns) of an export
 
 
-def inbox_files(folders: list[Path]) -> dict[str, Version]:
+def inbox_files(folders: list[Path]) -> tuple[dict[str, Version], set[str]]:
     """Every export under the folders (files, and folders that are one export like a Slack
-    export): path -> (size, newest mtime_ns), so a change anywhere in it counts."""
+    export): path -> (size, newest mtime_ns), so a change anywhere in it counts; and which of them
+    are folders."""
     from hub.ingest import expand  # here: the definitions load without the readers
 
     found: dict[str, Version] = {}
+    trees: set[str] = set()
     for export in expand([f for f in folders if f.exists()]):
         try:
             stats = [p.stat() for p in export.rglob("*") if p.is_file()] if export.is_dir() else [export.stat()]
         except FileNotFoundError:  # moved away while we looked: the next tick sees where it went
             continue
-        found[str(export.resolve())] = (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
-    return found
+        key = str(export.resolve())
+        found[key] = (sum(s.st_size for s in stats), max((s.st_mtime_ns for s in stats), default=0))
+        if export.is_dir():
+            trees.add(key)
+    return found, trees
 
 
 def _nameable(files: dict[str, Version]) -> tuple[dict[str, Version], list[str]]:
@@ -79,12 +86,15 @@ class InboxCursor:
         return json.dumps({"requested": self.requested, "pending": self.pending}, sort_keys=True)
 
 
-def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int) -> tuple[list[str], InboxCursor]:
+def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int,
+              trees: set[str] = frozenset()) -> tuple[list[str], InboxCursor]:
     """The files to request now (complete, and new or changed since their last run), oldest first
-    and at most RUNS_PER_TICK, and the cursor for the next tick."""
+    and at most RUNS_PER_TICK, and the cursor for the next tick. `trees` are exports that are
+    folders: the age of their files says nothing of whether all are there yet."""
     waiting = {p: v for p, v in files.items() if cursor.requested.get(p) != v}
     settled = [p for p, v in waiting.items()
-               if cursor.pending.get(p) == v or now_ns - v[1] >= SETTLED_AFTER_SECONDS * 1_000_000_000]
+               if cursor.pending.get(p) == v
+               or p not in trees and now_ns - v[1] >= SETTLED_AFTER_SECONDS * 1_000_000_000]
     chosen = sorted(settled, key=lambda p: (files[p][1], p))[:RUNS_PER_TICK]
     requested = {p: v for p, v in cursor.requested.items() if p in files} | {p: files[p] for p in chosen}
     return chosen, InboxCursor(requested, {p: v for p, v in waiting.items() if requested.get(p) != v})
@@ -94,10 +104,11 @@ def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int) -> tu
            description="Watches the inbox folders (data/inbox and each community's inbox in hub.yaml); "
                        "loads a file once it has stopped changing.")
 def export_inbox_sensor(context: dg.SensorEvaluationContext, hub: HubSettings) -> dg.SensorResult:
-    files, unnamable = _nameable(inbox_files(hub.inboxes()))
+    found, trees = inbox_files(hub.inboxes())
+    files, unnamable = _nameable(found)
     for path in unnamable:
         context.log.warning(f"{path}: its name is not UTF-8, which no partition key can hold: rename it to load it")
-    chosen, cursor = plan_tick(InboxCursor.parse(context.cursor), files, time.time_ns())
+    chosen, cursor = plan_tick(InboxCursor.parse(context.cursor), files, time.time_ns(), trees)
     known = set(context.instance.get_dynamic_partitions(export_files.name))
     new_keys = sorted(p for p in chosen if p not in known)
     return dg.SensorResult(

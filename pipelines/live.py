@@ -7,13 +7,14 @@ from hub.config import Community, HubConfig, Source
 
 def live_sources(config: HubConfig, platform: str) -> dict[str, tuple[Community, Source]]:
     """Partition key -> (community, source) for every source of `platform` with a token: the
-    community's slug, or with several sources `<slug>.<token variable>` (a slug holds no '.', so
-    no key can be another community's; and adding a source moves no other's key)."""
+    community's slug for its first such source in hub.yaml, `<slug>.<token variable>` for each
+    further one (a slug holds no '.', so no key can be another community's; and adding a source
+    renames no other's key, its partition's history and schedule)."""
     found: dict[str, tuple[Community, Source]] = {}
     for community in config.communities:
         live = [s for s in community.sources if s.platform == platform and s.token_env]
-        for source in live:
-            key = community.slug if len(live) == 1 else f"{community.slug}.{source.token_env.lower()}"
+        for i, source in enumerate(live):
+            key = community.slug if i == 0 else f"{community.slug}.{source.token_env.lower()}"
             if key in found:
                 raise ValueError(f"community {community.slug!r} has two {platform} sources reading "
                                  f"${source.token_env}: one workspace or bot is synced once")

@@ -229,12 +229,26 @@ def test_live_sources_of_one_community_never_take_another_communitys_key(tmp_pat
                       "      - {platform: telegram, token_env: TG_A}\n      - {platform: telegram, token_env: TG_B}\n"
                       "  - slug: makers-1\n    sources:\n      - {platform: telegram, token_env: TG_C}\n")
     found = live_sources(load_config(config), "telegram")
-    assert {k: s.token_env for k, (_, s) in found.items()} == {"makers.tg_a": "TG_A", "makers.tg_b": "TG_B",
+    assert {k: s.token_env for k, (_, s) in found.items()} == {"makers": "TG_A", "makers.tg_b": "TG_B",
                                                                  "makers-1": "TG_C"}
     definitions = build_definitions(str(tmp_path / "hub.duckdb"), HubSettings(config_path=str(config)))
     dg.Definitions.validate_loadable(definitions)
     names = {s.name for s in definitions.schedules if s.name.startswith("poll_telegram")}
-    assert names == {"poll_telegram_makers__tg_a", "poll_telegram_makers__tg_b", "poll_telegram_makers_1"}
+    assert names == {"poll_telegram_makers", "poll_telegram_makers__tg_b", "poll_telegram_makers_1"}
+
+
+def test_adding_a_live_source_renames_no_other(tmp_path: Path) -> None:
+    """The first bot's partition (its runs' history) and schedule keep their names when a second comes."""
+    from hub.config import load_config
+    from pipelines.live import live_sources
+
+    config = tmp_path / "hub.yaml"
+    one = "communities:\n  - slug: makers\n    sources:\n      - {platform: slack, token_env: SLACK_A}\n"
+    config.write_text(one)
+    before = {k: s.token_env for k, (_, s) in live_sources(load_config(config), "slack").items()}
+    config.write_text(one + "      - {platform: slack, token_env: SLACK_B}\n")
+    after = {k: s.token_env for k, (_, s) in live_sources(load_config(config), "slack").items()}
+    assert before == {"makers": "SLACK_A"} and after == {"makers": "SLACK_A", "makers.slack_b": "SLACK_B"}
 
 
 def test_metadata_tables_keep_their_cells() -> None:

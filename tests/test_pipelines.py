@@ -218,6 +218,48 @@ def test_any_file_name_is_a_partition_key(tmp_path: Path) -> None:
     assert instance.get_dynamic_partitions(export_files.name) == [str(odd.resolve())]
 
 
+def _land(tmp_path: Path, config: Path, file: Path) -> dg.ExecuteInProcessResult:
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions(export_files.name, [str(file.resolve())])
+    resources = {"duckdb": warehouse_resource(tmp_path / "warehouse.duckdb"),
+                 "hub": HubSettings(config_path=str(config), raw_store=str(tmp_path / "raw"))}
+    return dg.materialize([raw_export_file, core_tables], partition_key=str(file.resolve()), instance=instance,
+                          resources=resources, raise_on_error=False)
+
+
+def test_the_pipeline_reads_a_file_as_its_configured_source_says(tmp_path: Path) -> None:
+    """A chat whose first message is a long paste: its content alone does not tell WhatsApp, and the
+    source's `platform:` does, as it does for `hub ingest --config`."""
+    inbox = tmp_path / "makers"
+    inbox.mkdir()
+    chat = inbox / "WhatsApp Chat with Makers.txt"
+    notes = "".join(f"line {i} of the meeting's minutes, pasted whole\n" for i in range(500))
+    chat.write_text(f"01/03/2024, 10:00 - Ana: Minutes:\n{notes}01/03/2024, 10:01 - Bob: thanks\n")
+    config = tmp_path / "hub.yaml"
+    config.write_text(f"communities:\n  - slug: makers\n    sources:\n      - {{platform: whatsapp, inbox: {inbox}}}\n")
+    result = _land(tmp_path, config, chat)
+    assert result.success
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT community, count(*) FROM messages GROUP BY 1").fetchall() == [("makers", 2)]
+
+
+def test_a_file_no_community_takes_fails_and_changes_nothing(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    chat = write_export(simulate(members=6, days=5, seed=4), inbox, "android_en_gb")
+    config = tmp_path / "hub.yaml"
+    config.write_text("communities:\n  - slug: makers\n  - slug: club\n")
+    result = _land(tmp_path, config, chat)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    said = failure.step_failure_data.error.message
+    assert f"{chat.resolve()}: several communities are configured and no source of hub.yaml holds this file: move " \
+           "it into the inbox of its community (makers, club)" in said and "--community" not in said
+    assert not (tmp_path / "raw").exists()
+    if (tmp_path / "warehouse.duckdb").exists():
+        with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM raw_files").fetchone() == (0,)
+
+
 def test_live_sources_of_one_community_never_take_another_communitys_key(tmp_path: Path) -> None:
     # `makers` has two bots; a community named `makers-1` has one: three partitions, three schedules.
     from hub.config import load_config

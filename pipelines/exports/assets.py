@@ -18,16 +18,11 @@ export_files = dg.DynamicPartitionsDefinition(name="export_files")
     description="The export file, copied by content hash into the raw store and recorded in `raw_files`.",
 )
 def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    from connectors import detect_platform
-    from connectors.files import UnreadableExport
     from hub.landing import delete_raw_copies, land
     from warehouse.load import record_raw_file
 
     path = Path(context.partition_key)
-    try:
-        platform = detect_platform(path)
-    except UnreadableExport as e:
-        raise dg.Failure(description=str(e)) from None
+    platform = _platform_of(path, hub)  # before anything is kept: a file no community takes changes nothing
     landed = land(path, Path(hub.raw_store))
     with warehouse(duckdb) as con:
         kept = record_raw_file(con, str(path), landed.sha256, landed.bytes, platform, str(landed.stored_as))
@@ -44,6 +39,29 @@ def raw_export_file(context: dg.AssetExecutionContext, hub: HubSettings, duckdb:
         },
         data_version=dg.DataVersion(landed.sha256),
     )
+
+
+def _platform_of(path: Path, hub: HubSettings) -> str:
+    """The file's platform, as `hub ingest --config` finds it: its configured source's, else from its
+    content; a dg.Failure that says what to change, in hub.yaml or the inbox, when there is none or
+    no community takes the file."""
+    from connectors import detect_platform
+    from connectors.files import UnreadableExport
+
+    config = hub.config()
+    configured = config.source_for(path)
+    if configured is None and len(config.communities) > 1:
+        raise dg.Failure(description=(
+            f"{path}: several communities are configured and no source of hub.yaml holds this file: move it "
+            f"into the inbox of its community ({', '.join(c.slug for c in config.communities)}), or name its "
+            "folder as a source's inbox"))
+    if configured is not None and configured[1].platform != "auto":
+        return configured[1].platform
+    try:
+        return detect_platform(path)
+    except UnreadableExport as e:  # (the CLI's --platform is a source's `platform:` here)
+        raise dg.Failure(description=str(e).replace("name it with --platform", "set its source's platform in hub.yaml")) \
+            from None
 
 
 @writer_asset(

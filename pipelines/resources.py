@@ -14,7 +14,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from hub.config import HubConfig, load_config
-from warehouse.db import data_path_of, default_path, migrate, open_waiting
+from warehouse.db import WarehouseBusy, data_path_of, default_path, migrate, open_waiting
 from warehouse.lake import is_conflict, is_lake, open_lake
 
 
@@ -81,8 +81,11 @@ def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
 
 
 # On DuckLake, writers on many machines commit to one warehouse, and a commit that conflicts with
-# another's is refused: the step, run again, goes through. Every other failure of a writer is final
-# (`conflicts_retried` marks it so): a bad file does not get better on a second try.
+# another's is refused: the step, run again, goes through. A file another process held past the
+# wait (a long `hub ingest`) is tried again, BUSY_RETRIES times, each after as long a wait. Every
+# other failure of a writer is final (`conflicts_retried` marks it so): a bad file does not get
+# better on a second try.
+BUSY_RETRIES = 3
 WRITER_RETRY = dg.RetryPolicy(max_retries=6, delay=0.5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
 
@@ -101,6 +104,8 @@ def conflicts_retried(compute: Callable[..., T]) -> Callable[..., T]:
     def body(*args, **kwargs) -> T:
         try:
             return compute(*args, **kwargs)
+        except WarehouseBusy as e:  # the other process will let go: the sensor would not ask again
+            raise dg.RetryRequested(max_retries=BUSY_RETRIES, seconds_to_wait=max(1.0, e.waited)) from e
         except Exception as e:
             if is_conflict(e) or (isinstance(e, dg.Failure) and not e.allow_retries):
                 raise

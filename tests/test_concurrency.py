@@ -170,6 +170,22 @@ def test_held_past_the_wait_the_command_says_so_in_one_line_and_changes_nothing(
     ingest_in_process(db, exports["beta"], "beta")  # let go of, it takes writes again
 
 
+def test_a_dagster_run_that_found_the_warehouse_busy_tries_again_and_loads(exports: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    """A `hub ingest` holds the file past the run's wait: the step is tried again after as long (the
+    sensor never asks twice for a file it asked for), and loads once the file is let go."""
+    db = tmp_path / "hub.duckdb"
+    ingest_in_process(db, exports["alpha"], "alpha")
+    with held(db, for_seconds=2.5):
+        run = materialize(db, exports["gamma"], tmp_path / "raw", wait=0.5)
+    assert run.success
+    retried = [e for e in run.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
+    assert 1 <= len(retried) <= 3
+    with connect(db, read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_files").fetchone() == (1,)
+        assert con.execute("SELECT count(DISTINCT source_id) FROM messages").fetchone() == (2,)
+
+
 def test_a_wait_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:
     db = tmp_path / "hub.duckdb"
     connect(db).close()

@@ -29,7 +29,11 @@ class WarehouseMissing(Exception):
 
 
 class WarehouseBusy(Exception):
-    """Another process held the warehouse file for longer than the wait."""
+    """Another process held the warehouse file for longer than the wait (`waited`, seconds)."""
+
+    def __init__(self, message: str, waited: float = 0.0) -> None:
+        super().__init__(message)
+        self.waited = waited
 
 
 def default_path() -> Path | str:
@@ -201,7 +205,7 @@ def open_waiting(path: str | Path, *, wait: float | None = None, read_only: bool
                                        "--db names another)") from None
             left = deadline - time.monotonic()
             if left <= 0:
-                raise WarehouseBusy(_busy_message(Path(path), str(e), wait, to_wait_longer)) from None
+                raise WarehouseBusy(_busy_message(Path(path), str(e), wait, to_wait_longer), wait) from None
             time.sleep(min(pause, left))
             pause = min(pause * 2, _MAX_PAUSE_SECONDS)
 

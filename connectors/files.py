@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import stat
@@ -449,8 +450,11 @@ def quarantine_record(location: str, reason: str, raw: object) -> dict:
         text = raw if isinstance(raw, str) or raw is None else \
             raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else \
             orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
-    except TypeError:  # orjson writes at most 254 levels of nesting
-        text = "(a value nested too deep to show)"
+    except TypeError:  # orjson writes at most 254 levels of nesting, and integers of 64 bits
+        try:
+            text = json.dumps(raw, default=str, ensure_ascii=False)
+        except (TypeError, ValueError, RecursionError):
+            text = "(a value nested too deep to show)"
     return {"location": location, "reason": reason, "raw": None if text is None else text[:4000]}
 
 

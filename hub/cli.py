@@ -205,8 +205,8 @@ def sync(
     slack = Table("community", "source", "new messages", "channels", "skipped", "threads re-read", "rate limited",
                   title="Synced Slack")
     telegram = Table("community", "source", "updates", "new messages", "reaction changes", "chats", "rate limited",
-                     title="Synced Telegram")
-    failed = False
+                     "quarantined", title="Synced Telegram")
+    failed, quarantined = False, 0
     with connect(warehouse_of(db, config)) as con:
         for com, source in live:
             try:
@@ -218,7 +218,9 @@ def sync(
                 else:
                     t = sync_telegram(con, com, source)
                     telegram.add_row(t.community, t.source, f"{t.updates:,}", f"{t.messages_new:,}",
-                                     f"{t.reaction_changes:,}", str(t.chats), str(t.rate_limited))
+                                     f"{t.reaction_changes:,}", str(t.chats), str(t.rate_limited),
+                                     f"[yellow]{t.quarantined:,}[/yellow]" if t.quarantined else "0")
+                    quarantined += t.quarantined
             except SyncError as e:
                 failed = True
                 err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
@@ -232,6 +234,9 @@ def sync(
     for table in (slack, telegram):
         if table.row_count:
             out.print(table)
+    if quarantined:
+        out.print(f"[yellow]{quarantined:,} update(s) quarantined[/yellow]: "
+                  "hub query \"SELECT * FROM quarantine\" shows where and why.")
     if failed:
         raise typer.Exit(1)
 

@@ -104,6 +104,7 @@ class TelegramReport:
     reaction_changes: int = 0
     chats: int = 0
     rate_limited: int = 0
+    quarantined: int = 0  # updates the hub could not read (in the quarantine table)
 
 
 def sync_telegram(con: duckdb.DuckDBPyConnection, community: Community, source: Source, *, bot=None,
@@ -131,7 +132,7 @@ def sync_telegram(con: duckdb.DuckDBPyConnection, community: Community, source: 
     finally:
         s = reader.summary
         report.updates, report.reaction_changes, report.rate_limited = s.updates, s.reaction_changes, s.rate_limited
-        report.chats = len(s.chats)
+        report.chats, report.quarantined = len(s.chats), s.quarantined
     return report
 
 

@@ -203,7 +203,7 @@ def test_an_update_that_cannot_be_read_is_quarantined_and_the_rest_loads(con, fa
                                    "new_reaction": [{"type": "emoji", "emoji": "👍"}]}}
     ids = fake.add_updates([{"message": _message(7, ANN, "hi")}, nobody, _reaction(7, BOB, [], ["🔥"]),
                             {"message": _message(8, BOB, "beyond", reply_to_message=_message(2 ** 64, ANN, "?"))}])
-    _sync(con, fake)
+    assert _sync(con, fake).quarantined == 2  # (what `hub sync` counts and says)
     assert _texts(con) == [("7", "message", "hi")]
     assert _reactions(con) == [("7", "user1002", "🔥", 1)]
     rows = con.execute("SELECT location, reason, raw FROM quarantine ORDER BY location").fetchall()
@@ -211,6 +211,7 @@ def test_an_update_that_cannot_be_read_is_quarantined_and_the_rest_loads(con, fa
         (f"update {ids[1]}", "an update the hub cannot read"), (f"update {ids[3]}", "a message of an unexpected shape")]
     assert "neither user nor actor_chat" in rows[0][1]
     assert json.loads(rows[0][2])["message_reaction"]["new_reaction"] == [{"type": "emoji", "emoji": "👍"}]
+    assert json.loads(rows[1][2])["message"]["reply_to_message"]["message_id"] == 2 ** 64  # shown whole
     # Set aside, not pending: the next sync neither fails on them nor quarantines them twice.
     assert fake.pending() == [] and _sync(con, fake).updates == 0
     assert stored.checkpoints(con, live_source(_community(), _source(fake)).source_id) == {"offset": str(ids[-1] + 1)}

@@ -92,7 +92,7 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
         metadata={
             "community": report.community,
             "platform": report.platform,
-            "channel": report.channel,
+            "channel": report.channel or "(every channel of the export)",
             "records": dg.MetadataValue.int(r.records),
             "new": dg.MetadataValue.int(r.new),
             "duplicate": dg.MetadataValue.int(r.duplicate),

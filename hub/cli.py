@@ -115,7 +115,7 @@ def ingest(
                 report.warning = (f"--channel {channel} does not apply to {path}: a {report.platform} export "
                                   "names its channels itself")
             results.append(_as_dict(report, time.perf_counter() - started))
-            if report.warning:
+            if report.warning and not report.error:  # (a file that failed has one line: why)
                 err.print(f"[yellow]warning:[/yellow] {escape(readable_name(report.warning))}", highlight=False,
                           soft_wrap=True)
             if report.error:

@@ -313,3 +313,172 @@ def test_invisible_marks_anywhere_in_a_header(tmp_path: Path, line: str, expecte
     frame, quarantined = read(tmp_path, before + line + "\n")
     assert not quarantined
     assert frame["author_name"].to_list() == ["Bo", "Ana"] and local(frame)[1] == expected
+
+
+# -- dates that cannot be a message's, calendars, locales ----------------------------------
+
+
+def test_thai_two_digit_buddhist_years_are_read_as_buddhist(tmp_path: Path) -> None:
+    # Thai Android writes 2565 BE (2022) as `65`: read as 2065 the whole chat would be in the future.
+    frame, quarantined = read(tmp_path, "12/3/65 21:41 - Anna: สวัสดี\n13/3/65 09:00 - Bob: สวัสดี\n")
+    assert quarantined == []
+    assert local(frame) == [dt.datetime(2022, 3, 12, 21, 41), dt.datetime(2022, 3, 13, 9, 0)]
+
+
+@pytest.mark.parametrize(("line", "tz"), [
+    ("12/03/2922, 21:42 - Anna: a damaged year", "UTC"),  # 2922 would be Buddhist: 2379
+    ("31/12/9999, 23:59 - Anna: the last minute a date holds", "America/New_York"),  # UTC is in year 10000
+])
+def test_a_date_after_the_export_is_quarantined_with_its_line(tmp_path: Path, line: str, tz: str) -> None:
+    text = f"12/03/2022, 21:41 - Anna: before\n{line}\nstill the same message\n13/03/2022, 21:41 - Anna: after\n"
+    frame, quarantined = read(tmp_path, text, tz=tz)
+    assert frame["text"].to_list() == ["before", "after"]
+    assert [(q["location"], q["reason"].split(":")[0]) for q in quarantined] == [
+        ("lines 2-3", "a date after the export was made")]
+    assert quarantined[0]["raw"] == f"{line}\nstill the same message"
+
+
+def test_the_future_is_judged_by_the_real_clock(tmp_path: Path) -> None:
+    today = dt.datetime.now(dt.timezone.utc).date()
+    in_three_days = today + dt.timedelta(days=3)
+    tomorrow = today + dt.timedelta(days=1)
+    text = (f"{today:%d/%m/%Y}, 00:01 - Anna: today\n"
+            f"{in_three_days:%d/%m/%Y}, 10:00 - Anna: in three days\n"
+            # Tomorrow's date passes, but 23:59 in Los Angeles is more than a day from now in UTC.
+            f"{tomorrow:%d/%m/%Y}, 23:59 - Anna: tomorrow night in Los Angeles\n")
+    frame, quarantined = read(tmp_path, text, tz="America/Los_Angeles")
+    assert frame["text"].to_list() == ["today"]
+    assert [(q["location"], q["reason"].split(":")[0]) for q in quarantined] == [
+        ("line 2", "a date after the export was made"), ("line 3", "a time after the export was made")]
+
+
+# Day periods as CLDR spells them, with each locale's own date.
+DAY_PERIODS = [
+    ("Punjabi", "12/3/22, 9:41 ਬਾ.ਦੁ. - Ana: hi", "13/3/22, 9:05 ਪੂ.ਦੁ. - Ana: hi"),
+    ("Amharic", "12/03/2022, 9:41 ከሰዓት - Ana: hi", "13/03/2022, 9:05 ጥዋት - Ana: hi"),
+    ("Icelandic", "12.3.2022, 9:41 e.h. - Ana: hi", "13.3.2022, 9:05 f.h. - Ana: hi"),
+    ("Burmese", "12/3/22 9:41 ညနေ - Ana: hi", "13/3/22 9:05 နံနက် - Ana: hi"),
+    ("Lao", "12/3/2022, 9:41 ຫຼັງທ່ຽງ - Ana: hi", "13/3/2022, 9:05 ກ່ອນທ່ຽງ - Ana: hi"),
+    ("Sinhala", "2022-03-12 9.41 ප.ව. - Ana: hi", "2022-03-13 9.05 පෙ.ව. - Ana: hi"),
+    ("Korean, wide", "22. 3. 12. 오후 9:41 - Ana: hi", "22. 3. 13. 오전 9:05 - Ana: hi"),
+    ("Dutch, flexible", "12-03-2022 9:41 ’s avonds - Ana: hi", "13-03-2022 9:05 ’s ochtends - Ana: hi"),
+    ("Chinese, flexible", "2022/3/12 晚上9:41 - Ana: hi", "2022/3/13 上午9:05 - Ana: hi"),
+]
+
+
+@pytest.mark.parametrize(("evening", "morning"), [c[1:] for c in DAY_PERIODS], ids=[c[0] for c in DAY_PERIODS])
+def test_day_periods_of_other_locales(tmp_path: Path, evening: str, morning: str) -> None:
+    frame, quarantined = read(tmp_path, f"{evening}\n{morning}\n")
+    assert quarantined == []
+    assert local(frame) == [dt.datetime(2022, 3, 12, 21, 41), dt.datetime(2022, 3, 13, 9, 5)]
+
+
+def test_every_cldr_day_period_reads(tmp_path: Path) -> None:
+    from connectors.whatsapp.day_periods import SPELLINGS
+
+    text = "".join(f"12/03/2022, 9:41\u00a0{spelling} - Ana: {i}\n" for i, spelling in enumerate(SPELLINGS))
+    frame, quarantined = read(tmp_path, text)
+    assert quarantined == []
+    assert frame["text"].to_list() == [str(i) for i in range(len(SPELLINGS))]
+    assert {t.minute for t in local(frame)} == {41}
+
+
+@pytest.mark.parametrize(("line", "hour"), [
+    ("9:41 PM", 21), ("12:41 at night", 0), ("2:41 at night", 2), ("9:41 at night", 21),
+    ("12:05 noon", 12), ("1:05 in the afternoon", 13), ("中午12:30", 12), ("中午1:30", 13), ("凌晨3:00", 3),
+    ("9:41 ÖÖ", 9), ("9:41 ip.", 21),  # Turkish AM, not Estonian night; Finnish PM, not Inari Sami AM
+])
+def test_a_day_period_gives_the_half_of_the_day(line: str, hour: int) -> None:
+    assert seconds_of_day(line) // 3600 == hour
+
+
+def test_a_word_after_the_clock_that_is_no_day_period_is_no_header(tmp_path: Path) -> None:
+    frame, quarantined = read(tmp_path, "12/03/2022, 21:40 - Ana: agenda\n12/03/2022, 9:41 meeting - room 4\n")
+    assert quarantined == []
+    assert frame["text"].to_list() == ["agenda\n12/03/2022, 9:41 meeting - room 4"]
+
+
+# -- the date order of a file its dates alone cannot decide --------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # One date, both orders possible: the Spanish day period says day-first.
+    ("5/3/22, 9:00 a. m. - Ana: ¿Quedamos?\n5/3/22, 8:30 p. m. - Luis: Sí\n", dt.datetime(2022, 3, 5, 9, 0)),
+    # ...where English ones keep US phones' month-first.
+    ("3/5/22, 9:00 AM - Ana: ok\n3/5/22, 8:30 PM - Bo: ok\n", dt.datetime(2022, 3, 5, 9, 0)),
+    # Korean is year-first.
+    ("22. 3. 12. 오후 9:41 - Ana: 안녕\n22. 3. 12. 오후 9:45 - Bo: 안녕\n", dt.datetime(2022, 3, 12, 21, 41)),
+])
+def test_the_day_periods_locale_decides_an_ambiguous_date_order(tmp_path: Path, text: str,
+                                                                expected: dt.datetime) -> None:
+    frame, quarantined = read(tmp_path, text)
+    assert quarantined == [] and local(frame)[0] == expected
+
+
+def test_a_one_day_export_and_its_later_export_read_the_same(tmp_path: Path, con) -> None:
+    from hub.config import HubConfig
+    from hub.ingest import ingest_file
+
+    first = "5/3/22, 9:00 a. m. - Ana: ¿Quedamos mañana?\n5/3/22, 9:05 a. m. - Luis: Sí\n"
+    later = first + "6/3/22, 10:00 a. m. - Luis: Llegando\n"
+    results = []
+    for folder, text in (("first", first), ("later", later)):
+        path = tmp_path / folder / "WhatsApp Chat with Taller.txt"
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        report = ingest_file(con, path, config=HubConfig())
+        assert report.error is None
+        results.append((report.result.records, report.result.new))
+    assert results == [(2, 2), (3, 1)]
+
+
+# -- system lines ---------------------------------------------------------------------------
+
+
+def test_an_ios_group_named_with_a_colon_says_its_events(tmp_path: Path) -> None:
+    read = read_all(tmp_path, "\n".join([
+        "[12/03/2022, 21:40:00] Meetup: 6pm: \u200eMessages and calls are end-to-end encrypted.",
+        "[12/03/2022, 21:41:00] Meetup: 6pm: \u200eAnna added Bob",
+        "[12/03/2022, 21:42:00] Anna: hello",
+        "[12/03/2022, 21:43:00] Meetup: 6pm: \u200eBob left",
+    ]) + "\n", name="WhatsApp Chat - Meetup 6pm.txt")
+    assert read["messages"].select("kind", "author_name", "text").rows() == [
+        ("system", None, "Messages and calls are end-to-end encrypted."), ("system", None, "Anna added Bob"),
+        ("message", "Anna", "hello"), ("system", None, "Bob left")]
+    assert read["membership_events"].select("event", "account_id", "actor_id").rows() == [
+        ("add", "whatsapp:c:Bob", "whatsapp:c:Anna"), ("leave", "whatsapp:c:Bob", None)]
+    assert sorted(read["accounts"]["display_name"].to_list()) == ["Anna", "Bob"]
+
+
+@pytest.mark.parametrize(("line", "event", "account", "actor"), [
+    ("Añadiste a Bob", "add", "Bob", "@exporter"),
+    ("Saliste del grupo", "leave", "@exporter", None),
+    ("Vous avez ajouté Bob", "add", "Bob", "@exporter"),
+    ("Hai aggiunto Bob", "add", "Bob", "@exporter"),
+    ("Вы добавили Bob", "add", "Bob", "@exporter"),
+    ("You added Bob", "add", "Bob", "@exporter"),
+    ("You left", "leave", "@exporter", None),
+    ("Bob присоединился(-ась) по ссылке-приглашению в эту группу", "join", "Bob", None),
+])
+def test_the_exporters_own_group_events(tmp_path: Path, line: str, event: str, account: str,
+                                        actor: str | None) -> None:
+    read = read_all(tmp_path, f"12/03/2022, 21:40 - Ana: hi\n12/03/2022, 21:41 - {line}\n")
+    assert read["messages"]["kind"].to_list() == ["message", "system"]
+    assert read["membership_events"].select("event", "account_id", "actor_id").rows() == [
+        (event, f"whatsapp:c:{account}", actor and f"whatsapp:c:{actor}")]
+
+
+# -- files that are no chat -----------------------------------------------------------------
+
+
+def test_a_text_without_a_message_line_is_refused_naming_it(tmp_path: Path, db_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hub.cli import app
+
+    path = tmp_path / "x.txt"
+    path.write_text("hello world\nthis is not a chat\n")
+    result = CliRunner().invoke(app, ["ingest", str(path), "--platform", "whatsapp", "--db", str(db_path)])
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"{path}: not a chat export this hub can read (no WhatsApp message lines)" in said

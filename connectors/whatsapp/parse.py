@@ -11,14 +11,17 @@ and the message's rank among that author's messages at that same time (so that t
 messages sent in the same minute are two messages). The text is deliberately not part of it: a
 message deleted or edited between two exports keeps its id.
 
-The day/month order is inferred once per file from all its dates. The reader decides it from the
-first chunk and checks it against the whole file at the end; in the rare file where the rest
-disagrees it raises DateOrderChanged and the caller reads the file again with the final order.
+The day/month order (and whether two-digit years are Buddhist-era) is inferred once per file
+from all its dates and the locale of its 12 h clocks. The reader decides it from the first chunk
+and checks it against the whole file at the end; in the rare file where the rest disagrees it
+raises DateOrderChanged and the caller reads the file again with the final order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from connectors.files import CHUNK_BYTES, LineChunk, read_line_chunks, refused_records
+from connectors.files import CHUNK_BYTES, LineChunk, UnreadableExport, read_line_chunks, refused_records
 from connectors.whatsapp import header as hdr
 from connectors.whatsapp.phrases import (MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, is_group_event,
                                          membership_events)
@@ -40,6 +43,8 @@ _LEADING_MARKS = "\u200e\u200f\ufeff"
 # A candidate author before the first ":" longer than this is a sentence, not a name.
 _MAX_NAME = 120
 _ARROW = pl.CompatLevel.oldest()  # plain large_string columns, as the canonical schema has them
+_IOS_MARK = ": \u200e"  # what iOS writes between a name and WhatsApp's own words
+_WHATSAPP_WORDS = re.compile(f"{SYSTEM_TEXT}|{SYSTEM_TEXT_AFTER_NAME}")
 _NO_QUARANTINE = pl.DataFrame(schema={"location": pl.String, "reason": pl.String, "raw": pl.String})
 _SYSTEM_AUTHOR = (
     " changed the subject", " changed this group", " changed the group", " created group",
@@ -94,9 +99,11 @@ class _State:
     date_counts: dict[str, int] = field(default_factory=dict)
     times: dict[str, int | None] = field(default_factory=dict)
     occurrences: pl.DataFrame | None = None
+    hints: Counter = field(default_factory=Counter)  # date orders the times' day periods suggest
     accounts: dict[str, list[dt.datetime]] = field(default_factory=dict)
     events: list[dict] = field(default_factory=list)
     held: LineChunk | None = None
+    headers: int = 0  # message lines found, readable or not
 
 
 class ExportReader:
@@ -132,7 +139,10 @@ class ExportReader:
                     self._progress(chunk.bytes_done, self.chat.size)
         if state.held is not None:
             yield from self._parse(state.held, state, last=True)
-        final = hdr.infer_order([(p, state.date_counts[s]) for s, p in state.dates.items() if p is not None])
+        if not state.headers:  # (the load is rolled back, as for any error)
+            raise UnreadableExport(self.chat.path, "not a chat export this hub can read (no WhatsApp message lines)",
+                                   "check that it is the .txt or .zip that WhatsApp's Export chat wrote")
+        final = _reading(state)
         if self.options.date_order is None and state.order is not None and final != state.order:
             raise DateOrderChanged(final)
         self.summary.date_order = state.order
@@ -152,6 +162,7 @@ class ExportReader:
         lines = lines.with_columns(line_no=pl.col("row").cast(pl.Int64) + chunk.first_line,
                                    grp=pl.col("start").cast(pl.Int64).cum_sum() - 1)
         lines = lines.with_columns(owner=pl.when("owns").then("grp").forward_fill().fill_null(-1))
+        state.headers += lines["owns"].sum()
         heads = _fold_continuations(lines)
         quarantine = [_orphans(lines)]
         # Filters copy every column, so they run only when something is to be set aside.
@@ -171,22 +182,17 @@ class ExportReader:
             yield Batch.conform("quarantine", rows.to_arrow(compat_level=_ARROW))
 
     def _timestamps(self, heads: pl.DataFrame, state: _State) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Local and UTC times for each header; headers whose date or time cannot exist are split off."""
+        """Local and UTC times for each header; headers whose date or time cannot be a message's
+        (it does not exist, or is after the export was made) are split off."""
         heads = heads.with_columns(
             date_s=pl.col("hdr").str.extract(hdr.DATE_IN_HEADER, 0),
             time_s=pl.col("hdr").str.replace(hdr.DATE_IN_HEADER, ""),
         )
-        for s, n in heads.group_by("date_s", maintain_order=True).len().iter_rows():
-            if s not in state.dates:
-                state.dates[s] = hdr.split_date(s)
-            state.date_counts[s] = state.date_counts.get(s, 0) + n
+        self._learn_times(heads["time_s"].unique(), state)
+        self._learn_dates(heads, state)
         if state.order is None:
-            state.order = hdr.infer_order([(p, state.date_counts[s]) for s, p in state.dates.items() if p])
+            state.order = _reading(state)
         dates = heads["date_s"].unique()
-        times = [t for t in heads["time_s"].unique() if t not in state.times]
-        for t in times:
-            state.times[t] = hdr.seconds_of_day(t)
-            self.summary.has_seconds |= hdr.has_seconds(t)
         day_map = pl.DataFrame({
             "date_s": dates,
             "day": [hdr.date_for(state.dates[s], state.order) if state.dates[s] else None for s in dates],
@@ -195,22 +201,37 @@ class ExportReader:
             sod=pl.col("time_s").replace_strict(state.times, return_dtype=pl.Int64))
         heads = heads.join(day_map, on="date_s", how="left").join(time_map, on="time_s", how="left")
         ok = pl.col("day").is_not_null() & pl.col("sod").is_not_null()
-        invalid = _NO_QUARANTINE
+        invalid = []
         if not heads.select(ok.all()).item():
-            why = {d: hdr.why_not_a_date(state.dates[d], state.order)
-                   for d in heads.filter(pl.col("day").is_null())["date_s"].unique().drop_nulls().to_list()}
-            invalid = heads.filter(~ok).select(
-                location=_location(),
-                reason=pl.when(pl.col("day").is_null())
-                .then(pl.format("{}: '{}' (read as {})", pl.col("date_s").replace_strict(why, default="date does not exist"),
-                                pl.col("date_s"), pl.lit(state.order)))
-                .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
-                raw=_raw(),
-            )
+            invalid.append(_impossible_stamps(heads.filter(~ok), state))
             heads = heads.filter(ok)
         local = pl.col("day").cast(pl.Datetime("us")) + pl.duration(seconds=pl.col("sod"))
-        heads = heads.select("line_no", "body", local_ts=local).with_columns(sent_at=_to_utc(self.options.tz))
-        return heads, invalid
+        heads = heads.with_columns(local_ts=local).with_columns(sent_at=_to_utc(self.options.tz))
+        # A date is refused after tomorrow; this catches the hours of tomorrow that are still to come.
+        future = pl.col("sent_at") > hdr.latest_instant()
+        if heads.select(future.any()).item():
+            invalid.append(heads.filter(future).select(
+                location=_location(),
+                reason=pl.format("a time after the export was made: '{}'", pl.col("hdr").str.strip_chars(" []-:,")),
+                raw=_raw()))
+            heads = heads.filter(~future)
+        return heads.select("line_no", "body", "local_ts", "sent_at"), pl.concat([_NO_QUARANTINE, *invalid])
+
+    def _learn_times(self, times: pl.Series, state: _State) -> None:
+        for t in times:
+            if t not in state.times:
+                time = hdr.read_time(t)
+                state.times[t] = None if time is None else time.seconds
+                if time:
+                    self.summary.has_seconds |= time.with_seconds
+                    state.hints[time.order_hint] += 1
+
+    @staticmethod
+    def _learn_dates(heads: pl.DataFrame, state: _State) -> None:
+        for s, n in heads.group_by("date_s", maintain_order=True).len().iter_rows():
+            if s not in state.dates:
+                state.dates[s] = hdr.split_date(s)
+            state.date_counts[s] = state.date_counts.get(s, 0) + n
 
     def _messages(self, heads: pl.DataFrame, state: _State) -> pl.DataFrame:
         heads = _classified(heads)
@@ -318,22 +339,58 @@ def _classified(heads: pl.DataFrame) -> pl.DataFrame:
     authors = heads["author_raw"].drop_nulls().unique().to_list()
     names = {a: clean_name(a) for a in authors if not _says_what_happened(a)}
     author = pl.col("author_raw").replace_strict(names, default=None, return_dtype=pl.String)
-    text = pl.when(author.is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
+    heads = heads.with_columns(author=author, told_by_whatsapp=_told_by_whatsapp(heads))
+    told = pl.col("told_by_whatsapp").is_not_null()
+    text = pl.when(told).then("told_by_whatsapp") \
+        .when(pl.col("author").is_not_null()).then(pl.col("after_colon").str.strip_prefix(" ")) \
         .otherwise(pl.col("body"))
-    heads = heads.with_columns(author=author, text=text)
-    # iOS writes a group's events as if the chat (or the actor) had said them, after a mark.
-    marked = heads.filter(pl.col("author").is_not_null() & pl.col("text").str.starts_with("\u200e")
-                          & ~pl.col("text").str.contains(MEDIA))["text"]  # (`<attached: Names added.pdf>`)
-    events = [t for t in marked.unique().to_list() if _says_what_happened(t.split("\n", 1)[0].lstrip("\u200e"))]
-    heads = heads.with_columns(told=pl.col("text").is_in(events))
-    system = pl.col("author").is_null() | pl.col("told") | pl.col("text").str.contains(SYSTEM_TEXT) \
+    heads = heads.with_columns(text=text)
+    system = pl.col("author").is_null() | told | pl.col("text").str.contains(SYSTEM_TEXT) \
         | pl.col("text").str.contains(SYSTEM_TEXT_AFTER_NAME)
     return heads.lazy().with_columns(text=pl.col("text").str.strip_chars_start(_LEADING_MARKS)).with_columns(
         kind=pl.when(system).then(pl.lit("system")).otherwise(pl.lit("message")),
         author_name=pl.when(~system).then("author"),
         has_media=~system & pl.col("text").str.contains(MEDIA),
-        said=pl.when(pl.col("author").is_null()).then("body").otherwise("text"),
+        said=pl.when(pl.col("author").is_null() & ~told).then("body").otherwise("text"),
     ).collect()
+
+
+def _told_by_whatsapp(heads: pl.DataFrame) -> pl.Series:
+    """WhatsApp's own words (group events, the encryption notice) that iOS writes as if the chat or
+    the actor had said them, after a mark: `Makers: ‎Kim left`; null on other lines. The chat's
+    name may hold ": " itself (`Meetup: 6pm: ‎Kim left`), so the mark, not the first colon, ends it."""
+    told = pl.repeat(None, heads.height, dtype=pl.String, eager=True)
+    rows = heads["body"].str.contains(_IOS_MARK, literal=True).arg_true()
+    if rows.is_empty():  # (an Android export)
+        return told
+    parts = heads["body"].gather(rows).str.splitn(_IOS_MARK, 2).struct.unnest()
+    said = parts.select(pl.when(pl.col("field_0").str.len_chars() <= _MAX_NAME).then("field_1")).to_series()
+    # Not media (`<attached: Names added.pdf>`); the rest are few: each is looked at once.
+    candidates = said.filter(said.is_not_null() & ~said.str.contains(MEDIA)).unique().to_list()
+    words = [t for t in candidates if _says_what_happened(t.split("\n", 1)[0].lstrip(_LEADING_MARKS))
+             or _WHATSAPP_WORDS.search(t)]
+    return told.scatter(rows, pl.select(pl.when(said.is_in(words)).then(said)).to_series())
+
+
+def _reading(state: _State) -> str:
+    """How the file's dates read (see `header.infer_order`), from all its dates and times so far."""
+    hints = Counter({order: n for order, n in state.hints.items() if order})
+    return hdr.infer_order([(p, state.date_counts[s]) for s, p in state.dates.items() if p is not None],
+                           hints.most_common(1)[0][0] if hints else None)
+
+
+def _impossible_stamps(heads: pl.DataFrame, state: _State) -> pl.DataFrame:
+    """Quarantine rows for headers whose date or time cannot exist, saying which and why."""
+    why = {d: hdr.why_not_a_date(state.dates[d], state.order)
+           for d in heads.filter(pl.col("day").is_null())["date_s"].unique().drop_nulls().to_list()}
+    return heads.select(
+        location=_location(),
+        reason=pl.when(pl.col("day").is_null())
+        .then(pl.format("{}: '{}' (read as {})", pl.col("date_s").replace_strict(why, default="date does not exist"),
+                        pl.col("date_s"), pl.lit(state.order)))
+        .otherwise(pl.format("time does not exist: '{}'", pl.col("time_s").str.strip_chars(" []-:,"))),
+        raw=_raw(),
+    )
 
 
 def _prepend(held: LineChunk | None, chunk: LineChunk) -> LineChunk:
@@ -356,7 +413,7 @@ def _mark_starts(lines: pl.DataFrame, bad: dict[int, tuple[str, str]]) -> pl.Dat
     # An unreadable line owns the lines after it only if it is a header: inside a message, the
     # lines after it still belong to that message.
     return lines.with_columns(
-        hdr=pl.when(pl.col("bad_reason").is_null()).then(pl.col("line").str.extract(hdr.HEADER, 0)),
+        hdr=pl.when(pl.col("bad_reason").is_null()).then(hdr.find_headers(lines["line"])),
         bad=pl.col("bad_reason").is_not_null(),
     ).with_columns(
         start=pl.col("hdr").is_not_null() | pl.col("bad"),

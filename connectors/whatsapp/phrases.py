@@ -123,7 +123,8 @@ def clean_name(name: str) -> str:
     return name
 
 
-# (pattern, event, who is affected: "actor" or "targets"). First match wins; order matters.
+# (pattern, event, who is affected: "actor", "targets", "you" (the exporter), or "yours" (the
+# targets, the exporter acting)). First match wins; order matters.
 _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<actor>.+?) (?:created group|created this group)", "join", "actor"),
     (r"^(?P<targets>.+?) (?:was|were) added\.?$", "add", "targets"),
@@ -139,6 +140,11 @@ _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<targets>.+?) wurde hinzugefügt\.?$", "add", "targets"),
     (r"^(?P<actor>.+?) (?:ist|bist) .*beigetreten\.?$", "join", "actor"),
     # Spanish
+    (r"^Creaste el grupo", "join", "you"),
+    (r"^Añadiste a (?P<targets>.+)$", "add", "yours"),
+    (r"^Eliminaste a (?P<targets>.+)$", "remove", "yours"),
+    (r"^Saliste del grupo\.?$", "leave", "you"),
+    (r"^Te uniste usando el enlace de invitación", "join", "you"),
     (r"^(?P<actor>.+?) creó el grupo", "join", "actor"),
     (r"^(?P<actor>.+?) te añadió\.?$", "add", "you"),
     (r"^(?P<actor>.+?) añadió a (?P<targets>.+)$", "add", "targets"),
@@ -152,6 +158,11 @@ _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<actor>.+?) saiu\.?$", "leave", "actor"),
     (r"^(?P<actor>.+?) entrou usando o link de convite", "join", "actor"),
     # Italian
+    (r"^Hai creato il gruppo", "join", "you"),
+    (r"^Hai aggiunto (?P<targets>.+)$", "add", "yours"),
+    (r"^Hai rimosso (?P<targets>.+)$", "remove", "yours"),
+    (r"^(?:Sei uscit[oa]|Hai abbandonato)\.?$", "leave", "you"),
+    (r"^Sei entrat[oa] usando il link", "join", "you"),
     (r"^(?P<actor>.+?) ha creato il gruppo", "join", "actor"),
     (r"^(?P<actor>.+?) ti ha aggiunto\.?$", "add", "you"),
     (r"^(?P<actor>.+?) ha aggiunto (?P<targets>.+)$", "add", "targets"),
@@ -159,6 +170,11 @@ _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<actor>.+?) ha abbandonato\.?$", "leave", "actor"),
     (r"^(?P<actor>.+?) è entrat[oa] usando il link", "join", "actor"),
     # French
+    (r"^Vous avez créé (?:le groupe|ce groupe)", "join", "you"),
+    (r"^Vous avez ajouté (?P<targets>.+)$", "add", "yours"),
+    (r"^Vous avez retiré (?P<targets>.+)$", "remove", "yours"),
+    (r"^Vous êtes parti(?:\(e\)|e)?\.?$", "leave", "you"),
+    (r"^Vous avez rejoint (?:ce groupe |le groupe )?(?:via|avec) le lien", "join", "you"),
     (r"^(?P<actor>.+?) a créé (?:le groupe|ce groupe)", "join", "actor"),
     (r"^(?P<actor>.+?) vous a ajouté\.?$", "add", "you"),
     (r"^(?P<actor>.+?) a ajouté (?P<targets>.+)$", "add", "targets"),
@@ -166,6 +182,12 @@ _MEMBERSHIP = [(re.compile(p), e, who) for p, e, who in [
     (r"^(?P<actor>.+?) est parti(?:\(e\)|e)?\.?$", "leave", "actor"),
     (r"^(?P<actor>.+?) a rejoint (?:ce groupe |le groupe )?(?:via|avec) le lien", "join", "actor"),
     # Russian (Android writes gendered verbs as "добавил(-а)")
+    (r"^Вы создали группу", "join", "you"),
+    (r"^Вы добавили (?:участников: )?(?P<targets>.+)$", "add", "yours"),
+    (r"^Вы удалили (?P<targets>.+)$", "remove", "yours"),
+    (r"^Вы вышли\.?$", "leave", "you"),
+    (r"^Вы присоединились по ссылке", "join", "you"),
+    (r"^(?P<actor>.+?) присоединил(?:ся|ась|ся\(-ась\)) по ссылке", "join", "actor"),
     (r"^(?P<actor>.+?) создал(?:\(-а\)|а)? группу", "join", "actor"),
     (r"^(?P<actor>.+?) добавил(?:\(-а\)|а)? (?:участников: )?(?P<targets>.+)$", "add", "targets"),
     (r"^(?P<actor>.+?) удалил(?:\(-а\)|а)? (?P<targets>.+)$", "remove", "targets"),
@@ -187,6 +209,8 @@ def membership_events(text: str) -> list[Event]:
             return [Event(event, actor, None)] if actor else []
         if who == "you":
             return [Event(event, YOU, actor)]
+        if who == "yours":  # the exporter did it, in the second person ("Añadiste a Bob")
+            actor = YOU
         return [Event(event, target, actor) for target in _names(found["targets"])]
     return []
 

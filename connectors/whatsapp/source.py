@@ -12,7 +12,9 @@ from typing import BinaryIO
 
 from connectors.files import (UnreadableExport, check_not_empty_or_binary, open_member, open_zip, refused_members,
                               readable_name, refused_note, zip_members)
-from connectors.whatsapp.header import HEADER_RE
+import polars as pl
+
+from connectors.whatsapp.header import find_headers
 
 # "Export chat" names the file after the chat, in the phone's language.
 _EXPORT_PREFIXES = re.compile(
@@ -97,11 +99,13 @@ def looks_like_whatsapp(head: bytes) -> bool:
     """True if a text's first lines are WhatsApp message lines (for `--platform auto`): a quarter
     of its first 40, or its first and one more (a chat may open with a long message)."""
     lines = [ln for ln in head.decode("utf-8", "replace").splitlines() if ln.strip()]
-    hits = sum(1 for ln in lines[:40] if HEADER_RE.match(ln))
-    if hits >= max(1, len(lines[:40]) // 4):
+    if not lines:
+        return False
+    lines[0] = lines[0].lstrip("\ufeff\u200e\u200f")
+    headers = find_headers(pl.Series(lines, dtype=pl.String)).is_not_null()
+    if headers.head(40).sum() >= max(1, len(lines[:40]) // 4):
         return True
-    return bool(lines) and HEADER_RE.match(lines[0].lstrip("\ufeff\u200e\u200f")) is not None \
-        and any(HEADER_RE.match(ln) for ln in lines[1:])
+    return bool(headers[0] and headers.slice(1).any())
 
 
 def sniff(path: Path) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import duckdb
@@ -77,6 +77,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
             community=target.slug,
             channel=channel or (source_cfg.channel if source_cfg else None),
             tz=tz or (source_cfg.timezone if source_cfg else None) or target.timezone,
+            **({"origin": origin} if origin and "origin" in {f.name for f in fields(module.Options)} else {}),
         )
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name

@@ -219,9 +219,20 @@ def test_a_thread_without_thread_path_is_one_channel_however_it_is_given(tmp_pat
         (folder / name).write_text(_facebook_json({"participants": PARTICIPANTS, "messages": messages}))
     news = [_ingest(con, path).result.new for path in (folder / "message_2.json", folder, tmp_path / "download")]
     assert news == [7, 5, 0]
-    assert con.execute("SELECT channel_id, name FROM channels").fetchall() == [
-        ("facebook:default:thread:jane_123", "jane_123")]
-    assert con.execute("SELECT count(*) FROM messages").fetchone() == (12,)
+    # As the pipeline reads it: a copy in the raw store, in a folder named by its hash.
+    from hub.landing import land
+
+    other = tmp_path / "inbox" / "bob_456" / "message_1.json"
+    other.parent.mkdir(parents=True)
+    other.write_text(_facebook_json({"participants": PARTICIPANTS, "messages": OLDER[:2]}))
+    for found in (folder / "message_1.json", other):
+        landed = land(found, tmp_path / "raw")
+        report = ingest_file(con, landed.stored_as, origin=found, config=HubConfig(), platform=F, force=True)
+        assert report.error is None
+    assert con.execute("SELECT channel_id, name FROM channels ORDER BY 1").fetchall() == [
+        ("facebook:default:thread:bob_456", "bob_456"), ("facebook:default:thread:jane_123", "jane_123")]
+    assert con.execute("SELECT channel_id, count(*) FROM messages GROUP BY 1 ORDER BY 1").fetchall() == [
+        ("facebook:default:thread:bob_456", 2), ("facebook:default:thread:jane_123", 12)]
 
 
 def test_whole_dyi_zip_with_a_path_traversal_entry(tmp_path: Path, con) -> None:

@@ -482,3 +482,21 @@ def test_a_text_without_a_message_line_is_refused_naming_it(tmp_path: Path, db_p
     assert result.exit_code == 1
     said = " ".join(result.output.split())
     assert f"{path}: not a chat export this hub can read (no WhatsApp message lines)" in said
+
+
+def test_a_lone_chat_txt_is_named_by_the_folder_it_was_found_in_through_the_raw_store(tmp_path: Path, con) -> None:
+    """iOS names the text `_chat.txt`: alone, its folder names the chat. The pipeline reads a copy in
+    the raw store, in a folder named by its hash: the chat keeps the name of the folder it was found in."""
+    from hub.config import HubConfig
+    from hub.ingest import ingest_file
+    from hub.landing import land
+
+    found = tmp_path / "inbox" / "Makers" / "_chat.txt"
+    found.parent.mkdir(parents=True)
+    found.write_text("[12/03/2022, 21:41:00] Ana: hola\n[12/03/2022, 21:42:00] Bob: hi\n")
+    landed = land(found, tmp_path / "raw")
+    report = ingest_file(con, landed.stored_as, origin=found, config=HubConfig(), force=True)
+    assert report.error is None and report.channel == "Makers"
+    assert con.execute("SELECT channel_id, name FROM channels").fetchall() == [("whatsapp:default:Makers", "Makers")]
+    again = ingest_file(con, found, config=HubConfig())  # read where it is: the same chat, nothing new
+    assert (again.channel, again.result.new) == ("Makers", 0)

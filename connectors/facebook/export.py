@@ -57,6 +57,9 @@ class Options:
     # Names a thread without a title, a feed's group, or the group of DYI posts whose title names none.
     channel: str | None = None
     tz: str = "UTC"  # unused: every Facebook time is absolute (epoch, or ISO with its offset)
+    # Where the file was found, when the path read is its copy in the raw store (in a folder named
+    # by its hash): a lone message_N.json is of the thread whose folder it was found in.
+    origin: Path | None = None
 
 
 @dataclass
@@ -179,12 +182,11 @@ class ExportReader:
         try:
             if kind == "messenger":
                 # A thread without thread_path is its folder, as when the folder or the download is
-                # given; but a copy in the raw store sits in a folder named by its hash, which is no
-                # thread's: it is named by its title, else by its file name.
-                parent = self.path.parent.name
+                # given (a copy in the raw store: the folder it was found in, not its hash's).
+                parent = (self.options.origin or self.path).parent.name
                 folder = readable_name(parent) if _MESSAGE_FILE.search(name) and not _DIGEST.fullmatch(parent) else None
                 batches = list(self._threads([(folder, [messenger.parse_file(name, raw)])],
-                                             readable_name(self.path.stem)))
+                                             readable_name(parent if _MESSAGE_FILE.search(name) else self.path.stem)))
             elif kind == "activity":
                 batches = list(self._activity([(name, orjson.loads(raw.removeprefix(_BOM)))], {}))
             else:

@@ -33,7 +33,7 @@ from connectors.files import CHUNK_BYTES, LineChunk, UnreadableExport, read_line
 from connectors.whatsapp import header as hdr
 from connectors.whatsapp.phrases import (MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, is_group_event,
                                          membership_events)
-from connectors.whatsapp.source import ChatFile, locate
+from connectors.whatsapp.source import ChatFile, chat_name_from, locate
 from hub.config import check_timezone
 from hub.identity import phone_of
 from hub.model import Account, Batch, Channel, arrow_schema
@@ -67,6 +67,9 @@ class Options:
     channel: str | None = None  # overrides the chat name taken from the file name
     tz: str = "UTC"  # where the phone was: the export has no time zone
     date_order: str | None = None  # DMY, MDY or YMD; inferred when None
+    # Where the file was found, when the path read is its copy in the raw store (in a folder named
+    # by its hash): a lone `_chat.txt` is named by the folder it was found in.
+    origin: Path | None = None
 
 
 class DateOrderChanged(Exception):
@@ -116,7 +119,8 @@ class ExportReader:
         self.options = options or Options()
         check_timezone(self.options.tz)
         self.chat: ChatFile = locate(Path(path))
-        self.channel_name = self.options.channel or self.chat.chat_name
+        found_as = self.options.origin if self.options.origin and self.chat.member is None else None
+        self.channel_name = self.options.channel or (chat_name_from(found_as) if found_as else self.chat.chat_name)
         self.channel_id = f"{PLATFORM}:{self.options.community}:{self.channel_name}"
         self.summary = Summary()
         self._chunk_bytes = chunk_bytes

@@ -20,7 +20,8 @@ def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
     from warehouse.db import default_path
 
     settings = HubSettings(config_path=str(config) if config else os.environ.get("HUB_CONFIG"))
-    defs = build_definitions(str(db or default_path()), settings)
+    # No step is tried again when the file is held: someone is waiting, and is told at once.
+    defs = build_definitions(str(db or default_path()), settings, busy_retries=0)
     keys = [spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name in DERIVED_GROUPS]
     assets = {defs.resolve_assets_def(key) for key in keys}  # they carry the resources they were built with
     # What fails is raised below, once: Dagster's own log of it would print it again, at length.

@@ -13,7 +13,7 @@ from pipelines.exports.sensors import export_inbox_sensor, ingest_export_job
 from pipelines.marts import assets as marts
 from pipelines.people import assets as people
 from pipelines.reports import assets as reports
-from pipelines.resources import hub_settings, warehouse_resource
+from pipelines.resources import BUSY_RETRIES, hub_settings, warehouse_resource
 from pipelines.slack import assets as slack
 from pipelines.telegram import assets as telegram
 
@@ -21,7 +21,9 @@ from pipelines.telegram import assets as telegram
 DERIVED_GROUPS = ("marts", "people")  # what `hub build` and the refresh_marts job recompute
 
 
-def build_definitions(database: str | None = None, settings=None) -> dg.Definitions:
+def build_definitions(database: str | None = None, settings=None, *, busy_retries: int = BUSY_RETRIES) -> dg.Definitions:
+    """The definitions on this warehouse. `busy_retries`: how many times a step that found the file
+    held (past the resource's wait) is tried again; `hub build`, run by someone waiting, says so at once."""
     settings = settings or hub_settings()
     slack_assets, slack_jobs, slack_schedules = slack.build(settings.config())
     telegram_assets, telegram_jobs, telegram_schedules = telegram.build(settings.config())
@@ -40,7 +42,7 @@ def build_definitions(database: str | None = None, settings=None) -> dg.Definiti
         jobs=[ingest_export_job, refresh_marts_job, *slack_jobs, *telegram_jobs, *digest_jobs],
         schedules=[*slack_schedules, *telegram_schedules, *digest_schedules],
         sensors=[export_inbox_sensor, marts_automation],
-        resources={"duckdb": warehouse_resource(database), "hub": settings},
+        resources={"duckdb": warehouse_resource(database, busy_retries=busy_retries), "hub": settings},
         executor=executor(),
     )
 

@@ -57,6 +57,7 @@ class WarehouseResource(DuckDBResource):
     lock error. A run in the background can wait longer than someone at a terminal."""
 
     wait_seconds: float = 120.0
+    busy_retries: int = 0  # times a step that found the file held is tried again (conflicts_retried)
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -64,19 +65,23 @@ class WarehouseResource(DuckDBResource):
             con = open_lake(self.database, data_path=data_path_of(self.database),
                             config={"custom_user_agent": "dagster", **self.connection_config})
         else:
-            con = open_waiting(self.database, wait=self.wait_seconds,
-                               config={"custom_user_agent": "dagster", **self.connection_config},
-                               to_wait_longer="raise wait_seconds of the duckdb resource")
+            try:
+                con = open_waiting(self.database, wait=self.wait_seconds,
+                                   config={"custom_user_agent": "dagster", **self.connection_config},
+                                   to_wait_longer="raise wait_seconds of the duckdb resource")
+            except WarehouseBusy as e:
+                e.retries = self.busy_retries
+                raise
         try:
             yield con
         finally:
             con.close()
 
 
-def warehouse_resource(database: str | Path | None = None) -> WarehouseResource:
+def warehouse_resource(database: str | Path | None = None, *, busy_retries: int = 0) -> WarehouseResource:
     # One file, one writer: assets that write are in the "duckdb" pool, limited to 1 in dagster.yaml;
     # the wait is for writers outside Dagster.
-    return WarehouseResource(database=str(database or default_path()),
+    return WarehouseResource(database=str(database or default_path()), busy_retries=busy_retries,
                              connection_config={"preserve_insertion_order": False})
 
 
@@ -104,8 +109,10 @@ def conflicts_retried(compute: Callable[..., T]) -> Callable[..., T]:
     def body(*args, **kwargs) -> T:
         try:
             return compute(*args, **kwargs)
-        except WarehouseBusy as e:  # the other process will let go: the sensor would not ask again
-            raise dg.RetryRequested(max_retries=BUSY_RETRIES, seconds_to_wait=max(1.0, e.waited)) from e
+        except WarehouseBusy as e:
+            if e.retries:  # the other process will let go, and the sensor would not ask again
+                raise dg.RetryRequested(max_retries=e.retries, seconds_to_wait=max(1.0, e.waited)) from e
+            raise dg.Failure(description=f"WarehouseBusy: {e}", allow_retries=False) from e
         except Exception as e:
             if is_conflict(e) or (isinstance(e, dg.Failure) and not e.allow_retries):
                 raise

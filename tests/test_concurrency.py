@@ -56,12 +56,13 @@ def ingest_in_process(db: Path, export: Path, community: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-def materialize(db: Path, export: Path, raw_store: Path, wait: float = 120) -> dg.ExecuteInProcessResult:
+def materialize(db: Path, export: Path, raw_store: Path, wait: float = 120,
+                busy_retries: int = 0) -> dg.ExecuteInProcessResult:
     """A Dagster run of the export's partition (landing, loading, the checks), as the sensor starts one."""
     instance = dg.DagsterInstance.ephemeral()
     key = str(export.resolve())
     instance.add_dynamic_partitions(export_files.name, [key])
-    resources = {"duckdb": WarehouseResource(database=str(db), wait_seconds=wait,
+    resources = {"duckdb": WarehouseResource(database=str(db), wait_seconds=wait, busy_retries=busy_retries,
                                              connection_config={"preserve_insertion_order": False}),
                  "hub": HubSettings(raw_store=str(raw_store))}
     return dg.materialize([raw_export_file, core_tables, unique_message_ids, no_orphan_authors,
@@ -177,13 +178,31 @@ def test_a_dagster_run_that_found_the_warehouse_busy_tries_again_and_loads(expor
     db = tmp_path / "hub.duckdb"
     ingest_in_process(db, exports["alpha"], "alpha")
     with held(db, for_seconds=2.5):
-        run = materialize(db, exports["gamma"], tmp_path / "raw", wait=0.5)
+        run = materialize(db, exports["gamma"], tmp_path / "raw", wait=0.5, busy_retries=3)  # (the UI's definitions')
     assert run.success
     retried = [e for e in run.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert 1 <= len(retried) <= 3
     with connect(db, read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw_files").fetchone() == (1,)
         assert con.execute("SELECT count(DISTINCT source_id) FROM messages").fetchone() == (2,)
+
+
+def test_hub_build_finding_the_warehouse_held_says_so_in_one_line(exports: dict[str, Path], tmp_path: Path,
+                                                                  monkeypatch) -> None:
+    """Someone is waiting for `hub build`: no step is tried again, the one line and exit 75 come at once."""
+    import pipelines.definitions
+
+    db = tmp_path / "hub.duckdb"
+    ingest_in_process(db, exports["alpha"], "alpha")
+    given = pipelines.definitions.warehouse_resource
+    monkeypatch.setattr(pipelines.definitions, "warehouse_resource",
+                        lambda database, **kw: given(database, **kw).model_copy(update={"wait_seconds": 0.5}))
+    with held(db) as holder:
+        started = time.monotonic()
+        result = runner.invoke(app, ["build", "--db", str(db)])
+        assert result.exit_code == BUSY_EXIT and time.monotonic() - started < 60, result.output
+    said = " ".join(result.output.split())
+    assert f"{BUSY} (" in said and f"PID {holder.pid}" in said and "Traceback" not in said
 
 
 def test_a_wait_that_is_not_a_number_is_a_clear_error(tmp_path: Path) -> None:

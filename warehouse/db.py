@@ -34,6 +34,7 @@ class WarehouseBusy(Exception):
     def __init__(self, message: str, waited: float = 0.0) -> None:
         super().__init__(message)
         self.waited = waited
+        self.retries = 0  # how many times the work may be tried again (a Dagster step: pipelines/resources.py)
 
 
 def default_path() -> Path | str:

@@ -232,3 +232,47 @@ def test_a_method_limited_to_one_call_per_interval_is_refused_once_then_paced(tm
         # 4 pages of general and 2 of core-team: after the first 429, one request each.
         assert history == [200, 429] + [200] * 5
         assert report.rate_limited == 1 and report.messages_new == 26
+
+
+class _History:
+    """A channel of `n` messages over the last 59 days, as conversations.history pages them."""
+
+    retry_handlers: list = []
+    base_url = "http://127.0.0.1/api/"
+
+    def __init__(self, n: int, now: float) -> None:
+        self.messages = [{"type": "message", "user": "U1", "text": f"m{i}", "ts": f"{now - 59 * 86400 + i * 600:.6f}"}
+                         for i in range(n)][::-1]
+
+    def auth_test(self, **_):
+        return _Answer({"team": "T"})
+
+    def users_list(self, **_):
+        return _Answer({"members": []})
+
+    def conversations_list(self, **_):
+        return _Answer({"channels": [{"id": "C1", "name": "general", "is_member": True}]})
+
+    def conversations_history(self, channel, oldest="0", latest=None, inclusive=False, limit=200, cursor=None):
+        low, high = float(oldest), float(latest) if latest else float("inf")
+        found = [m for m in self.messages if low < float(m["ts"]) < high]
+        start = int(cursor or 0)
+        more = str(start + limit) if start + limit < len(found) else ""
+        return _Answer({"messages": found[start:start + limit], "response_metadata": {"next_cursor": more}})
+
+
+class _Answer:
+    def __init__(self, data: dict) -> None:
+        self.data = data
+
+
+def test_a_backfill_writes_checkpoints_that_grow_with_the_channel_not_its_square() -> None:
+    """What was sent of the window's messages is written with the channel's last page, not with
+    every page: 6,000 messages in 30 pages, checkpoints of about 40 bytes a message in all."""
+    from connectors.slack.api import LiveReader, SyncState
+
+    now = 1_700_000_000.0
+    reader = LiveReader(_History(6_000, now), "makers", SyncState(), now=now, page_size=200)
+    units = list(reader.units())
+    written = sum(len(text) for unit in units for text in unit.checkpoints.values())
+    assert len(units) == 31 and written < 6_000 * 50, written

@@ -33,7 +33,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -222,6 +222,10 @@ class LiveReader:
         stored = self.state.checkpoints.get(key)
         progress = self.state.channel(channel)
         started_from, resumed = progress.done_through, progress.cursor is not None
+        # What was sent goes with the channel's last page only: written with every page of a long
+        # backfill, the map of the window's messages made the checkpoints grow with the square.
+        # (A sync stopped before the last page sends those messages again, once: they are duplicates.)
+        sent_before = dict(progress.sent)
         if progress.window_latest is None:
             progress.window_latest = _ts(self.now)
         seen_tops: set[str] = set()
@@ -240,10 +244,14 @@ class LiveReader:
                 progress = ChannelProgress(done_through=progress.window_latest, sent=progress.sent)
             else:  # nothing new: the checkpoint stays as it was, so an idle sync writes nothing
                 progress = ChannelProgress(done_through=started_from, sent=progress.sent)
-            if len(columns) or progress.to_json() != stored:
-                stored = progress.to_json()
+            last = cursor is None
+            if last and (len(columns) or progress.sent != sent_before):  # written anyway: old ones go
+                progress.sent = self._recent(progress.sent)
+            checkpoint = (progress if last else replace(progress, sent=sent_before)).to_json()
+            if len(columns) or checkpoint != stored:
+                stored = checkpoint
                 yield self._unit(columns, {key: stored}, f"{channel}: {len(messages)} messages")
-            if cursor is None:
+            if last:
                 break
         if started_from is not None and float(started_from) > self.now - self.lookback:
             yield from self._look_back(channel, key, progress, started_from, seen_tops)
@@ -254,13 +262,18 @@ class LiveReader:
         (reactions, edits) and threads whose newest reply moved. (A first sync, or one after a long
         pause, read them all in its window.)"""
         oldest = _ts(self.now - self.lookback)
+        written = dict(progress.sent)  # (as with the pages: what was sent is written once, at the end)
         for page in self._pages("conversations_history", "messages", channel=channel, oldest=oldest,
                                 latest=done_through, inclusive=True, limit=self.page_size):
             columns = MessageFrames(self.names)
             self._add_changed(columns, channel, [m for m in _with_ts(page) if m["ts"] not in seen_tops],
                               progress.sent)
             if len(columns):
-                yield self._unit(columns, {key: progress.to_json()}, f"{channel}: changes on older messages")
+                yield self._unit(columns, {key: replace(progress, sent=written).to_json()},
+                                 f"{channel}: changes on older messages")
+        if progress.sent != written:
+            progress.sent = self._recent(progress.sent)
+            yield self._unit(MessageFrames(self.names), {key: progress.to_json()}, f"{channel}: what was sent")
 
     def _add_changed(self, columns: MessageFrames, channel: str, messages: list[dict],
                      sent: dict[str, str]) -> None:
@@ -278,11 +291,13 @@ class LiveReader:
         oldest = self.now - self.lookback
         prints = {m["ts"]: _fingerprint(m) for m in messages}
         changed = [m for m in messages if sent.get(m["ts"]) != prints[m["ts"]]]
-        if changed:
-            for ts in [ts for ts in sent if _seconds(ts) < oldest]:  # (pruned only when written anyway)
-                del sent[ts]
         sent.update((m["ts"], prints[m["ts"]]) for m in changed if _seconds(m["ts"]) >= oldest)
         return changed
+
+    def _recent(self, sent: dict[str, str]) -> dict[str, str]:
+        """The fingerprints of the look-back window's messages (older ones are never read again)."""
+        oldest = self.now - self.lookback
+        return {ts: f for ts, f in sent.items() if _seconds(ts) >= oldest}
 
     def _replies_moved(self, channel: str, message: dict) -> bool:
         latest = message.get("latest_reply")

@@ -276,3 +276,26 @@ def test_a_backfill_writes_checkpoints_that_grow_with_the_channel_not_its_square
     units = list(reader.units())
     written = sum(len(text) for unit in units for text in unit.checkpoints.values())
     assert len(units) == 31 and written < 6_000 * 50, written
+
+
+def test_a_long_thread_that_moves_is_read_from_its_newest_reply_stored(tmp_path: Path) -> None:
+    """At one request of 15 replies a minute, re-reading a long thread whole on each new reply would
+    take minutes: only its new replies are asked for (a short thread is read whole, in one request)."""
+    ws = readable_sample()
+    general = ws["messages"]["C01GENERAL"]
+    parent = {"type": "message", "user": "U01ALICE", "text": "A long thread", "ts": f"{SAMPLE_NOW - 9000:.6f}"}
+    general.append(parent)
+    for i in range(20):
+        general.append({"type": "message", "user": "U02BOB", "text": f"reply {i}", "ts": f"{SAMPLE_NOW - 8000 + i:.6f}",
+                        "thread_ts": parent["ts"]})
+    with serve(ws) as fake, connect(tmp_path / "live.duckdb") as con:
+        sync(con, fake, now=SAMPLE_NOW)
+        newest = f"{SAMPLE_NOW - 8000 + 19:.6f}"
+        fake.add_message("C01GENERAL", {"type": "message", "user": "U01ALICE", "text": "reply 20",
+                                        "ts": f"{SAMPLE_NOW + 60:.6f}", "thread_ts": parent["ts"]})
+        fake.calls.clear()
+        later = sync(con, fake, now=SAMPLE_NOW + 3600)
+        asked = [p for method, p in fake.calls if method == "conversations.replies" and p.get("ts") == parent["ts"]]
+        assert later.messages_new == 1 and [p.get("oldest") for p in asked] == [newest]
+        assert con.execute("SELECT count(*) FROM messages WHERE thread_id LIKE ?", [f"%/{parent['ts']}"]).fetchone() \
+            == (22,)

@@ -112,8 +112,9 @@ def ingest(
                                      platform=platform, tz=tz, force=force, progress=progress,
                                      pseudonymise=pseudonymise, prehashed=prehashed)
             if channel and not report.error and report.platform in ("slack", "telegram") and report.channel != channel:
-                report.warning = (f"--channel {channel} does not apply to {path}: a {report.platform} export "
-                                  "names its channels itself")
+                report.warning = "; ".join(filter(None, [report.warning, (
+                    f"--channel {channel} does not apply to {path}: a {report.platform} export "
+                    "names its channels itself")]))
             results.append(_as_dict(report, time.perf_counter() - started))
             if report.warning and not report.error:  # (a file that failed has one line: why)
                 err.print(f"[yellow]warning:[/yellow] {escape(readable_name(report.warning))}", highlight=False,
@@ -242,12 +243,13 @@ def sync(
 
 
 def _without_tokens(text: str, live: list) -> str:
-    """An error's text with every configured token masked (a Bot API URL holds its token)."""
+    """An error's text with every configured token masked (a Bot API URL holds its token), as the
+    live connectors mask them in logs."""
+    from connectors.redaction import keep_out_of_logs, redact
+
     for _, source in live:
-        token = os.environ.get(source.token_env or "")
-        if token:
-            text = text.replace(token, "***")
-    return text
+        keep_out_of_logs(os.environ.get(source.token_env or "", ""))
+    return redact(text)
 
 
 @app.command()

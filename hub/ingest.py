@@ -82,6 +82,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         reader = module.ExportReader(path, options, progress=progress)
         report.community, report.channel = target.slug, reader.channel_name
         report.warning = getattr(reader, "warning", None)
+        if report.warning and origin:  # (said of the copy in the raw store: of the file as found)
+            report.warning = report.warning.replace(str(path), str(origin))
         pseudonyms = Pseudonymiser.from_env(report.platform, target.timezone) \
             if pseudonymise or target.pseudonymise else None
         digest, size = (prehashed and prehashed.digest(path)) or content_digest(path)

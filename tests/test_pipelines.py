@@ -149,6 +149,8 @@ def test_a_file_named_not_in_utf8_is_said_and_holds_back_no_other(tmp_path: Path
     assert len(keys) == 2
     said = capfd.readouterr().err  # (the sensor's log)
     assert f"{inbox}/WhatsApp Chat with Jos\\xe9.txt: its name is not UTF-8" in said and "rename it" in said
+    export_inbox_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"hub": settings}))
+    assert "not UTF-8" not in capfd.readouterr().err  # said once, not every tick
 
 
 def test_configured_inboxes_are_watched(tmp_path: Path) -> None:

@@ -82,6 +82,8 @@ def core_tables(context: dg.AssetExecutionContext, hub: HubSettings, duckdb: Duc
                              force=True)
     if report.error:
         raise dg.Failure(description=report.error)
+    if report.warning:
+        context.log.warning(report.warning)
     r = report.result
     if r.forgotten is not None:
         context.log.info(f"{origin} held {len(r.forgotten.accounts)} account(s) hub forget erased: forgotten again, "

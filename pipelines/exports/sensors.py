@@ -73,6 +73,7 @@ def _utf8(text: str) -> bool:
 class InboxCursor:
     requested: dict[str, Version] = field(default_factory=dict)  # the version each run was asked for
     pending: dict[str, Version] = field(default_factory=dict)  # seen last tick, not requested yet
+    unnamable: list[str] = field(default_factory=list)  # said once (names not in UTF-8, as shown)
 
     @classmethod
     def parse(cls, text: str | None) -> "InboxCursor":
@@ -80,10 +81,11 @@ class InboxCursor:
         if "requested" not in stored:  # before pending files were kept: every path was requested
             return cls(requested={p: tuple(v) for p, v in stored.items()})
         return cls({p: tuple(v) for p, v in stored["requested"].items()},
-                   {p: tuple(v) for p, v in stored["pending"].items()})
+                   {p: tuple(v) for p, v in stored["pending"].items()}, stored.get("unnamable", []))
 
     def dumps(self) -> str:
-        return json.dumps({"requested": self.requested, "pending": self.pending}, sort_keys=True)
+        return json.dumps({"requested": self.requested, "pending": self.pending, "unnamable": self.unnamable},
+                          sort_keys=True)
 
 
 def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int,
@@ -106,9 +108,11 @@ def plan_tick(cursor: InboxCursor, files: dict[str, Version], now_ns: int,
 def export_inbox_sensor(context: dg.SensorEvaluationContext, hub: HubSettings) -> dg.SensorResult:
     found, trees = inbox_files(hub.inboxes())
     files, unnamable = _nameable(found)
-    for path in unnamable:
+    before = InboxCursor.parse(context.cursor)
+    for path in sorted(set(unnamable) - set(before.unnamable)):  # once, not every 30 s
         context.log.warning(f"{path}: its name is not UTF-8, which no partition key can hold: rename it to load it")
-    chosen, cursor = plan_tick(InboxCursor.parse(context.cursor), files, time.time_ns(), trees)
+    chosen, cursor = plan_tick(before, files, time.time_ns(), trees)
+    cursor.unnamable = unnamable
     known = set(context.instance.get_dynamic_partitions(export_files.name))
     new_keys = sorted(p for p in chosen if p not in known)
     return dg.SensorResult(

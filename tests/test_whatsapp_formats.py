@@ -500,3 +500,17 @@ def test_a_lone_chat_txt_is_named_by_the_folder_it_was_found_in_through_the_raw_
     assert con.execute("SELECT channel_id, name FROM channels").fetchall() == [("whatsapp:default:Makers", "Makers")]
     again = ingest_file(con, found, config=HubConfig())  # read where it is: the same chat, nothing new
     assert (again.channel, again.result.new) == ("Makers", 0)
+
+
+def test_a_file_reads_the_same_whatever_the_day_it_is_read(monkeypatch) -> None:
+    """Ids hang on the dates: a one-day export whose day and month could swap (`12/1/26`) must not
+    be read day-first while 1 December 2026 is still to come and month-first after it."""
+    from connectors.whatsapp import header
+
+    dates = [(split_date("12/1/26"), 2)]
+    readings = set()
+    for today in (dt.datetime(2026, 1, 13, tzinfo=dt.UTC), dt.datetime(2026, 12, 5, tzinfo=dt.UTC)):
+        monkeypatch.setattr(header, "latest_instant", lambda today=today: today + dt.timedelta(days=1))
+        readings.add(infer_order(dates))
+    assert readings == {"MDY"}  # (unpadded, with slashes: the US habit, with nothing else to tell)
+    assert infer_order([(split_date("25/3/65"), 1)]) == "DMY BE"  # 65: 2565 BE, that is 2022

@@ -157,6 +157,8 @@ FIRST_YEAR = 2009  # WhatsApp's: no chat is older
 # the Buddhist era (Thai Android writes 2565 BE, that is 2022, as `65`).
 BUDDHIST_SHORT_YEARS = " BE"
 _TIME_ZONE_MARGIN = dt.timedelta(days=1)  # the phone's day may be ahead of UTC's
+# The latest date a reading of a file's dates may give (see `infer_order`): fixed, not today.
+_READING_HORIZON = dt.date(2051, 12, 31)
 
 
 def latest_instant() -> dt.datetime:
@@ -210,8 +212,10 @@ def infer_order(dates: Sequence[tuple[DateParts, int]], hint: str | None = None)
     its distinct dates in file order with their counts, and the date order of the locale its day
     periods are in (`hint`, see `TimeOfDay`).
 
-    The reading that leaves fewest lines with impossible dates wins: a date after today is one,
-    so two-digit years are Buddhist-era where they would otherwise be in the future. Among
+    The reading that leaves fewest lines with impossible dates wins: a date after 2051 is one, so
+    two-digit years from 52 are Buddhist-era (2552 BE is 2009, WhatsApp's first year). Not after
+    today: the same file must read the same whatever the day it is read, its ids hang on it (a
+    date after today is quarantined once the reading is chosen). Among
     equals, the one whose dates move least from one to the next (a chat advances a day at a
     time, not a month); then the locale: the hint, or else the habit of the dates, unpadded
     `1/2/21` with slashes US month-first and anything else day-first.
@@ -225,7 +229,7 @@ def infer_order(dates: Sequence[tuple[DateParts, int]], hint: str | None = None)
         preference.append("MDY")
     preference = list(dict.fromkeys([*preference, "DMY", "MDY", "YMD"]))
     preference += [order + BUDDHIST_SHORT_YEARS for order in preference]
-    latest = latest_instant().date()
+    latest = _READING_HORIZON
 
     def score(reading: str) -> tuple[int, int, int]:
         invalid, moves, previous = 0, 0, None

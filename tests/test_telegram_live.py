@@ -218,6 +218,15 @@ def test_an_update_that_cannot_be_read_is_quarantined_and_the_rest_loads(con, fa
     assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (2,)
 
 
+def test_a_service_message_set_aside_takes_its_membership_events_with_it(con, fake) -> None:
+    odd = _message(9, ANN, "", date=1700000240, new_chat_members=[BOB], reply_to_message=_message(2 ** 64, ANN, "?"))
+    ids = fake.add_updates([{"message": odd}, {"message": _message(10, BOB, "hello", date=1700000300)}])
+    assert _sync(con, fake).quarantined == 1
+    assert con.execute("SELECT location FROM quarantine").fetchall() == [(f"update {ids[0]}",)]
+    assert con.execute("SELECT count(*) FROM membership_events").fetchone() == (0,)
+    assert _texts(con) == [("10", "message", "hello")]
+
+
 def test_forbidden_is_a_sync_error_without_the_token(con, fake) -> None:
     fake.add_updates(sample_updates())
     fake.error_next("getUpdates", 403, f"Forbidden: bot {fake.token} was deactivated")

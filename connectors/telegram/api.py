@@ -184,7 +184,8 @@ class LiveReader:
             out.append(Batch.conform("reaction_totals", pl.DataFrame(rows, schema=_TOTALS).to_arrow()))
         # A join shown by a service message also comes as a chat_member update: the service message's
         # is kept, with the id an export of the chat gives it.
-        events = _one_per_minute(page.shown + page.members)
+        # (A service message set aside takes its events with it: they would name a message not stored.)
+        events = _one_per_minute([e for e in page.shown if e["message_id"] not in page.unread] + page.members)
         if events:
             out.append(Batch.conform("membership_events", pl.DataFrame(events, schema=_EVENTS).to_arrow()))
         if page.people:

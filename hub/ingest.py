@@ -15,7 +15,7 @@ import duckdb
 
 from connectors import detect_platform, is_export_folder, reader_for
 from connectors.files import UnreadableExport, content_digest, readable_name
-from hub.config import ConfigError, HubConfig
+from hub.config import ConfigError, HubConfig, Source
 from hub.model import Batch
 from hub.prehash import Prehashed
 from hub.landing import delete_raw_copies
@@ -69,9 +69,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         configured = config.source_for(origin or path)
         target = config.community(community or (configured[0].slug if configured else None))
         source_cfg = configured[1] if configured else None
-        if platform == "auto" and source_cfg and source_cfg.platform != "auto":
-            platform = source_cfg.platform
-        report.platform = detect_platform(path) if platform == "auto" else platform
+        report.platform = platform_of(path, source_cfg) if platform == "auto" else platform
         module = reader_for(report.platform)
         options = module.Options(
             community=target.slug,
@@ -115,6 +113,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
         # A file the configuration cannot place is one failure among the files, not the end of the run.
         report.error = f"{origin or path}: {e}" if not isinstance(e, UnreadableExport) else str(e)
     return report
+
+
+def platform_of(path: Path, source: Source | None) -> str:
+    """A file's platform: its configured source's, else what its content shows (UnreadableExport
+    if it shows none). The CLI and the pipeline read a file alike."""
+    if source is not None and source.platform != "auto":
+        return source.platform
+    return detect_platform(path)
 
 
 def _load_with_final_date_order(con, module, path, options, source, progress, pseudonyms) -> LoadResult:

@@ -45,8 +45,8 @@ def _platform_of(path: Path, hub: HubSettings) -> str:
     """The file's platform, as `hub ingest --config` finds it: its configured source's, else from its
     content; a dg.Failure that says what to change, in hub.yaml or the inbox, when there is none or
     no community takes the file."""
-    from connectors import detect_platform
     from connectors.files import UnreadableExport
+    from hub.ingest import platform_of
 
     config = hub.config()
     configured = config.source_for(path)
@@ -55,10 +55,8 @@ def _platform_of(path: Path, hub: HubSettings) -> str:
             f"{path}: several communities are configured and no source of hub.yaml holds this file: move it "
             f"into the inbox of its community ({', '.join(c.slug for c in config.communities)}), or name its "
             "folder as a source's inbox"))
-    if configured is not None and configured[1].platform != "auto":
-        return configured[1].platform
     try:
-        return detect_platform(path)
+        return platform_of(path, configured[1] if configured else None)
     except UnreadableExport as e:  # (the CLI's --platform is a source's `platform:` here)
         raise dg.Failure(description=str(e).replace("name it with --platform", "set its source's platform in hub.yaml")) \
             from None

@@ -8,7 +8,8 @@ only on the accounts and on the community's reviewed decisions file:
    `never_merge` pair is never in one person, whatever joins them, directly or through others.
 2. **Exact evidence merges**: the same e-mail (case-insensitive), the same phone number (E.164,
    whatever the formatting), the same handle on two platforms (a username is chosen by its
-   owner, but two people can pick the same one on two platforms: a little less certain).
+   owner, but two people can pick the same one on two platforms: a little less certain; a
+   handle that is only a first name, `maria`, is not evidence, only a hint).
 3. **Likely matches are only proposed** (`identity_suggestions`): similar full names on two
    platforms, more likely when their activity overlaps in time.
 
@@ -123,15 +124,16 @@ def resolve(community: str, accounts: Sequence[Account], decisions: IdentityDeci
     result = Resolution(community)
     by_id = {a.account_id: a for a in accounts}
     never: dict[str, set[str]] = defaultdict(set)
+    folds: dict[str, str] = {}  # (for ids in the decisions that are not accounts)
     for i, (a, b) in enumerate(decisions.never_merge):
         if a in by_id and b in by_id:
             never[a].add(b)
             never[b].add(a)
         else:
             result.warnings.append(f"{decisions.where('never_merge', i)}: ignored: "
-                                   f"{', '.join(x for x in (a, b) if x not in by_id)}: no such account (or a bot) in {community}")
+                                   f"{_missing([a, b], by_id, folds)}: no such account (or a bot) in {community}")
 
-    edges = list(_reviewed_edges(decisions, by_id, never, result.warnings))
+    edges = list(_reviewed_edges(decisions, by_id, never, result.warnings, folds))
     edges += sorted(_exact_edges(accounts, never, region), key=lambda e: (_RANK[e.method], e.a, e.b))
 
     groups = _Groups(by_id, never)
@@ -181,12 +183,18 @@ def _person_name(accounts: list[Account]) -> str:
         (first,) = accounts
         return first.display_name or first.handle or first.phone or first.account_id
 
+    # A display name without a word (WhatsApp shows an unknown contact's number, `+33 6 12 34 56
+    # 78`) is no name: "Ana" or a handle says more.
     def key(a: Account):
-        full = len(name_tokens(a.display_name)) >= 2
-        return (not full, not a.display_name, a.last_seen_at is None,
+        words = len(name_tokens(a.display_name))
+        return (words < 2, words == 0, a.last_seen_at is None,
                 -(a.last_seen_at.timestamp()) if a.last_seen_at else 0, a.account_id)
-    first = min(accounts, key=key)
-    return first.display_name or first.handle or first.phone or first.account_id
+    ranked = sorted(accounts, key=key)
+    first = ranked[0]
+    if name_tokens(first.display_name):
+        return first.display_name
+    handle = next((a.handle for a in ranked if a.handle), None)
+    return handle or first.display_name or first.phone or first.account_id
 
 
 class _Groups:
@@ -243,43 +251,73 @@ def _pairs(group: list[str], never: dict[str, set[str]]) -> Iterable[tuple[str, 
 
 
 def _reviewed_edges(decisions: IdentityDecisions, by_id: dict[str, Account], never: dict[str, set[str]],
-                    warnings: list[str]) -> Iterable[Edge]:
+                    warnings: list[str], folds: dict[str, str]) -> Iterable[Edge]:
     for i, group in enumerate(decisions.merge):
         known = list(dict.fromkeys(a for a in group if a in by_id))
         missing = [a for a in group if a not in by_id]
         if missing:
-            warnings.append(f"{decisions.where('merge', i)}: {', '.join(missing)}: no such account "
+            warnings.append(f"{decisions.where('merge', i)}: {_missing(missing, by_id, folds)}: no such account "
                             "(or a bot): left out of this merge")
         for a, b in _pairs(known, never):
             yield Edge(a, b, "reviewed", CONFIDENCE["reviewed"], f"merged by {decisions.where('merge', i)}")
 
 
+def _missing(ids: Sequence[str], by_id: dict[str, Account], folds: dict[str, str]) -> str:
+    """The ids not in by_id, each with the account it differs from only by case or accents (a
+    WhatsApp id is a name, typed by hand into the file: `whatsapp:makers:ines dubois`). `folds`
+    is filled on the first call of a resolution, and reused."""
+    def folded(text: str) -> str:
+        return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).casefold()
+
+    if not folds:
+        folds.update((folded(k), k) for k in sorted(by_id, reverse=True))
+    missing = [i for i in dict.fromkeys(ids) if i not in by_id]
+    return ", ".join(f"{i} (did you mean {folds[folded(i)]}?)" if folded(i) in folds else i for i in missing)
+
+
 def _exact_edges(accounts: Sequence[Account], never: dict[str, set[str]], region: str | None) -> Iterable[Edge]:
     by_email: dict[str, list[str]] = defaultdict(list)
     by_phone: dict[str, list[str]] = defaultdict(list)
-    by_handle: dict[str, list[Account]] = defaultdict(list)
     for a in sorted(accounts, key=lambda a: a.account_id):
         if email := normalise_email(a.email):
             by_email[email].append(a.account_id)
         if phone := normalise_phone(a.phone, region):
             by_phone[phone].append(a.account_id)
-        if handle := normalise_handle(a.handle):
-            by_handle[handle].append(a)
     for method, groups, label in (("email", by_email, "same e-mail"), ("phone", by_phone, "same phone")):
         for value, ids in groups.items():
             for a, b in _pairs(ids, never):
                 yield Edge(a, b, method, CONFIDENCE[method], f"{label} {value}")
     yield from _named_edges(accounts, never)
+    for handle, holders in _shared_handles(accounts).items():
+        if not _only_a_name(handle, holders):
+            for a, b in _pairs([h.account_id for h in holders], never):
+                yield Edge(a, b, "handle", CONFIDENCE["handle"], f"same handle @{handle}")
+
+
+def _shared_handles(accounts: Sequence[Account]) -> dict[str, list[Account]]:
+    """Handles held on two platforms or more: handle -> its one account on each platform."""
+    by_handle: dict[str, list[Account]] = defaultdict(list)
+    for a in sorted(accounts, key=lambda a: a.account_id):
+        if handle := normalise_handle(a.handle):
+            by_handle[handle].append(a)
+    shared = {}
     for handle, holders in by_handle.items():
         platforms = defaultdict(list)
         for a in holders:
-            platforms[a.platform].append(a.account_id)
+            platforms[a.platform].append(a)
         # A username is unique on its platform. Two accounts of one platform with it (two
         # workspaces of one community) leave it unclear which of them is the other platforms' one.
-        if len(platforms) < 2 or any(len(ids) > 1 for ids in platforms.values()):
-            continue
-        for a, b in _pairs([ids[0] for ids in platforms.values()], never):
-            yield Edge(a, b, "handle", CONFIDENCE["handle"], f"same handle @{handle}")
+        if len(platforms) >= 2 and all(len(held) == 1 for held in platforms.values()):
+            shared[handle] = [held[0] for held in platforms.values()]
+    return shared
+
+
+def _only_a_name(handle: str, holders: list[Account]) -> bool:
+    """A handle that is one word of its holders' names (`maria` for Maria Lopez and Maria Schmidt,
+    `alex` for Alex): a first name (or a surname) alone, which two people on two platforms may
+    both pick; it is proposed, not merged. `dmitrik`, `alice.martin` are more than a name."""
+    words = name_tokens(handle)
+    return len(words) == 1 and any(words[0] in name_tokens(a.display_name) for a in holders)
 
 
 def _named_edges(accounts: Sequence[Account], never: dict[str, set[str]]) -> Iterable[Edge]:
@@ -313,6 +351,8 @@ def _name_suggestions(accounts: Sequence[Account], groups: _Groups) -> dict[tupl
     - A name of one word is a first name: it never matches a full name ("Alex" is not "Alex
       Chen"), and matches the same single word only when exactly two persons of the community,
       on two platforms, go by it, at 0.15 (0.2 with overlapping activity): below LOW.
+    - A handle on two platforms that is only a word of its holders' names (`maria`) is such a
+      hint too, at the same confidence; other shared handles are merged (_exact_edges).
     """
     from rapidfuzz import process
     from rapidfuzz.distance import Indel
@@ -377,6 +417,13 @@ def _name_suggestions(accounts: Sequence[Account], groups: _Groups) -> dict[tupl
             shift, when = _activity(a, b)
             _propose(found, groups, a, b, 0.15 + min(shift, 0.05),
                      f"first name only: {a.display_name!r} on {a.platform}, {b.display_name!r} on {b.platform}{when}")
+    for handle, holders in _shared_handles(accounts).items():
+        if _only_a_name(handle, holders):  # (not merged by _exact_edges: a hint like a first name)
+            for a, b in itertools.combinations(holders, 2):
+                shift, when = _activity(a, b)
+                _propose(found, groups, a, b, 0.15 + min(shift, 0.05),
+                         f"same handle @{handle}, which is only a name: {a.display_name!r} on {a.platform}, "
+                         f"{b.display_name!r} on {b.platform}{when}")
     return {accounts: (confidence, reason) for confidence, reason, accounts in found.values()}
 
 
@@ -493,11 +540,86 @@ def _flow(ids: Iterable[str]):
     return seq
 
 
-def _write_document(path: Path, yaml, document) -> None:
+# ruamel keeps the comment lines below a list item (a blank line and `# Kept apart`, heading the
+# next key) with the item's end-of-line comment: appending after that item, or deleting it, would
+# put them between two decisions or drop them. These move them to stay where they were.
+
+def _slot_below(seq, index: int, create: bool = False) -> list | None:
+    """The comment slot after item `index`: its own, or its last element's for a block list."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    item = seq[index]
+    if index not in seq.ca.items and isinstance(item, CommentedSeq) and len(item) and not item.fa.flow_style():
+        return _slot_below(item, len(item) - 1, create)
+    if create:
+        seq.ca.items.setdefault(index, [None, None, None, None])
+    return seq.ca.items.get(index)
+
+
+def _take_lines_below(seq, index: int) -> str:
+    """Take away the lines below item `index` (its end-of-line comment stays)."""
+    slot = _slot_below(seq, index)
+    if not slot or slot[0] is None:
+        return ""
+    head, _, below = slot[0].value.partition("\n")
+    if head.strip():
+        slot[0].value = head + "\n"
+    else:
+        slot[0] = None
+    return below
+
+
+def _put_lines_below(seq, index: int, lines: str) -> None:
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if not lines:
+        return
+    slot = _slot_below(seq, index, create=True)
+    if slot[0] is None:
+        slot[0] = CommentToken("\n" + lines, CommentMark(0), None)  # (an empty end-of-line comment first)
+    else:
+        slot[0].value += lines
+
+
+def _append(document, key: str, item) -> None:
+    seq = document[key]
+    lines = _take_lines_below(seq, len(seq) - 1) if len(seq) else ""
+    seq.append(item)
+    _put_lines_below(seq, len(seq) - 1, lines)
+
+
+def _delete(document, key: str, index: int) -> str:
+    """Delete a decision; returns the comment lines that can only go at the end of the file."""
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    seq = document[key]
+    lines = _take_lines_below(seq, index)
+    del seq[index]
+    if not len(seq):  # written `[]`, which drops the lines kept after its last item
+        lines += "".join(token.value for token in seq.ca.end or ())
+        seq.ca.end = []
+    if not lines:
+        return ""
+    keys = list(document)
+    if index > 0:
+        _put_lines_below(seq, index - 1, lines)
+    elif len(seq) or key != keys[-1]:  # above what is now the first item, or the next key
+        slot = seq.ca.items.setdefault(0, [None, None, None, None]) if len(seq) else \
+            document.ca.items.setdefault(keys[keys.index(key) + 1], [None, None, None, None])
+        slot[1] = [CommentToken(lines, CommentMark(0), None), *(slot[1] or [])]
+    else:
+        return lines
+    return ""
+
+
+def _write_document(path: Path, yaml, document, trailer: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     with temporary.open("w", encoding="utf-8") as f:
         yaml.dump(document, f)
+        f.write(trailer)  # (comments after a list emptied at the end of the file)
     temporary.replace(path)  # a crash never leaves half a file of decisions
 
 
@@ -507,43 +629,61 @@ def record_merge(path: Path, accounts: Sequence[str]) -> list[str]:
     load_identities(path)  # refuse to rewrite a file that does not validate
     accounts = list(dict.fromkeys(accounts))
     yaml, document = _read_document(path)
-    changes = []
+    changes, trailer = [], ""
     wanted = set(accounts)
     for i in reversed(range(len(document["never_merge"]))):
         pair = list(document["never_merge"][i])
         if set(pair) <= wanted:
-            del document["never_merge"][i]
+            trailer += _delete(document, "never_merge", i)
             changes.append(f"removed never_merge [{pair[0]}, {pair[1]}]")
     if not _joined([list(g) for g in document["merge"]], accounts):
-        document["merge"].append(_flow(accounts))
+        _append(document, "merge", _flow(accounts))
         changes.append(f"added merge [{', '.join(accounts)}]")
     if changes:
-        _write_document(path, yaml, document)
+        _write_document(path, yaml, document, trailer)
     return changes
 
 
 def record_split(path: Path, a: str, b: str) -> list[str]:
-    """Keep two accounts apart: every merge decision holding both loses the second one, and the
-    pair becomes a never_merge. Returns what changed, in words."""
+    """Keep two accounts apart: every merge decision that joins them (holding both, or chained to
+    a's by other accounts: [a, x] and [x, b]) loses the second one, and the pair becomes a
+    never_merge. Returns what changed, in words."""
     load_identities(path)
     yaml, document = _read_document(path)
-    changes = []
-    for i in reversed(range(len(document["merge"]))):
+    changes, trailer = [], ""
+    # A merge left joining them through a chain would be refused by the never_merge at every
+    # recompute, with a warning, for a decision the reviewer has just taken.
+    for i in sorted(_chained([list(g) for g in document["merge"]], a, b), reverse=True):
         group = document["merge"][i]
-        if a in group and b in group:
+        if b in group:
+            before = ", ".join(group)
             while b in group:  # (a hand-written group may hold it twice)
                 group.remove(b)
             if len(set(group)) < 2:
-                del document["merge"][i]
-                changes.append(f"removed merge [{a}, {b}]")
+                trailer += _delete(document, "merge", i)
+                changes.append(f"removed merge [{before}]")
             else:
-                changes.append(f"removed {b} from merge [{', '.join(group)}]")
+                changes.append(f"removed {b} from merge [{before}]")
     if not any(set(pair) == {a, b} for pair in document["never_merge"]):
-        document["never_merge"].append(_flow([a, b]))
+        _append(document, "never_merge", _flow([a, b]))
         changes.append(f"added never_merge [{a}, {b}]")
     if changes:
-        _write_document(path, yaml, document)
+        _write_document(path, yaml, document, trailer)
     return changes
+
+
+def _chained(groups: list[list[str]], a: str, b: str) -> set[int]:
+    """The merge groups that join a to b: the ones holding a, and those sharing an account other
+    than b with one of them (a group joined to a's only by b is b's own business: [b, y])."""
+    reached, accounts, grew = set(), {a}, True
+    while grew:
+        grew = False
+        for i, group in enumerate(groups):
+            if i not in reached and accounts & set(group):
+                reached.add(i)
+                accounts |= set(group) - {b}
+                grew = True
+    return reached
 
 
 def _joined(groups: list[list[str]], accounts: Sequence[str]) -> bool:

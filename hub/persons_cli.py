@@ -62,6 +62,8 @@ def _communities(con, community: str | None) -> list[str]:
 
     known = sql.communities(con)
     if community is None:
+        if not known:  # (rather than no output at all)
+            out.print("no accounts in the warehouse yet: hub ingest FILE loads some", highlight=False)
         return known
     if community not in known:
         raise _fail(f"no accounts in community {community!r}: known are {', '.join(known) or 'none (ingest first)'}")

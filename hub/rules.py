@@ -12,7 +12,7 @@ sets none gets them all. Unknown keys are errors, so a typo never silently keeps
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -35,7 +35,8 @@ class Scoring(_Rules):
     """Reputation: Σ weight × part, each part decayed with a half-life (hub/scoring.py)."""
 
     half_life_weeks: float = Field(8.0, ge=1)  # shorter would overflow the decay over years of weeks
-    weights: dict[str, float] = DEFAULT_WEIGHTS
+    # A negative or non-finite weight would make reputations meaningless (NaN) or reward being ignored.
+    weights: dict[str, Annotated[float, Field(ge=0, allow_inf_nan=False)]] = DEFAULT_WEIGHTS
     # Percent rank among the week's members needed to reach participant, contributor, ambassador.
     thresholds: tuple[float, float, float] = (0.5, 0.78, 0.95)
     hysteresis: float = Field(0.1, ge=0, lt=1)  # how far below a level's rank a member must fall to lose it

@@ -12,11 +12,12 @@ to them, reacted to them, and interacted with them at all (reach). Recognition c
 people, so one fan cannot inflate a score.
 
 Levels: observer, participant, contributor, ambassador, by where the member's reputation stands
-among the community's members that week (its percent rank, so that the levels mean the same in a
-small group and a large one): by default participant from the median, contributor from the 78th
-percentile, ambassador from the 95th (the shares of the 1–9–90 rule, roughly). A member climbs
-as soon as they reach a level's rank and drops only `hysteresis` below it, so a quiet week does
-not make them flicker between two levels. No reputation at all is always an observer.
+among the community's members that week (its percent rank, members tied sharing the middle of
+their ranks, so that the levels mean the same in a small group and a large one): by default
+participant from the median, contributor from the 78th percentile, ambassador from the 95th (the
+shares of the 1–9–90 rule, roughly). A member climbs as soon as they reach a level's rank and
+drops only `hysteresis` below it, so a quiet week does not make them flicker between two levels.
+No reputation at all is always an observer.
 """
 
 from __future__ import annotations
@@ -57,9 +58,12 @@ def score(parts: pl.DataFrame, scoring: Scoring = Scoring(), carry: pl.DataFrame
         [((pl.col(p) * pl.col("_grow")).cum_sum().over("_person") * pl.col("_shrink") + carried(p)).alias(p)
          for p in PARTS])
     reputation = pl.sum_horizontal([pl.col(p) * scoring.weights.get(p, 0.0) for p in PARTS])
+    # Members tied share the middle of the ranks they span (five who each wrote one message stand
+    # at the median, not at the bottom: all observers, before); a member alone stands at the median.
+    members = pl.len().over("week")
     scored = decayed.with_columns(reputation=reputation).with_columns(
-        rank=((pl.col("reputation").rank("min").over("week") - 1) / (pl.len().over("week") - 1).clip(1))
-        .fill_nan(0.0))
+        rank=pl.when(members > 1).then((pl.col("reputation").rank("average").over("week") - 1) / (members - 1))
+        .otherwise(0.5).fill_nan(0.0))
     held = scored["_level"].replace_strict({name: i for i, name in enumerate(LEVELS)}, default=0,
                                            return_dtype=pl.Int64).to_numpy() if carry is not None else None
     levels = _levels(scored["_person"].to_numpy(), scored["rank"].to_numpy(), scored["reputation"].to_numpy(),

@@ -25,6 +25,7 @@ of these put the stage where it is, with the indicators behind it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 from dataclasses import dataclass
 
@@ -235,7 +236,9 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
                     stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
                 elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
                     stage, how, anchored = stage - 1, "change", True
-        if not how and not anchored:
+        if not how and not anchored and heard[t]:
+            # (A week whose window holds no message reads nothing and keeps the stage: without this,
+            # the readings of weeks before the silence, leaving the last weeks one by one, moved it.)
             if usual != stage:
                 stage, how = usual, "reading"
         elif not how and t - first >= rules.first_weeks:
@@ -366,26 +369,54 @@ def stages_of(frame: pl.DataFrame, rules: StageRules, since: dt.date | None = No
 
 def promoters(con, config: HubConfig, community: str) -> list[str]:
     """Person ids of the community's promoters: named in hub.yaml (by name, or platform and
-    account), else the person who wrote most in the community's first four weeks."""
+    account), else the person who wrote most in the community's first four weeks. An entry that
+    matches no account is logged as a warning (hub build prints it)."""
     from warehouse import persons as people, stages as sql
 
     configured = next((c for c in config.communities if c.slug == community), None)
-    wanted = configured.promoters if configured else []
+    # (index in hub.yaml's list, promoter as stored): a warning below names the entry as written.
+    wanted = list(enumerate(configured.promoters if configured else []))
     if wanted and (configured.pseudonymise or people.pseudonymised(con, community)):
         from hub.pseudonyms import as_stored
 
-        wanted = as_stored(wanted, configured.timezone)  # named in hub.yaml as they are, stored as pseudonyms
+        # named in hub.yaml as they are, stored as pseudonyms
+        wanted = [(i, stored) for i, p in wanted for stored in as_stored([p], configured.timezone)]
     found: set[str] = set()
+    matched: set[int] = set()  # entries of hub.yaml's list that named someone
+    names: dict[str, str] = {}
     for person, person_name, native, phone, handle, account_name, platform in sql.promoter_candidates(con, community):
-        for p in wanted:
+        names[person] = person_name or account_name or person
+        for i, p in wanted:
             if p.name and p.name.casefold() in {(person_name or "").casefold(), (account_name or "").casefold()}:
                 found.add(person)
+                matched.add(i)
             elif p.account and (p.platform is None or p.platform == platform) and (
                     p.account in (native, handle) or (phone and normalise_phone(p.account) == normalise_phone(phone))):
                 found.add(person)
+                matched.add(i)
     if not found and (busiest := sql.busiest_at_start(con, community)):
         found.add(busiest)
+    # A promoter misspelt in hub.yaml would otherwise silently leave the stage and the flags to
+    # whoever the fallback picks (or to the other promoters): say so, naming the entry as written.
+    for i in sorted({i for i, _ in wanted} - matched):
+        p = configured.promoters[i]
+        said = repr(p.name) if p.name else f"{p.platform} account {p.account!r}"
+        instead = (f"only the others ({', '.join(names.get(f, f) for f in sorted(found))})" if matched else
+                   f"{names.get(min(found), min(found))} instead (who wrote most in the first four weeks)" if found
+                   else "no one")
+        _warn_once(f"{community}: promoter {said} in hub.yaml matches no account of the community: the stage and "
+                   f"the flags take {instead}")
     return sorted(found)
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Log a warning once per process (the promoters are looked up by scores, stages and the digest alike)."""
+    if message not in _warned:
+        _warned.add(message)
+        logging.getLogger(__name__).warning(message)
 
 
 def refresh_stages(con, config: HubConfig, plans: dict[str, Plan] | None = None) -> int:

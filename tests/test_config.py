@@ -62,6 +62,11 @@ def test_a_valid_configuration(tmp_path: Path) -> None:
     ("communities:\n  - slug: north-makers\n  - slug: north_makers\n",
      "hub.yaml:1: communities: community slugs 'north-makers' and 'north_makers' differ only by '-' and '_'"),
     ("communities: [\n", "hub.yaml:2: not valid YAML"),
+    # A weight that is not a finite number, or below 0, would store NaN reputations or reward being ignored.
+    ("communities:\n  - slug: a\n    scoring:\n      weights: {answers: .nan}\n",
+     "hub.yaml:4: communities[0].scoring.weights.answers: Input should be a finite number"),
+    ("communities:\n  - slug: a\n    scoring:\n      weights: {answers: -1}\n",
+     "hub.yaml:4: communities[0].scoring.weights.answers: Input should be greater than or equal to 0"),
 ])
 def test_errors_name_the_line_and_the_key(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "hub.yaml"

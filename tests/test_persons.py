@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from hub.cli import app
 from hub.config import ConfigError, load_config, load_identities
 from hub.model import Account, Batch
-from hub.persons import LOW, normalise_phone, refresh_persons
+from hub.persons import LOW, normalise_phone, record_merge, record_split, refresh_persons
 from warehouse.load import SourceFile, load
 
 runner = CliRunner(env={"COLUMNS": "250"})  # whole ids on one line, as on a wide terminal
@@ -385,8 +385,6 @@ def test_the_decisions_file_keeps_what_the_reviewer_wrote(tmp_path: Path) -> Non
     """Comments in a file with no decision yet survive the first merge; `never_merge:` with nothing
     under it is an empty list; a split takes out every copy of the account from a hand-written
     group, so the file never both merges and separates the same pair."""
-    from hub.persons import record_merge, record_split
-
     path = tmp_path / "people.yaml"
     path.write_text("# Reviewed by Ana, June 2024\n# ask before merging bots\n", encoding="utf-8")
     record_merge(path, ["slack:makers:U1", "whatsapp:makers:Bob"])
@@ -412,3 +410,111 @@ def test_latin_letters_without_an_accent_mark_fold_like_accented_ones(con, tmp_p
     for a, b in (("U1", "Lukasz Walesa"), ("U2", "Isik Yilmaz"), ("U3", "Dorde Petrovic")):
         found = suggestion(con, f"slack:makers:{a}", f"whatsapp:makers:{b}")
         assert found is not None and found[0] >= 0.55, (a, b, found)
+
+
+# -- from a review as a promoter meets it: handles that are only a first name, the name a merged
+# person goes by, the decisions file's comments, splits of chained merges, an empty warehouse --
+
+def test_a_handle_that_is_only_a_first_name_is_a_hint_not_a_merge(con, tmp_path: Path) -> None:
+    """Slack usernames of small workspaces are first names: `maria` on Slack and on Telegram are two
+    Marias as often as one. Only a first name matches: proposed below LOW, never merged."""
+    add(con, account("slack", "U1", "Maria Lopez", handle="maria"),
+        account("telegram", "user1", "Maria Schmidt", handle="@Maria"),
+        account("slack", "U2", "Kofi", handle="kofi"), account("discord", "2", "Kofi", handle="kofi"),
+        # More than a name: still one person by its handle.
+        account("slack", "U3", "Dmitri Koval", handle="dkoval"), account("discord", "3", "DK", handle="DKoval"))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    assert not together(con, "slack:makers:U1", "telegram:makers:user1")
+    assert not together(con, "slack:makers:U2", "discord:makers:2")
+    hint = suggestion(con, "slack:makers:U1", "telegram:makers:user1")
+    assert hint is not None and hint[0] < LOW and "same handle @maria, which is only a name" in hint[1]
+    assert suggestion(con, "discord:makers:2", "slack:makers:U2")[0] < LOW
+    assert together(con, "slack:makers:U3", "discord:makers:3")
+    assert link(con, "discord:makers:3") == ("handle", 0.9)
+
+
+def test_a_merged_person_goes_by_a_name_rather_than_a_phone_number(con, tmp_path: Path) -> None:
+    """WhatsApp shows an unknown contact by their number; the same person's Telegram name, even a
+    first name only and older, says more than the number."""
+    add(con, account("whatsapp", "+33 6 12 34 56 78", "+33 6 12 34 56 78", phone="+33612345678", seen=(1, 9)),
+        account("telegram", "user1", "Ana", phone="+33 6 12 34 56 78", seen=(1, 3)),
+        account("whatsapp", "+33 6 99 88 77 66", "+33 6 99 88 77 66", phone="+33699887766", seen=(1, 9)),
+        account("discord", "1", "🌻", handle="bruno_d", phone="+33 6 99 88 77 66", seen=(1, 3)))
+    refresh_persons(con, load_config(write_config(tmp_path)))
+    names = dict(con.execute("""SELECT pa.account_id, p.display_name FROM persons p
+                                JOIN person_accounts pa USING (person_id)""").fetchall())
+    assert names["telegram:makers:user1"] == "Ana"
+    assert names["discord:makers:1"] == "bruno_d"  # no name with a word: the handle
+
+
+def test_the_decisions_file_keeps_each_comment_where_it_was(tmp_path: Path) -> None:
+    """ruamel keeps the lines below a list's last item (a blank line, the comment heading the next
+    key) with that item: a decision appended after it, or it deleted, must not carry them off."""
+    path = tmp_path / "makers.identities.yaml"
+    path.write_text("# Makers: reviewed by Ana\nmerge:\n  - [slack:makers:U1, whatsapp:makers:Bo]   # same phone\n"
+                    "\n# Family: never the same person\nnever_merge:\n  - [slack:makers:U7, slack:makers:U8]\n",
+                    encoding="utf-8")
+    record_merge(path, ["slack:makers:U2", "whatsapp:makers:Cy"])
+    assert path.read_text(encoding="utf-8") == (
+        "# Makers: reviewed by Ana\nmerge:\n  - [slack:makers:U1, whatsapp:makers:Bo]   # same phone\n"
+        "  - [slack:makers:U2, whatsapp:makers:Cy]\n"
+        "\n# Family: never the same person\nnever_merge:\n  - [slack:makers:U7, slack:makers:U8]\n")
+    record_split(path, "slack:makers:U2", "whatsapp:makers:Cy")  # the last merge goes, not the heading
+    record_split(path, "slack:makers:U1", "whatsapp:makers:Bo")  # nor when the list is left empty
+    assert path.read_text(encoding="utf-8") == (
+        "# Makers: reviewed by Ana\nmerge: []\n"
+        "\n# Family: never the same person\nnever_merge:\n  - [slack:makers:U7, slack:makers:U8]\n"
+        "  - [slack:makers:U2, whatsapp:makers:Cy]\n  - [slack:makers:U1, whatsapp:makers:Bo]\n")
+
+    # Comments after the last list of the file, emptied by a merge, stay at the end of the file.
+    path.write_text("merge: []\nnever_merge:\n  - [slack:makers:U1, whatsapp:makers:Bo]   # wrong\n"
+                    "\n# Ask Ana before editing\n", encoding="utf-8")
+    record_merge(path, ["slack:makers:U1", "whatsapp:makers:Bo"])
+    text = path.read_text(encoding="utf-8")
+    assert text.endswith("never_merge: []\n\n# Ask Ana before editing\n"), text
+    assert load_identities(path).merge == [["slack:makers:U1", "whatsapp:makers:Bo"]]
+
+
+def test_a_split_undoes_a_chain_of_merges_that_joined_the_two(con, tmp_path: Path) -> None:
+    """`merge A X` then `merge X B`: A and B are one person through X. `split A B` must leave no merge
+    that the new never_merge then refuses at every recompute (a warning each build); B keeps its
+    own merge with Y."""
+    add(con, account("slack", "A", "Ann Lee"), account("discord", "X", "annie"), account("whatsapp", "B", "Bea Kim"),
+        account("telegram", "Y", "bea"))
+    config = load_config(write_config(tmp_path))
+    path = config.identities_file("makers")
+    record_merge(path, ["slack:makers:A", "discord:makers:X"])
+    record_merge(path, ["discord:makers:X", "whatsapp:makers:B"])
+    record_merge(path, ["whatsapp:makers:B", "telegram:makers:Y"])
+    refresh_persons(con, config)
+    assert together(con, "slack:makers:A", "whatsapp:makers:B")
+    changes = record_split(path, "slack:makers:A", "whatsapp:makers:B")
+    assert "removed merge [discord:makers:X, whatsapp:makers:B]" in changes
+    (refreshed,) = refresh_persons(con, config).values()
+    assert refreshed.warnings == []
+    assert not together(con, "slack:makers:A", "whatsapp:makers:B")
+    assert together(con, "slack:makers:A", "discord:makers:X")
+    assert together(con, "whatsapp:makers:B", "telegram:makers:Y")
+
+
+def test_persons_on_an_empty_warehouse_says_so(db_path: Path, tmp_path: Path) -> None:
+    from warehouse.db import connect
+
+    with connect(db_path):
+        pass
+    options = ["--db", str(db_path), "--config", str(write_config(tmp_path))]
+    for command in ("suggest", "show"):
+        result = runner.invoke(app, ["persons", command, *options])
+        assert result.exit_code == 0 and "no accounts in the warehouse yet" in result.output, result.output
+
+
+def test_a_decision_naming_an_account_by_another_case_or_accent_says_which_it_may_mean(con, tmp_path: Path) -> None:
+    """A WhatsApp account id is a name, typed into the file by hand: `Ines` for `Inès` skips the
+    decision; the warning names the file, line and key, and the account meant."""
+    add(con, account("whatsapp", "Inès Dubois", "Inès Dubois"), account("slack", "U1", "Ines D"))
+    path = tmp_path / "makers.identities.yaml"
+    path.write_text("merge:\n  - [whatsapp:makers:ines dubois, slack:makers:U1]\n", encoding="utf-8")
+    (refreshed,) = refresh_persons(con, load_config(write_config(tmp_path))).values()
+    assert refreshed.warnings == [
+        f"{path}:2: merge[0]: whatsapp:makers:ines dubois (did you mean whatsapp:makers:Inès Dubois?): "
+        "no such account (or a bot): left out of this merge"]

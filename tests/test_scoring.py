@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import re
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 from typer.testing import CliRunner
 
 from hub.cli import app
+from hub.rules import StageRules
 from hub.scoring import PARTS, Scoring, explain, score
+from hub.stages import Weeks, follow
 
 
 def _weeks(n: int) -> list[dt.date]:
@@ -78,7 +83,8 @@ def test_flags_name_ambassadors_newcomers_and_drifters_with_evidence() -> None:
     busy = {"messages": 5, "replies_received": 3, "reach": 4}
     members = {f"m{i}": [{"messages": 1}] * 10 for i in range(1, 15)}
     members["amb"] = [busy] * 10
-    members["gone"] = [busy] * 6 + [{}] * 4
+    # A little less busy than "amb": tied with them, both would share the top two ranks (ambassador).
+    members["gone"] = [busy | {"messages": 4}] * 6 + [{}] * 4
     members["new"] = [{}] * 8 + [busy] * 2  # arrived late: present only from week 9
     parts = _parts(members).filter(~((pl.col("person_id") == "new") & (pl.col("week") < dt.date(2024, 2, 26))))
     scored = score(parts, Scoring(half_life_weeks=2))
@@ -197,3 +203,135 @@ def test_rules_that_could_never_work_are_config_errors(tmp_path, rules: str, say
     path.write_text(f"communities:\n  - slug: makers\n    {rules}\n")
     with pytest.raises(ConfigError, match=re.escape(says)):
         load_config(path)
+
+
+# -- from a review against the README: ties, a member alone, silent stretches, promoters matching
+# no one, answers in a question's thread, weeks without messages --
+
+def _message(i: int, who: str, at: dt.datetime, text: str = "hi", **extra) -> dict:
+    uid = {"Ann Lee": "user1001", "Bob Chen": "user1002", "Cleo Diaz": "user1003"}[who]
+    return {"id": i, "type": "message", "date": at.isoformat(), "date_unixtime": str(int(at.timestamp())),
+            "from": who, "from_id": uid, "text": text, "text_entities": [{"type": "plain", "text": text}], **extra}
+
+
+def _build(tmp_path: Path, messages: list[dict], config: str) -> Path:
+    tmp_path.mkdir(exist_ok=True)
+    export = tmp_path / "result.json"
+    export.write_text(json.dumps({"name": "Makers", "type": "private_supergroup", "id": 1700000001,
+                                  "messages": messages}), encoding="utf-8")
+    (tmp_path / "hub.yaml").write_text(config)
+    db, runner = tmp_path / "hub.duckdb", CliRunner()
+    args = ["--db", str(db), "--config", str(tmp_path / "hub.yaml")]
+    assert runner.invoke(app, ["ingest", str(export), "--community", "makers", *args]).exit_code == 0
+    result = runner.invoke(app, ["build", *args])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+# -- levels --------------------------------------------------------------------------------------
+
+def test_members_tied_at_the_top_are_not_observers() -> None:
+    # Five members each wrote one message in the group's first week, two more only joined: the
+    # five are the week's most active, tied; they stood at the bottom of their ranks (2 of 6: below
+    # the median) and were all observers, as if they had no reputation at all.
+    members = {f"w{i}": [{"messages": 1}] for i in range(5)} | {f"l{i}": [{}] for i in range(2)}
+    levels = dict(score(_parts(members)).select("person_id", "level").iter_rows())
+    assert {levels[f"w{i}"] for i in range(5)} == {"participant"}
+    assert {levels[f"l{i}"] for i in range(2)} == {"observer"}  # no reputation at all
+
+
+def test_a_member_alone_stands_at_the_median() -> None:
+    # A group of one who writes every week: the median of one, not below it (an observer for ever).
+    assert set(score(_parts({"solo": [{"messages": 3}] * 4}))["level"]) == {"participant"}
+
+
+# -- the stage -----------------------------------------------------------------------------------
+
+def test_a_stretch_without_any_message_keeps_the_stage() -> None:
+    # Two weeks read 1, a third 2, then the group is silent for five weeks. The stage is what most
+    # recent weeks read (1); as the silent weeks pushed the first two out of the last four, the one
+    # week that read 2 was left alone and moved the stage, in a week that read nothing (no row, so
+    # the next row said the stage was kept though it was not the one of the row before).
+    n, m = 8, np.array([100.0, 100, 100, 0, 0, 0, 0, 0])
+    pm = np.array([60.0, 60, 30, 0, 0, 0, 0, 0])
+    weeks = Weeks([dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in range(n)], m, pm, m, pm,
+                  np.zeros(n), np.full(n, 10.0), np.full(n, 1.0), np.full(n, 10.0))
+    followed = follow(weeks, StageRules(window_weeks=1))
+    assert list(followed.stage) == [1] * n and followed.how == ["reading"] + [""] * (n - 1)
+
+
+# -- promoters -----------------------------------------------------------------------------------
+
+def test_a_promoter_named_in_hub_yaml_who_matches_no_one_is_a_warning(tmp_path: Path, caplog) -> None:
+    # "Alice Martin" is misspelt: the stage and the flags fall back on who wrote most at the start,
+    # which the promoter has to be told, or they read a stage measured on someone else.
+    at = dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)
+    messages = [_message(1, "Ann Lee", at, "hello?"), _message(2, "Ann Lee", at + dt.timedelta(hours=1)),
+                _message(3, "Bob Chen", at + dt.timedelta(hours=2), "hi", reply_to_message_id=1)]
+    config = ('communities:\n  - slug: makers\n    timezone: UTC\n'
+              '    promoters: ["Alice Matrin", "bob chen", {platform: slack, account: U0999}]\n')
+    with caplog.at_level(logging.WARNING, logger="hub.stages"):
+        _build(tmp_path, messages, config)
+    said = [r.getMessage() for r in caplog.records if r.name == "hub.stages"]
+    assert said == [  # once each, though scores and stages both look the promoters up
+        "makers: promoter 'Alice Matrin' in hub.yaml matches no account of the community: the stage and the "
+        "flags take only the others (Bob Chen)",
+        "makers: promoter slack account 'U0999' in hub.yaml matches no account of the community: the stage "
+        "and the flags take only the others (Bob Chen)"]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="hub.stages"):
+        _build(tmp_path / "alone", messages, config.replace('"bob chen", ', ""))
+    assert "the stage and the flags take Ann Lee instead (who wrote most in the first four weeks)" in caplog.text
+
+
+# -- parts -----------------------------------------------------------------------------------------
+
+def test_an_answer_in_the_thread_of_a_question_is_an_answer(tmp_path: Path) -> None:
+    # On Discord a thread's messages reply to nothing: they are in the thread the question started.
+    # community_health counted Ann's question answered; Bob and Cleo, who answered it, got no answers.
+    def channel(name: str, native: str, messages: list[tuple], parent: str | None = None) -> Path:
+        kind = {"type": "GuildPublicThread", "categoryId": parent} if parent else {"type": "GuildTextChat"}
+        people = {"Ann Lee": "11", "Bob Chen": "12", "Cleo Diaz": "13"}
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"guild": {"id": "900", "name": "Makers"}, "channel": {"id": native, "name": name, **kind},
+                                    "messages": [{"id": i, "type": "Default", "timestamp": at, "content": text,
+                                                  "author": {"id": people[who], "name": who.split()[0].lower(),
+                                                             "nickname": who, "isBot": False}}
+                                                 for i, who, at, text in messages]}), encoding="utf-8")
+        return path
+
+    general = channel("general", "500", [("600", "Ann Lee", "2024-01-02T10:00:00+00:00", "how do I solder this?")])
+    thread = channel("solder", "600", [("601", "Bob Chen", "2024-01-02T10:05:00+00:00", "use flux"),
+                                       ("602", "Cleo Diaz", "2024-01-02T10:07:00+00:00", "and a hot iron"),
+                                       ("603", "Ann Lee", "2024-01-02T10:09:00+00:00", "thanks?")], parent="500")
+    (tmp_path / "hub.yaml").write_text("communities:\n  - slug: makers\n    timezone: UTC\n")
+    db, runner = tmp_path / "hub.duckdb", CliRunner()
+    args = ["--db", str(db), "--config", str(tmp_path / "hub.yaml")]
+    for path in (general, thread):
+        assert runner.invoke(app, ["ingest", str(path), "--community", "makers", *args]).exit_code == 0
+    assert runner.invoke(app, ["build", *args]).exit_code == 0
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        answers = dict(con.execute("""SELECT p.display_name, s.answers FROM member_scores s JOIN persons p
+                                      USING (person_id)""").fetchall())
+        answered = con.execute("SELECT questions_answered FROM community_health WHERE platform IS NULL").fetchone()
+    assert answers == {"Ann Lee": 0, "Bob Chen": 1, "Cleo Diaz": 1} and answered == (1,)  # her own: no answer
+
+
+# -- health --------------------------------------------------------------------------------------
+
+def test_a_week_in_which_someone_joined_but_no_one_wrote_has_no_1_9_90_split(tmp_path: Path) -> None:
+    # Ann writes in the first week; Bob joins in the second and no one writes: that week's row
+    # counts him, and has no messages to split (it said 0 %, 0 % and 0 %, summing to nothing).
+    at = dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)
+    joined = {"id": 2, "type": "service", "date": "2024-01-10T10:00:00",
+              "date_unixtime": str(int((at + dt.timedelta(days=8)).timestamp())), "actor": "Bob Chen",
+              "actor_id": "user1002", "action": "join_group_by_link", "text": "", "text_entities": []}
+    db = _build(tmp_path, [_message(1, "Ann Lee", at), joined], "communities:\n  - slug: makers\n    timezone: UTC\n")
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        rows = con.execute("""SELECT week::VARCHAR, new_members, share_top_1pct, share_next_9pct, share_other_90pct
+                              FROM community_health WHERE platform IS NULL ORDER BY week""").fetchall()
+    assert rows == [("2024-01-01", 1, 1.0, 0.0, 0.0), ("2024-01-08", 1, None, None, None)]

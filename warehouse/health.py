@@ -111,8 +111,10 @@ health AS (
            coalesce(a.n, 0) AS active_members, coalesce(e.n, 0) AS contributors, coalesce(n.n, 0) AS new_members,
            coalesce(n.active, 0) AS new_members_active_30d, coalesce(q.questions, 0) AS questions,
            coalesce(q.answered, 0) AS questions_answered, q.minutes AS median_minutes_to_reply,
-           coalesce(s.top, 0) AS share_top_1pct, coalesce(s.next, 0) AS share_next_9pct,
-           coalesce(s.rest, 0) AS share_other_90pct
+           -- a week in which someone arrived but no one wrote has no messages to split: NULL, not 0 %
+           CASE WHEN a.n > 0 THEN coalesce(s.top, 0) END AS share_top_1pct,
+           CASE WHEN a.n > 0 THEN coalesce(s.next, 0) END AS share_next_9pct,
+           CASE WHEN a.n > 0 THEN coalesce(s.rest, 0) END AS share_other_90pct
     FROM weeks w
     LEFT JOIN active a USING (scope, week) LEFT JOIN engaged e USING (scope, week)
     LEFT JOIN newcomers n USING (scope, week) LEFT JOIN asked q USING (scope, week)

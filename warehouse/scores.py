@@ -22,7 +22,7 @@ WITH pa AS (
     WHERE a.community = $community
 ),
 own AS (
-    SELECT m.message_id, p.person_id, m.sent_at, m.reply_to_id, m.has_media,
+    SELECT m.message_id, p.person_id, m.sent_at, m.reply_to_id, m.thread_id, m.has_media,
            coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week,
            contains(coalesce(m.text, ''), '?') AS question
     FROM messages m JOIN pa p ON p.account_id = m.author_id
@@ -58,9 +58,11 @@ started AS (
     JOIN edges e ON e.message_id = o.message_id AND e.to_person = o.person_id AND e.kind IN ('reply', 'thread')
     WHERE o.reply_to_id IS NULL AND o.week >= $from GROUP BY ALL
 ),
-answered AS (
+answered AS (  -- replies to someone else's question, and messages replying to nothing in the thread it
+               -- started (a Discord thread's messages do not reply to its first one), as community_health
+               -- counts a question answered
     SELECT a.person_id, a.week, count(*) AS n FROM own a
-    JOIN own q ON q.message_id = a.reply_to_id AND q.question AND q.person_id <> a.person_id
+    JOIN own q ON q.message_id = coalesce(a.reply_to_id, a.thread_id) AND q.question AND q.person_id <> a.person_id
     WHERE a.week >= $from GROUP BY ALL
 ),
 welcomed AS (

@@ -20,16 +20,16 @@ EXPECTED = {
         "per_channel": {"datajam": 173, "datasets": 40, "design-thinking": 4, "examples": 80, "general": 476,
                         "get_feedback": 149, "meetup": 2, "meetup-": 147, "organizations": 12, "readings": 52,
                         "sci": 58, "sponsors": 16, "talks": 32, "team-d3": 31, "tools": 83, "tutorials": 27},
-        "reactions": 199, "users": 71, "bots": 1, "joins": 320, "leaves": 3, "system": 351,
+        "reactions": 199, "users": 71, "bots": 1, "joins": 320, "leaves": 3, "system": 351, "links": 331,
     },
     "hfaran__slack-export-viewer/testarchive.zip": {
         "per_channel": {"enrique": 102, "traveling-sailor": 56},
-        "reactions": 1, "users": 4, "bots": 3, "joins": 8, "leaves": 0, "system": 11,
+        "reactions": 1, "users": 4, "bots": 3, "joins": 8, "leaves": 0, "system": 11, "links": 108,
     },
     "langchain-ai__langchain-community/slack_export.zip": {
         "per_channel": {"example-channel": 2, "general": 2, "random": 1},
         # users.json lists one (bot) user; the messages' author is known only by its user_profile.
-        "reactions": 0, "users": 2, "bots": 1, "joins": 1, "leaves": 0, "system": 1,
+        "reactions": 0, "users": 2, "bots": 1, "joins": 1, "leaves": 0, "system": 1, "links": 0,
     },
 }
 
@@ -52,6 +52,9 @@ def test_slack_export(corpus: Path, con, name: str) -> None:
     assert events.get("join", 0) + events.get("add", 0) == want["joins"]
     assert events.get("leave", 0) == want["leaves"]
     assert con.execute("SELECT count(*) FROM messages WHERE kind = 'system'").fetchone() == (want["system"],)
+    # Each <https://…> or <https://…|label> of what people wrote, once per message (counted apart
+    # with Python's json and re over the day files).
+    assert con.execute("SELECT count(*) FROM links").fetchone() == (want["links"],)
     assert con.execute("""SELECT count(*) FROM messages m ANTI JOIN accounts a ON a.account_id = m.author_id
                           WHERE m.author_id IS NOT NULL""").fetchone() == (0,)
 
@@ -77,6 +80,7 @@ def test_slack_export_twice_adds_nothing_and_reactions_are_not_doubled(corpus: P
     again = ingest_file(con, path, config=HubConfig(), force=True)
     assert (again.result.new, again.result.duplicate) == (0, 1382)
     assert con.execute("SELECT sum(count) FROM reactions").fetchone() == (199,)
+    assert con.execute("SELECT count(*) FROM links").fetchone() == (331,)
     assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (1382, 1382)
 
 
@@ -236,3 +240,19 @@ def test_channel_folders_no_listing_names_are_warned_about(tmp_path: Path, con) 
                               "made, whole")
     (folder / "channels.json").write_text(json.dumps([{"id": "C1", "name": "general"}, {"id": "C2", "name": "random"}]))
     assert ingest_file(con, folder, config=HubConfig()).warning is None
+
+
+def test_links_are_read_from_slack_s_markup(tmp_path: Path, con, monkeypatch) -> None:
+    """Slack writes a link as <https://…> or <https://…|label>, `&` as `&amp;`: the URL is kept as
+    the browser opens it. Mentions, channels, e-mail addresses and what Slack itself wrote are not links."""
+    folder = _one_channel_export(tmp_path, monkeypatch, 200_000)
+    day = [{"type": "message", "user": "U1", "ts": "1700000000.000100",
+            "text": "notes: <https://example.org/a?x=1&amp;y=2|the notes>, <http://b.example/> and again "
+                    "<https://example.org/a?x=1&amp;y=2> for <@U1> in <#C1|general>, <mailto:a@b.example|mail>"},
+           {"type": "message", "subtype": "channel_topic", "user": "U1", "ts": "1700000001.000100",
+            "text": "set the channel topic: <https://topic.example/>"}]
+    (folder / "general" / "2023-11-14.json").write_text(json.dumps(day))
+    ingest_file(con, folder, config=HubConfig())
+    assert con.execute("SELECT message_id, url FROM links ORDER BY url").fetchall() == [
+        ("slack:default:C1/1700000000.000100", "http://b.example/"),
+        ("slack:default:C1/1700000000.000100", "https://example.org/a?x=1&y=2")]

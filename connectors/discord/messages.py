@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from connectors.frames import detached
+from connectors.links import links_in
 from hub.model import Batch, Channel
 
 PLATFORM = "discord"
@@ -71,8 +72,6 @@ _PERSON_TYPES = ["Default", "Reply", "ChatInputCommand", "ContextMenuCommand", "
 # DCE's ChannelKind names -> the hub's channel kinds.
 _CHANNEL_KINDS = {"DirectTextChat": "direct", "DirectGroupTextChat": "group", "GuildPublicThread": "thread",
                   "GuildPrivateThread": "thread", "GuildNewsThread": "thread"}
-# Discord's client rule for turning text into a link, with `<` `>` excluded for `<url>` links.
-URL = r"""https?://[^\s<>]+[^<>.,:;"')\]\s]"""
 _TIMES = ("%Y-%m-%dT%H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.fZ")
 
 
@@ -156,8 +155,7 @@ def frames(raw: pl.DataFrame, conversation: Conversation, community: str) -> Fra
         .unnest("u").drop_nulls("id")  # system messages name who was added or removed: accounts, not mentions
     mentioned = named.filter(~pl.col("system") & (pl.col("id") != pl.col("author_native").fill_null(""))) \
         .unique(["message_id", "id"], maintain_order=True)
-    links = messages.filter(pl.col("kind") == "message").select("message_id", url=pl.col("text").str.extract_all(URL)) \
-        .explode("url").drop_nulls("url").unique(maintain_order=True)
+    links = links_in(messages)
     reactions, reactors = _reactions(m, prefix)
     people = pl.concat([
         _people(m.select(u="author", at="sent_at"), 2),

@@ -20,6 +20,7 @@ import orjson
 import polars as pl
 
 from connectors.frames import SeenIds
+from connectors.links import links_in
 from hub.model import Batch, Channel
 
 PLATFORM = "slack"
@@ -35,6 +36,8 @@ SYSTEM_SUBTYPES = [
 ]
 _JOIN = {"channel_join": "join", "group_join": "join", "channel_leave": "leave", "group_leave": "leave"}
 MENTION = r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>"
+# Slack writes a link in its markup, `<https://…>` or `<https://…|label>`, with `&` escaped as `&amp;`.
+LINK = r"<(https?://[^|>\s]+)(?:\|[^>]*)?>"
 _BOT_NAME = re.compile(r"services/(B[A-Z0-9]+)\|([^>]+)>")
 _ARROW = pl.CompatLevel.oldest()
 # The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
@@ -218,8 +221,8 @@ class MessageFrames:
     def __len__(self) -> int:
         return self.rows
 
-    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-        """(messages, reactions, mentions, membership events) in canonical columns."""
+    def frames(self) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+        """(messages, reactions, mentions, links, membership events) in canonical columns."""
         prefix = f"{PLATFORM}:{self.names.community}:"
         raw = pl.concat(self.parts, how="vertical_relaxed") if self.parts else pl.DataFrame(schema=RAW)
         spans = pl.DataFrame(self.channels, schema={"channel": pl.String, "n": pl.Int64, "first": pl.Int64},
@@ -273,6 +276,8 @@ class MessageFrames:
                           mentioned_name=_named(pl.col("mentioned").str.extract(MENTION, 2))) \
             .filter(pl.col("mentioned") != pl.col("author").fill_null("")) \
             .unique(["message_id", "mentioned"], maintain_order=True)
+        links = links_in(m, pl.col("text").str.extract_all(LINK).list.eval(
+            pl.element().str.extract(LINK, 1).str.replace_all("&amp;", "&", literal=True)))
         events = m.filter(pl.col("subtype").is_in(list(_JOIN)).fill_null(False) & pl.col("user").is_not_null()).select(
             event_id=pl.col("message_id") + pl.lit("#0"), channel_id="channel_id",
             account_id=pl.lit(prefix) + pl.col("user"),
@@ -291,7 +296,7 @@ class MessageFrames:
             "message_id", reactor_id=pl.when(pl.col("user").is_not_null()).then(pl.lit(prefix) + pl.col("user")),
             emoji="emoji", reacted_at=pl.lit(None, pl.Datetime("us", "UTC")), count="count")
         mentions = mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("mentioned"))
-        return messages, reactions, mentions, events
+        return messages, reactions, mentions, links, events
 
     def _learn_names(self, raw: pl.DataFrame) -> None:
         """Bots and users the users file does not list get accounts, named as the messages name them."""
@@ -343,7 +348,7 @@ def _ts_to_time(column: str | pl.Expr) -> pl.Expr:
 
 def batches_of(frames: tuple[pl.DataFrame, ...]) -> Iterator[Batch]:
     """Canonical batches of `MessageFrames.frames()` (accounts come once, at the end of a source)."""
-    for stream, frame in zip(("messages", "reactions", "mentions", "membership_events"), frames):
+    for stream, frame in zip(("messages", "reactions", "mentions", "links", "membership_events"), frames):
         if stream == "messages" or not frame.is_empty():
             yield Batch.conform(stream, frame.to_arrow(compat_level=_ARROW))
 

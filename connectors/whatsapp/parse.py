@@ -30,6 +30,7 @@ import polars as pl
 import pyarrow as pa
 
 from connectors.files import CHUNK_BYTES, LineChunk, UnreadableExport, read_line_chunks, refused_records
+from connectors.links import links_in
 from connectors.whatsapp import header as hdr
 from connectors.whatsapp.phrases import (MEDIA, SYSTEM_TEXT, SYSTEM_TEXT_AFTER_NAME, YOU, clean_name, is_group_event,
                                          membership_events)
@@ -178,7 +179,11 @@ class ExportReader:
                                              state)
             quarantine.append(invalid)
             if not good.is_empty():
-                yield Batch.conform("messages", self._messages(good, state).to_arrow(compat_level=_ARROW))
+                messages = self._messages(good, state)
+                yield Batch.conform("messages", messages.to_arrow(compat_level=_ARROW))
+                links = links_in(messages)
+                if not links.is_empty():
+                    yield Batch.conform("links", links.to_arrow(compat_level=_ARROW))
         quarantined = [q for q in quarantine if not q.is_empty()]
         if quarantined:
             rows = pl.concat(quarantined)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 from collections import defaultdict
 from pathlib import Path
 
 from hub.simulate import Simulation
 
+_URL = re.compile(r"https?://\S+")
 _EMOJI = ["+1", "tada", "heart", "eyes", "raised_hands", "clap::skin-tone-3", "fire", "pray"]
 
 
@@ -49,6 +51,7 @@ def workspace(sim: Simulation, *, seed: int | None = None, thread_share: float =
             to = sim.messages[m.reply_to].author
             if to in user_of:
                 text = text.replace(f"@{to.split(' ')[0]}", f"<@{user_of[to]}>")
+        text = _URL.sub(lambda link: f"<{link.group(0)}>", text)  # Slack writes links as <https://…>
         message = {"type": "message", "user": user_of[m.author], "ts": ts, "text": text}
         if m.media:
             message["files"] = [{"id": f"F{index:08d}", "name": "photo.jpg", "mimetype": "image/jpeg"}]

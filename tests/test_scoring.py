@@ -335,3 +335,43 @@ def test_a_week_in_which_someone_joined_but_no_one_wrote_has_no_1_9_90_split(tmp
         rows = con.execute("""SELECT week::VARCHAR, new_members, share_top_1pct, share_next_9pct, share_other_90pct
                               FROM community_health WHERE platform IS NULL ORDER BY week""").fetchall()
     assert rows == [("2024-01-01", 1, 1.0, 0.0, 0.0), ("2024-01-08", 1, None, None, None)]
+
+
+def test_a_link_s_query_string_asks_nothing(tmp_path: Path) -> None:
+    # `watch?v=` is no question: Bob's reply to the link is no answer, and the week has one question
+    # (Ann's second message, whose "?" stands outside its link), answered by Cleo.
+    at = dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    messages = [_message(1, "Ann Lee", at, "look https://www.youtube.com/watch?v=abc"),
+                _message(2, "Bob Chen", at + hour, "nice", reply_to_message_id=1),
+                _message(3, "Ann Lee", at + 2 * hour, "and https://example.org/?a=1, what do you think?"),
+                _message(4, "Cleo Diaz", at + 3 * hour, "great", reply_to_message_id=3)]
+    db = _build(tmp_path, messages, "communities:\n  - slug: makers\n    timezone: UTC\n")
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        answers = dict(con.execute("SELECT p.display_name, s.answers FROM member_scores s JOIN persons p "
+                                   "USING (person_id)").fetchall())
+        health = con.execute("SELECT questions, questions_answered FROM community_health "
+                             "WHERE platform IS NULL").fetchone()
+    assert answers == {"Ann Lee": 0, "Bob Chen": 0, "Cleo Diaz": 1} and health == (1, 1)
+
+
+def test_a_newcomer_is_welcomed_once_a_week_however_many_the_gestures(tmp_path: Path) -> None:
+    # Cleo arrives; Ann replies to her twice and reacts to her with three emoji, all in one week:
+    # one welcome (three emoji on one message were three), as recognition counts people, not gestures.
+    at = dt.datetime(2024, 1, 2, 10, tzinfo=dt.UTC)
+    hour = dt.timedelta(hours=1)
+    ann = {"from": "Ann Lee", "from_id": "user1001", "date": "2024-01-02T15:00:00"}
+    messages = [_message(1, "Ann Lee", at, "hello all"),
+                _message(2, "Cleo Diaz", at + hour, "hi, I am new", reactions=[
+                    {"type": "emoji", "count": 1, "emoji": e, "recent": [ann]} for e in ("👍", "🎉", "❤")]),
+                _message(3, "Ann Lee", at + 2 * hour, "welcome Cleo", reply_to_message_id=2),
+                _message(4, "Ann Lee", at + 3 * hour, "and see the pinned notes", reply_to_message_id=2)]
+    db = _build(tmp_path, messages, "communities:\n  - slug: makers\n    timezone: UTC\n")
+    from warehouse.db import connect
+
+    with connect(db, read_only=True) as con:
+        (welcomes,) = con.execute("SELECT s.welcomes FROM member_scores s JOIN persons p USING (person_id) "
+                                  "WHERE p.display_name = 'Ann Lee'").fetchone()
+    assert welcomes == 1

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from warehouse.db import in_turn
+from warehouse.db import asks, in_turn
 
 # Each input's rows as (day they count in, UTC, hash of the row), for community $c. A reaction
 # counts at its time, or its message's when it has none; mentions and links at their message's.
@@ -27,7 +27,7 @@ _DAYS = """
 WITH rows AS (
     SELECT epoch(sent_at)::BIGINT // 86400 AS day, 'messages' AS input,
            hash(message_id, author_id, sent_at, kind::VARCHAR, reply_to_id, thread_id, has_media, forwarded_from,
-                contains(coalesce(text, ''), '?')) AS h
+                {asks}) AS h
     FROM messages WHERE community = $c
     UNION ALL
     SELECT epoch(coalesce(r.reacted_at, m.sent_at))::BIGINT // 86400, 'reactions',
@@ -46,7 +46,7 @@ WITH rows AS (
 SELECT day, hash(list_sort(list(x))) FROM (
     SELECT day, hash(input, bit_xor(h), count(*)) AS x FROM rows GROUP BY day, input
 ) GROUP BY day
-"""
+""".format(asks=asks("coalesce(text, '')"))
 
 _OLDER = """
 SELECT min(t.sent_at) FROM messages m JOIN messages t ON t.message_id = m.reply_to_id

@@ -357,6 +357,14 @@ def only_platform(con: duckdb.DuckDBPyConnection, community: str) -> str | None:
     return rows[0][0] if len(rows) == 1 else None
 
 
+def asks(text: str) -> str:
+    """SQL: whether the text expression `text` asks a question, by a "?" outside any link (a URL's
+    query string, `watch?v=…`, asks nothing). A CASE, so that only texts with both a "?" and a link
+    pay for the regex."""
+    return (f"CASE WHEN NOT contains({text}, '?') THEN false WHEN NOT contains({text}, '://') THEN true "
+            f"ELSE contains(regexp_replace({text}, 'https?://\\S+', '', 'g'), '?') END")
+
+
 @contextmanager
 def local_weeks(con: duckdb.DuckDBPyConnection, community: str, timezone: str) -> Iterator[None]:
     """Within the block, the temp table `quarters` (q, week): the local week, in `timezone`, of each

@@ -12,7 +12,7 @@ import datetime as dt
 import duckdb
 
 from warehouse.changes import Plan
-from warehouse.db import local_weeks, only_platform, transaction
+from warehouse.db import asks, local_weeks, only_platform, transaction
 
 NEWCOMER_LOOK_BACK = dt.timedelta(weeks=5)
 
@@ -24,7 +24,7 @@ WITH pa AS (
 ),
 own AS (  -- what persons posted (a forward is activity too, though not their own words)
     SELECT m.message_id, m.platform, pa.person_id, m.sent_at, m.reply_to_id, m.thread_id,
-           contains(coalesce(m.text, ''), '?') AND m.forwarded_from IS NULL AS question,
+           {asks} AND m.forwarded_from IS NULL AS question,
            coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week
     FROM messages m JOIN pa ON pa.account_id = m.author_id
     LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
@@ -121,7 +121,7 @@ health AS (
     LEFT JOIN split s USING (scope, week)
 )
 SELECT * FROM health UNION ALL SELECT * REPLACE ($only AS platform) FROM health WHERE $only IS NOT NULL
-"""
+""".format(asks=asks("coalesce(m.text, '')"))
 
 
 def refresh(con: duckdb.DuckDBPyConnection, plans: dict[str, Plan] | None = None) -> int:

@@ -11,7 +11,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import insert_rows, local_weeks, transaction
+from warehouse.db import asks, insert_rows, local_weeks, transaction
 
 PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
          "reactions_received", "reach")
@@ -24,7 +24,7 @@ WITH pa AS (
 own AS (
     SELECT m.message_id, p.person_id, m.sent_at, m.reply_to_id, m.thread_id, m.has_media,
            coalesce(z.week, date_trunc('week', timezone($timezone, m.sent_at))::DATE) AS week,
-           contains(coalesce(m.text, ''), '?') AS question
+           {asks} AS question
     FROM messages m JOIN pa p ON p.account_id = m.author_id
     LEFT JOIN quarters z ON z.q = epoch_us(m.sent_at) // 900000000
     WHERE m.community = $community AND m.kind = 'message' AND m.forwarded_from IS NULL
@@ -65,8 +65,8 @@ answered AS (  -- replies to someone else's question, and messages replying to n
     JOIN own q ON q.message_id = coalesce(a.reply_to_id, a.thread_id) AND q.question AND q.person_id <> a.person_id
     WHERE a.week >= $from GROUP BY ALL
 ),
-welcomed AS (
-    SELECT e.from_person AS person_id, e.week, count(*) AS n FROM edges e
+welcomed AS (  -- newcomers each interacted with, once a week: three emoji on one message are one welcome
+    SELECT e.from_person AS person_id, e.week, count(DISTINCT e.to_person) AS n FROM edges e
     JOIN arrivals a ON a.person_id = e.to_person AND e."at" < a.first_at + INTERVAL 30 DAY
     WHERE e.week >= $from GROUP BY ALL
 ),
@@ -96,7 +96,7 @@ LEFT JOIN written w USING (person_id, week) LEFT JOIN started s USING (person_id
 LEFT JOIN answered q USING (person_id, week) LEFT JOIN welcomed c USING (person_id, week)
 LEFT JOIN recognised r ON r.n = p.n AND r.week = g.week
 ORDER BY p.n, g.week
-"""
+""".format(asks=asks("coalesce(m.text, '')"))
 
 
 def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:

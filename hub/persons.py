@@ -313,11 +313,13 @@ def _shared_handles(accounts: Sequence[Account]) -> dict[str, list[Account]]:
 
 
 def _only_a_name(handle: str, holders: list[Account]) -> bool:
-    """A handle that is one word of its holders' names (`maria` for Maria Lopez and Maria Schmidt,
-    `alex` for Alex): a first name (or a surname) alone, which two people on two platforms may
-    both pick; it is proposed, not merged. `dmitrik`, `alice.martin` are more than a name."""
+    """A handle that is one word of a holder's full name (`maria` for Maria Lopez and Maria
+    Schmidt): a first name (or a surname) alone, which two people on two platforms may both pick;
+    it is proposed, not merged. `dkoval` is more than a name, and so is a handle a platform shows as
+    the name itself (Discord's and Slack's display name falls back on it: `dkoval` and Dmitri Koval)."""
     words = name_tokens(handle)
-    return len(words) == 1 and any(words[0] in name_tokens(a.display_name) for a in holders)
+    return len(words) == 1 and any(len(name := name_tokens(a.display_name)) >= 2 and words[0] in name
+                                   for a in holders)
 
 
 def _named_edges(accounts: Sequence[Account], never: dict[str, set[str]]) -> Iterable[Edge]:
@@ -549,7 +551,9 @@ def _slot_below(seq, index: int, create: bool = False) -> list | None:
     from ruamel.yaml.comments import CommentedSeq
 
     item = seq[index]
-    if index not in seq.ca.items and isinstance(item, CommentedSeq) and len(item) and not item.fa.flow_style():
+    own = seq.ca.items.get(index)  # (may hold only a comment above the item: the lines below are not there)
+    if (own is None or own[0] is None) and isinstance(item, CommentedSeq) and len(item) \
+            and not item.fa.flow_style():
         return _slot_below(item, len(item) - 1, create)
     if create:
         seq.ca.items.setdefault(index, [None, None, None, None])
@@ -589,13 +593,14 @@ def _append(document, key: str, item) -> None:
     _put_lines_below(seq, len(seq) - 1, lines)
 
 
-def _delete(document, key: str, index: int) -> str:
-    """Delete a decision; returns the comment lines that can only go at the end of the file."""
+def _delete(document, key: str, index: int, lines: str = "") -> str:
+    """Delete a decision (and `lines`, taken from below it before); returns the comment lines that
+    can only go at the end of the file."""
     from ruamel.yaml.error import CommentMark
     from ruamel.yaml.tokens import CommentToken
 
     seq = document[key]
-    lines = _take_lines_below(seq, index)
+    lines += _take_lines_below(seq, index)
     del seq[index]
     if not len(seq):  # written `[]`, which drops the lines kept after its last item
         lines += "".join(token.value for token in seq.ca.end or ())
@@ -657,12 +662,14 @@ def record_split(path: Path, a: str, b: str) -> list[str]:
         group = document["merge"][i]
         if b in group:
             before = ", ".join(group)
+            lines = _take_lines_below(document["merge"], i)  # (a block list keeps them on its last item)
             while b in group:  # (a hand-written group may hold it twice)
                 group.remove(b)
             if len(set(group)) < 2:
-                trailer += _delete(document, "merge", i)
+                trailer += _delete(document, "merge", i, lines)
                 changes.append(f"removed merge [{before}]")
             else:
+                _put_lines_below(document["merge"], i, lines)
                 changes.append(f"removed {b} from merge [{before}]")
     if not any(set(pair) == {a, b} for pair in document["never_merge"]):
         _append(document, "never_merge", _flow([a, b]))

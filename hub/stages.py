@@ -236,12 +236,15 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
                     stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
                 elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
                     stage, how, anchored = stage - 1, "change", True
-        if not how and not anchored and heard[t]:
+        if how or not heard[t]:
             # (A week whose window holds no message reads nothing and keeps the stage: without this,
-            # the readings of weeks before the silence, leaving the last weeks one by one, moved it.)
+            # the readings of weeks before the silence, leaving the last weeks one by one, moved it,
+            # and so could the level of weeks before it.)
+            pass
+        elif not anchored:
             if usual != stage:
                 stage, how = usual, "reading"
-        elif not how and t - first >= rules.first_weeks:
+        elif t - first >= rules.first_weeks:
             lo = max(since + 1, t - rules.level_window_weeks + 1)
             if (clear_above[lo:t + 1] > stage).sum() >= rules.level_weeks:
                 stage, how = stage + 1, "level"

@@ -260,6 +260,27 @@ def test_a_stretch_without_any_message_keeps_the_stage() -> None:
     assert list(followed.stage) == [1] * n and followed.how == ["reading"] + [""] * (n - 1)
 
 
+def test_no_week_without_a_message_in_its_window_moves_the_stage() -> None:
+    # Random communities that fall silent, under rules quick to move (a level after one week): in
+    # a silent week neither the readings nor the levels of the weeks before move the stage.
+    rng = np.random.default_rng(1)
+    rules = StageRules(first_weeks=8, level_weeks=1)
+    for _ in range(300):
+        n, silent_from = 30, int(rng.integers(8, 25))
+        messages = rng.integers(1, 60, n)
+        messages[silent_from:] = 0
+        promoter = np.minimum(messages, rng.integers(0, 40, n))
+        starts = np.minimum(messages, rng.integers(0, 10, n))
+        counted = rng.integers(0, 20, n)
+        counted[silent_from:] = 0
+        weeks = Weeks([dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in range(n)], messages, promoter, starts,
+                      np.minimum(starts, rng.integers(0, 8, n)), ((promoter == 0) & (messages > 0)).astype(int),
+                      counted, np.minimum(counted, rng.integers(0, 20, n)), np.maximum(counted, 1))
+        followed = follow(weeks, rules)
+        heard = np.convolve(messages, np.ones(rules.window_weeks))[:n] > 0
+        assert not any(followed.how[t] for t in range(n) if not heard[t])
+
+
 # -- promoters -----------------------------------------------------------------------------------
 
 def test_a_promoter_named_in_hub_yaml_who_matches_no_one_is_a_warning(tmp_path: Path, caplog) -> None:
@@ -287,8 +308,9 @@ def test_a_promoter_named_in_hub_yaml_who_matches_no_one_is_a_warning(tmp_path: 
 # -- parts -----------------------------------------------------------------------------------------
 
 def test_an_answer_in_the_thread_of_a_question_is_an_answer(tmp_path: Path) -> None:
-    # On Discord a thread's messages reply to nothing: they are in the thread the question started.
-    # community_health counted Ann's question answered; Bob and Cleo, who answered it, got no answers.
+    # On Discord a thread's messages reply to nothing, or to another of the thread: they are in the
+    # thread the question started. community_health counted Ann's question answered; Bob and Cleo,
+    # who answered it (Cleo replying to Bob), got no answers.
     def channel(name: str, native: str, messages: list[tuple], parent: str | None = None) -> Path:
         kind = {"type": "GuildPublicThread", "categoryId": parent} if parent else {"type": "GuildTextChat"}
         people = {"Ann Lee": "11", "Bob Chen": "12", "Cleo Diaz": "13"}
@@ -296,13 +318,14 @@ def test_an_answer_in_the_thread_of_a_question_is_an_answer(tmp_path: Path) -> N
         path.write_text(json.dumps({"guild": {"id": "900", "name": "Makers"}, "channel": {"id": native, "name": name, **kind},
                                     "messages": [{"id": i, "type": "Default", "timestamp": at, "content": text,
                                                   "author": {"id": people[who], "name": who.split()[0].lower(),
-                                                             "nickname": who, "isBot": False}}
-                                                 for i, who, at, text in messages]}), encoding="utf-8")
+                                                             "nickname": who, "isBot": False}, **(more[0] if more else {})}
+                                                 for i, who, at, text, *more in messages]}), encoding="utf-8")
         return path
 
     general = channel("general", "500", [("600", "Ann Lee", "2024-01-02T10:00:00+00:00", "how do I solder this?")])
     thread = channel("solder", "600", [("601", "Bob Chen", "2024-01-02T10:05:00+00:00", "use flux"),
-                                       ("602", "Cleo Diaz", "2024-01-02T10:07:00+00:00", "and a hot iron"),
+                                       ("602", "Cleo Diaz", "2024-01-02T10:07:00+00:00", "and a hot iron",
+                                        {"type": "Reply", "reference": {"messageId": "601", "channelId": "600"}}),
                                        ("603", "Ann Lee", "2024-01-02T10:09:00+00:00", "thanks?")], parent="500")
     (tmp_path / "hub.yaml").write_text("communities:\n  - slug: makers\n    timezone: UTC\n")
     db, runner = tmp_path / "hub.duckdb", CliRunner()
@@ -335,6 +358,19 @@ def test_a_week_in_which_someone_joined_but_no_one_wrote_has_no_1_9_90_split(tmp
         rows = con.execute("""SELECT week::VARCHAR, new_members, share_top_1pct, share_next_9pct, share_other_90pct
                               FROM community_health WHERE platform IS NULL ORDER BY week""").fetchall()
     assert rows == [("2024-01-01", 1, 1.0, 0.0, 0.0), ("2024-01-08", 1, None, None, None)]
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("look https://www.youtube.com/watch?v=abc", False), ("HTTPS://X.ORG/watch?v=1", False),
+    ("https://example.org/?a=1, thoughts", False), ("Did you read https://example.org/post?", True),
+    ("(https://x.org?)", True), ("anyone tried <https://x.org>?", True), ("ok <https://x.org|this>? <@U1>", True),
+    ("https://x.org/a\u00a0ok?", True), ("what? https://x.org/?a=1", True), ("no question", False)])
+def test_a_question_is_a_question_mark_outside_any_link(text: str, question: bool) -> None:
+    import duckdb
+
+    from warehouse.db import asks
+
+    assert duckdb.connect().execute(f"SELECT {asks('$t')}", {"t": text}).fetchone() == (question,)
 
 
 def test_a_link_s_query_string_asks_nothing(tmp_path: Path) -> None:

@@ -248,11 +248,13 @@ def test_links_are_read_from_slack_s_markup(tmp_path: Path, con, monkeypatch) ->
     folder = _one_channel_export(tmp_path, monkeypatch, 200_000)
     day = [{"type": "message", "user": "U1", "ts": "1700000000.000100",
             "text": "notes: <https://example.org/a?x=1&amp;y=2|the notes>, <http://b.example/> and again "
-                    "<https://example.org/a?x=1&amp;y=2> for <@U1> in <#C1|general>, <mailto:a@b.example|mail>"},
+                    "<https://example.org/a?x=1&amp;y=2> for <@U1> in <#C1|general>, <mailto:a@b.example|mail> "
+                    "<https://c.example/?q=&lt;b&gt;>?"},
            {"type": "message", "subtype": "channel_topic", "user": "U1", "ts": "1700000001.000100",
             "text": "set the channel topic: <https://topic.example/>"}]
     (folder / "general" / "2023-11-14.json").write_text(json.dumps(day))
     ingest_file(con, folder, config=HubConfig())
     assert con.execute("SELECT message_id, url FROM links ORDER BY url").fetchall() == [
         ("slack:default:C1/1700000000.000100", "http://b.example/"),
+        ("slack:default:C1/1700000000.000100", "https://c.example/?q=<b>"),
         ("slack:default:C1/1700000000.000100", "https://example.org/a?x=1&y=2")]

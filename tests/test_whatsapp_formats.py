@@ -517,17 +517,20 @@ def test_a_file_reads_the_same_whatever_the_day_it_is_read(monkeypatch) -> None:
 
 
 def test_links_in_what_people_wrote(tmp_path: Path) -> None:
-    # http(s) text is a link up to a space, without the punctuation closing a sentence; each once
-    # per message; a bare domain is not taken, nor what WhatsApp itself wrote.
+    # http(s) text (any case) is a link up to a space, without the punctuation closing a sentence
+    # (a final ? or ! too); each once per message; a bare domain is not taken, nor what WhatsApp
+    # itself wrote.
     tables = read_all(tmp_path, "\n".join([
         "27/03/2022, 21:41 - Ana: notes: https://example.org/a?x=1&y=2, and (http://b.example/c).",
         "27/03/2022, 21:42 - Bo: again https://example.org/a?x=1&y=2 and https://example.org/a?x=1&y=2",
-        "27/03/2022, 21:43 - Bo: see example.org",
+        "27/03/2022, 21:43 - Bo: see example.org, or HTTPS://Example.org/b? or https://example.org/c!",
         "27/03/2022, 21:44 - Ana changed the group description to https://desc.example",
     ]) + "\n")
     messages = tables["messages"].select("message_id", "text")
     links = tables["links"].join(messages, on="message_id").sort("url")
     assert links.select("text", "url").rows() == [
+        ("see example.org, or HTTPS://Example.org/b? or https://example.org/c!", "HTTPS://Example.org/b"),
         ("notes: https://example.org/a?x=1&y=2, and (http://b.example/c).", "http://b.example/c"),
         ("notes: https://example.org/a?x=1&y=2, and (http://b.example/c).", "https://example.org/a?x=1&y=2"),
-        ("again https://example.org/a?x=1&y=2 and https://example.org/a?x=1&y=2", "https://example.org/a?x=1&y=2")]
+        ("again https://example.org/a?x=1&y=2 and https://example.org/a?x=1&y=2", "https://example.org/a?x=1&y=2"),
+        ("see example.org, or HTTPS://Example.org/b? or https://example.org/c!", "https://example.org/c")]

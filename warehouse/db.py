@@ -358,11 +358,18 @@ def only_platform(con: duckdb.DuckDBPyConnection, community: str) -> str | None:
 
 
 def asks(text: str) -> str:
-    """SQL: whether the text expression `text` asks a question, by a "?" outside any link (a URL's
-    query string, `watch?v=…`, asks nothing). A CASE, so that only texts with both a "?" and a link
-    pay for the regex."""
+    """SQL: whether the text expression `text` asks a question, by a "?" outside any link: a URL's
+    query string (`watch?v=…`) asks nothing, while a "?" ending the sentence after a link does
+    (`did you read https://example.org/post?`: a link's last character is never a "?", as the
+    readers take links, connectors/links.py). A CASE, so that only texts with both a "?" and a
+    link pay for the regex."""
     return (f"CASE WHEN NOT contains({text}, '?') THEN false WHEN NOT contains({text}, '://') THEN true "
-            f"ELSE contains(regexp_replace({text}, 'https?://\\S+', '', 'g'), '?') END")
+            f"ELSE contains(regexp_replace({text}, '{_LINK}', '', 'g'), '?') END")
+
+
+# A link as the readers take them, for DuckDB's RE2: its `\s` is ASCII, so the no-break spaces
+# are named; `|` ends Slack's `<https://…|label>`.
+_LINK = r"(?i)https?://[^\s\x{00A0}\x{202F}<>|]*[^\s\x{00A0}\x{202F}<>|.,:;\"'')\]?!»…]"
 
 
 @contextmanager

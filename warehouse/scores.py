@@ -58,12 +58,13 @@ started AS (
     JOIN edges e ON e.message_id = o.message_id AND e.to_person = o.person_id AND e.kind IN ('reply', 'thread')
     WHERE o.reply_to_id IS NULL AND o.week >= $from GROUP BY ALL
 ),
-answered AS (  -- replies to someone else's question, and messages replying to nothing in the thread it
-               -- started (a Discord thread's messages do not reply to its first one), as community_health
-               -- counts a question answered
+answered AS (  -- replies to someone else's question, and any message in the thread it started (a Discord
+               -- thread's messages do not reply to its first one), as community_health counts a question
+               -- answered; each message once
     SELECT a.person_id, a.week, count(*) AS n FROM own a
-    JOIN own q ON q.message_id = coalesce(a.reply_to_id, a.thread_id) AND q.question AND q.person_id <> a.person_id
-    WHERE a.week >= $from GROUP BY ALL
+    LEFT JOIN own q ON q.message_id = a.reply_to_id LEFT JOIN own t ON t.message_id = a.thread_id
+    WHERE a.week >= $from AND (q.question AND q.person_id <> a.person_id OR t.question AND t.person_id <> a.person_id)
+    GROUP BY ALL
 ),
 welcomed AS (  -- newcomers each interacted with, once a week: three emoji on one message are one welcome
     SELECT e.from_person AS person_id, e.week, count(DISTINCT e.to_person) AS n FROM edges e

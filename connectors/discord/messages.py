@@ -26,8 +26,9 @@ Choices:
 - Mentions come from `mentions[]` (users only: `@everyone`, roles and channels are not accounts);
   like the Slack and Telegram readers, an author naming themself is not a mention.
 - Links: the URLs Discord itself turns into links, that is `http(s)://` text, by the rule of
-  Discord's client markdown (simple-markdown's `url` rule; `<url>` links too). Bare domains such as
-  `chat.zulip.org` are not links on Discord and are not taken.
+  Discord's client markdown (simple-markdown's `url` rule; `<url>` links too), but for a final `?`
+  or `!`, taken as the sentence's (connectors/links.py). Bare domains such as `chat.zulip.org` are
+  not links on Discord and are not taken.
 - has_media: attachments, embeds or stickers, the forwarded message's included.
 - Threads (`GuildPublicThread`, `GuildPrivateThread`, `GuildNewsThread`): DCE names the parent
   channel in `categoryId`; a thread's messages get `thread_id` = the parent channel's message the

@@ -36,8 +36,9 @@ SYSTEM_SUBTYPES = [
 ]
 _JOIN = {"channel_join": "join", "group_join": "join", "channel_leave": "leave", "group_leave": "leave"}
 MENTION = r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>"
-# Slack writes a link in its markup, `<https://…>` or `<https://…|label>`, with `&` escaped as `&amp;`.
-LINK = r"<(https?://[^|>\s]+)(?:\|[^>]*)?>"
+# Slack writes a link in its markup, `<https://…>` or `<https://…|label>`, with `&`, `<` and `>`
+# escaped as `&amp;`, `&lt;` and `&gt;`.
+LINK = r"(?i)<(https?://[^|>\s]+)(?:\|[^>]*)?>"
 _BOT_NAME = re.compile(r"services/(B[A-Z0-9]+)\|([^>]+)>")
 _ARROW = pl.CompatLevel.oldest()
 # The warehouse's reaction count is an INTEGER: a count past it is no count (a damaged export's).
@@ -277,7 +278,8 @@ class MessageFrames:
             .filter(pl.col("mentioned") != pl.col("author").fill_null("")) \
             .unique(["message_id", "mentioned"], maintain_order=True)
         links = links_in(m, pl.col("text").str.extract_all(LINK).list.eval(
-            pl.element().str.extract(LINK, 1).str.replace_all("&amp;", "&", literal=True)))
+            pl.element().str.extract(LINK, 1).str.replace_all("&lt;", "<", literal=True)
+            .str.replace_all("&gt;", ">", literal=True).str.replace_all("&amp;", "&", literal=True)))
         events = m.filter(pl.col("subtype").is_in(list(_JOIN)).fill_null(False) & pl.col("user").is_not_null()).select(
             event_id=pl.col("message_id") + pl.lit("#0"), channel_id="channel_id",
             account_id=pl.lit(prefix) + pl.col("user"),

@@ -91,6 +91,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, *, config: HubConfig
             community_name=target.display_name, community_timezone=target.timezone,
             options={"tz": options.tz, "channel": reader.channel_name},
             pseudonym_check=pseudonyms.check() if pseudonyms else None,
+            reactions_whole=getattr(reader, "lists_all_reactions", False),
         )
         zone = loaded_zone(con, source)
         if zone is not None and zone != options.tz:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
@@ -76,6 +76,7 @@ def sync_slack(con: duckdb.DuckDBPyConnection, community: Community, source: Sou
     state = SyncState(checkpoints=stored.checkpoints(con, target.source_id),
                       latest_replies=stored.latest_replies(con, community.slug, "slack", now - lookback_days * 86400))
     reader = LiveReader(client, community.slug, state, lookback_days=lookback_days, now=now)
+    target = replace(target, reactions_whole=reader.lists_all_reactions)
     report = SyncReport(community.slug, target.path)
     try:
         for unit in reader.units():

@@ -258,3 +258,25 @@ def test_links_are_read_from_slack_s_markup(tmp_path: Path, con, monkeypatch) ->
         ("slack:default:C1/1700000000.000100", "http://b.example/"),
         ("slack:default:C1/1700000000.000100", "https://c.example/?q=<b>"),
         ("slack:default:C1/1700000000.000100", "https://example.org/a?x=1&y=2")]
+
+
+def test_a_later_export_takes_back_the_reactions_it_no_longer_lists(tmp_path: Path, con, monkeypatch) -> None:
+    """A message in a later export without a reaction it had lost it; an older export read after
+    a later one says nothing of reactions given since (it reaches less far in the channel)."""
+    folder = _one_channel_export(tmp_path, monkeypatch, 200_000)
+    hello = {"type": "message", "user": "U1", "ts": "1700000000.000100", "text": "hello"}
+    later = {"type": "message", "user": "U1", "ts": "1700090000.000100", "text": "later"}
+    day = folder / "general" / "2023-11-14.json"
+    day.write_text(json.dumps([{**hello, "reactions": [{"name": "wave", "count": 1, "users": ["U1"]}]}]))
+    ingest_file(con, folder, config=HubConfig())
+    day.write_text(json.dumps([hello]))  # the wave taken back, and a message the next day
+    (folder / "general" / "2023-11-15.json").write_text(json.dumps([later]))
+    ingest_file(con, folder, config=HubConfig())
+    assert con.execute("SELECT count(*) FROM reactions").fetchone() == (0,)
+
+    day.write_text(json.dumps([{**hello, "reactions": [{"name": "tada", "count": 1, "users": ["U1"]}]}]))
+    ingest_file(con, folder, config=HubConfig())  # a tada since
+    (folder / "general" / "2023-11-15.json").unlink()
+    day.write_text(json.dumps([hello]))  # the first day alone, exported before the tada
+    ingest_file(con, folder, config=HubConfig())
+    assert con.execute("SELECT emoji FROM reactions").fetchall() == [("tada",)]

@@ -212,6 +212,23 @@ def test_reactions_and_edits_on_synced_messages_are_picked_up(tmp_path: Path) ->
         assert again.messages_new == 0 and again.units == 0 and everything(con) == before
 
 
+def test_a_reaction_taken_back_goes_at_the_next_sync(tmp_path: Path) -> None:
+    # Slack sends a message with all its reactions, and without the field once the last is taken
+    # back: the message, sent again, has none left (it kept them, and export and API disagreed).
+    ws = readable_sample()
+    general = {m["text"]: m for m in ws["messages"]["C01GENERAL"]}
+    reacted = "SELECT count(*) FROM reactions r JOIN messages m USING (message_id) WHERE m.text = 'Hello everyone!'"
+    with serve(ws, page_limit=10) as fake, connect(tmp_path / "live.duckdb") as con:
+        sync(con, fake, now=SAMPLE_NOW)
+        assert con.execute(reacted).fetchone() == (1,)
+        with fake.lock:
+            del general["Hello everyone!"]["reactions"]
+        sync(con, fake, now=SAMPLE_NOW + 3600)
+        assert con.execute(reacted).fetchone() == (0,)
+        with ingested_export(ws, tmp_path) as by_export:
+            assert tables(con) == tables(by_export)
+
+
 def test_a_renamed_user_is_renamed_by_the_next_sync(tmp_path: Path) -> None:
     ws = sample_workspace()
     with serve(ws) as fake, connect(tmp_path / "w.duckdb") as con:

@@ -413,3 +413,16 @@ def test_simulated_group_round_trips(tmp_path: Path, con) -> None:
     # Replies point at messages of the same chat, all of which are there.
     assert count("SELECT count(*) FROM messages m ANTI JOIN messages p ON p.message_id = m.reply_to_id "
                  "WHERE m.reply_to_id IS NOT NULL") == 0
+
+
+def test_a_later_export_takes_back_the_reactions_it_no_longer_lists(tmp_path: Path, con) -> None:
+    # A JSON export lists every message's reactions: read again later without one, the message lost it.
+    wave = [{"type": "emoji", "count": 1, "emoji": "👋", "recent": [{"from": "Ana", "from_id": "user1",
+                                                                     "date": "2024-01-01T10:00:00"}]}]
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    first = _write(tmp_path / "a" / "result.json", _chat([_message(1, reactions=wave)]))
+    later = _write(tmp_path / "b" / "result.json", _chat([_message(1), _message(2)]))
+    ingest_file(con, first, config=HubConfig())
+    assert con.execute("SELECT count(*) FROM reactions").fetchone() == (1,)
+    ingest_file(con, later, config=HubConfig())
+    assert con.execute("SELECT count(*) FROM reactions").fetchone() == (0,)

@@ -45,6 +45,9 @@ class SourceFile:
     options: dict = field(default_factory=dict)
     live: bool = False  # an API sync: loaded in many small loads whose counts add up
     pseudonym_check: str | None = None  # the key's fingerprint when names were pseudonymised (hub/pseudonyms.py)
+    # Its messages come with all their reactions (a Slack or Discord export, a Telegram JSON export,
+    # Slack's API): a message read again without a reaction it had has lost it. As its reader says.
+    reactions_whole: bool = False
 
     @property
     def source_id(self) -> str:
@@ -297,6 +300,8 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
         result.older += [i for (i,) in con.execute(
             """SELECT b.message_id FROM rows b JOIN messages m ON m.message_id = b.message_id
                WHERE m.edited_at > coalesce(b.edited_at, '-infinity'::TIMESTAMPTZ)""").fetchall()]
+        if source.reactions_whole:
+            _reactions_taken_back(con, source, channels & result.known_channels)
         # The channel had messages before this load: keep only ids it does not have yet.
         (new,) = con.execute(
             f"""INSERT INTO messages BY NAME
@@ -315,6 +320,22 @@ def _messages(con: duckdb.DuckDBPyConnection, source: SourceFile, rows: int, res
     result.new += new
     result.first_at = min(filter(None, [result.first_at, span[0]]), default=None)
     result.last_at = max(filter(None, [result.last_at, span[1]]), default=None)
+
+
+def _reactions_taken_back(con: duckdb.DuckDBPyConnection, source: SourceFile, known: set[str]) -> None:
+    """The messages a source listing all their reactions brings again lose the reactions they had:
+    those it still has come with it (the reactions stream), the others were taken back. Only in the
+    channels where it is at least as recent as the warehouse (a live read, or an export reaching as
+    far): an older export's silence says nothing of reactions given since. (Before the messages
+    are inserted, so that the warehouse's latest message is the one it had.)"""
+    current = sorted(known) if source.live else [c for (c,) in con.execute(
+        """SELECT b.channel_id FROM (SELECT channel_id, max(sent_at) AS latest FROM rows GROUP BY ALL) b
+           WHERE list_contains($known, b.channel_id)
+             AND b.latest >= (SELECT max(m.sent_at) FROM messages m WHERE m.channel_id = b.channel_id)""",
+        {"known": sorted(known)}).fetchall()]
+    if current:
+        con.execute("DELETE FROM reactions WHERE message_id IN (SELECT message_id FROM rows "
+                    "WHERE list_contains($current, channel_id))", {"current": current})
 
 
 def _named_by_accounts(con: duckdb.DuckDBPyConnection) -> str:

@@ -169,6 +169,7 @@ class Summary:
 
 
 class LiveReader:
+    lists_all_reactions = True  # each message sent with all its reactions (warehouse.load.SourceFile)
     """Reads what is new in a workspace since `state`; iterate `units()`."""
 
     platform = PLATFORM

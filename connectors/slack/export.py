@@ -66,6 +66,7 @@ def sniff(path: Path) -> bool:
 
 class ExportReader:
     platform = PLATFORM
+    lists_all_reactions = True  # each message with all its reactions (warehouse.load.SourceFile)
 
     def __init__(self, path: str | Path, options: Options | None = None, *,
                  progress: Callable[[int, int], None] | None = None) -> None:

@@ -90,6 +90,15 @@ def looks_like_telegram(head: bytes) -> bool:
         or b'"personal_information"' in head or re.search(rb'"chats"\s*:\s*\{', head) is not None
 
 
+def _is_html(path: Path) -> bool:
+    """Whether the export is Telegram Desktop's HTML pages, as `ExportReader._chats` tells."""
+    if path.is_file() and path.suffix.lower() != ".zip":
+        return path.name.endswith(".html")
+    with ExportTree(path) as tree:
+        names = tree.names()
+    return not any(n.rsplit("/", 1)[-1] == "result.json" for n in names) and any(_HTML_PAGE.search(n) for n in names)
+
+
 @contextmanager
 def _opened(path: Path) -> Iterator[tuple[str, BinaryIO]]:
     """The export's main file as a stream: the file itself, or `result.json` / `messages.html` inside."""
@@ -123,6 +132,9 @@ class ExportReader:
         self._quarantine: list[dict] = []
         self._people = People(self.options.community)
         self._events: list[pl.DataFrame] = []
+        # Each message with all its reactions (warehouse.load.SourceFile); not an HTML export's,
+        # which shows none.
+        self.lists_all_reactions = not _is_html(self.path)
 
     # -- the batches -------------------------------------------------------------------------
 

@@ -426,3 +426,107 @@ def test_a_later_export_takes_back_the_reactions_it_no_longer_lists(tmp_path: Pa
     assert con.execute("SELECT count(*) FROM reactions").fetchone() == (1,)
     ingest_file(con, later, config=HubConfig())
     assert con.execute("SELECT count(*) FROM reactions").fetchone() == (0,)
+
+
+def _streamed(monkeypatch, block_bytes: int | None) -> None:
+    if block_bytes:
+        monkeypatch.setattr(export, "SMALL_FILE", 0)
+        monkeypatch.setattr(export, "BLOCK_BYTES", block_bytes)
+
+
+@pytest.mark.parametrize("block_bytes", [None, 2048, 1 << 20])
+def test_a_forward_from_a_sender_without_a_name_is_still_a_forward(tmp_path: Path, con, monkeypatch,
+                                                                  block_bytes: int | None) -> None:
+    # Telegram Desktop writes "forwarded_from": null for a forward whose sender shows no name (a
+    # deleted account, a hidden one): not the forwarder's words either. "hidden", as the bot says.
+    messages = [_message(i) for i in range(1, 20)] + [_message(20, forwarded_from=None),
+                                                      _message(21, saved_from=None)]
+    _streamed(monkeypatch, block_bytes)
+    ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
+    assert con.execute("SELECT position, forwarded_from FROM messages WHERE forwarded_from IS NOT NULL "
+                       "ORDER BY 1").fetchall() == [(20, "hidden"), (21, "hidden")]
+
+
+@pytest.mark.parametrize("block_bytes", [None, 2048])
+def test_a_reply_to_a_message_of_another_chat_points_there(tmp_path: Path, con, monkeypatch,
+                                                          block_bytes: int | None) -> None:
+    # reply_to_peer_id: the message replied to is in another chat (a channel's post, a quote from
+    # elsewhere), not this chat's message of that number.
+    messages = [_message(i) for i in range(1, 20)] + [_message(20, reply_to_message_id=3,
+                                                               reply_to_peer_id="channel1800000009")]
+    _streamed(monkeypatch, block_bytes)
+    ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
+    assert con.execute("SELECT reply_to_id FROM messages WHERE reply_to_id IS NOT NULL").fetchall() == [
+        ("telegram:default:1800000009/3",)]
+
+
+@pytest.mark.parametrize("block_bytes", [None, 2048])
+def test_a_chat_in_both_chats_and_left_chats_loads_its_messages_once(tmp_path: Path, con, monkeypatch,
+                                                                    block_bytes: int | None) -> None:
+    data = {"about": "export", "chats": {"about": "chats", "list": [_chat([_message(i) for i in range(1, 21)])]},
+            "left_chats": {"about": "left", "list": [_chat([_message(i) for i in range(15, 26)])]}}
+    _streamed(monkeypatch, block_bytes)
+    report = ingest_file(con, _write(tmp_path / "result.json", data), config=HubConfig())
+    assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM messages").fetchone() == (25, 25)
+    assert report.result.quarantined == 6  # the second copies, each said where and why
+    assert con.execute("SELECT min(reason) FROM quarantine").fetchone() == ("a second message with the id 15",)
+
+
+def test_saved_messages_and_replies_are_named_though_the_export_names_them_not(tmp_path: Path, con) -> None:
+    # Telegram Desktop writes no "name" for these two chats: not the file's name ("result") either.
+    data = {"about": "export", "chats": {"about": "chats", "list": [
+        {"type": "saved_messages", "id": 1001, "messages": [_message(1)]},
+        {"type": "replies", "id": 1271266957, "messages": [_message(1)]}]}}
+    ingest_file(con, _write(tmp_path / "result.json", data), config=HubConfig())
+    assert con.execute("SELECT name FROM channels ORDER BY 1").fetchall() == [("Replies",), ("Saved Messages",)]
+
+
+def test_an_unsupported_message_does_not_send_its_block_to_the_slow_path(tmp_path: Path, con, monkeypatch) -> None:
+    # Desktop writes {"id", "type": "unsupported"} for media it could not export: no text_entities,
+    # as old exports have none. It is set aside; its block's messages are still parsed by Polars
+    # (read one by one in Python, a block with one of them took five times as long).
+    messages = [_message(i) for i in range(1, 40)]
+    messages[19] = {"id": 20, "type": "unsupported"}
+    _streamed(monkeypatch, 1 << 20)
+
+    def slow(*args):
+        raise AssertionError("read one by one")
+
+    monkeypatch.setattr(export.ExportReader, "_one_by_one", slow)
+    report = ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (38, 1)
+    assert con.execute("SELECT location FROM quarantine").fetchone() == ("Makers message #20",)
+
+
+def test_a_wall_clock_time_the_community_zone_skips_is_still_a_time(tmp_path: Path, con) -> None:
+    # An old export (no date_unixtime) written where clocks did not change, read in a zone where they
+    # did: 02:30 on the night the clocks went forward is read with the offset of before, not lost.
+    messages = [{"id": 1, "type": "message", "date": "2024-03-31T02:30:00", "from": "Ann", "from_id": 5, "text": "hi"}]
+    path = _write(tmp_path / "result.json", _chat(messages))
+    reader = export.ExportReader(path, export.Options(tz="Europe/Paris"))
+    rows = [r for b in reader.batches() if b.stream == "messages" for r in b.table["sent_at"].to_pylist()]
+    assert (reader.summary.quarantined, [r.isoformat() for r in rows]) == (0, ["2024-03-31T01:30:00+00:00"])
+
+
+def test_a_formatted_poll_and_newer_media_are_media_and_keep_their_block_fast(tmp_path: Path, con,
+                                                                             monkeypatch) -> None:
+    # Desktop writes a poll's question as text does: a list of entities once formatted. A field of
+    # RAW that reads a string made Polars refuse the whole block (read one by one in Python). Paid
+    # media, checklists, games and invoices are media too.
+    formatted = {"question": [{"type": "bold", "text": "Which"}, " day?"], "closed": False, "total_voters": 0,
+                 "answers": []}
+    messages = [_message(i) for i in range(1, 30)] + [
+        _message(30, poll=formatted), _message(31, paid_stars_amount=5),
+        _message(32, todo_list={"title": "Chores", "others_can_append": False, "answers": []}),
+        _message(33, game_title="Chess", game_description=""),
+        _message(34, invoice_information={"title": "T", "description": "", "amount": 100, "currency": "EUR"})]
+    _streamed(monkeypatch, 1 << 20)
+
+    def slow(*args):
+        raise AssertionError("read one by one")
+
+    monkeypatch.setattr(export.ExportReader, "_one_by_one", slow)
+    report = ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
+    assert (report.result.new, report.result.quarantined) == (34, 0)
+    assert con.execute("SELECT list(position ORDER BY position) FROM messages WHERE has_media").fetchone() == (
+        [30, 31, 32, 33, 34],)

@@ -345,3 +345,21 @@ def test_service_messages_of_an_html_export_load_with_their_sentence(tmp_path: P
         assert rows == {1001: "Alice Liddell invited Bob", 1008: "Bob pinned this message"}
         first, second = con.execute("SELECT sent_at FROM messages ORDER BY position LIMIT 2").fetchall()
         assert first == second
+
+
+def test_a_mention_by_name_in_an_html_export_names_the_member_as_the_page_does(tmp_path: Path) -> None:
+    # The page's mention-by-name has no user id (onclick="return ShowMentionName()"): authors there
+    # are their names, so the person mentioned is the account of that name, not no one.
+    from hub.config import HubConfig
+    from hub.ingest import ingest_file
+    from warehouse.db import connect
+
+    page = PAGE.replace(b"<strong>now</strong>", b'<a href="" onclick="return ShowMentionName()">Bob</a>')
+    assert read_html(page)["messages"][1]["text_entities"][7] == {"type": "mention_name", "text": "Bob"}
+    (tmp_path / "messages.html").write_bytes(page)
+    with connect(tmp_path / "hub.duckdb") as con:
+        ingest_file(con, tmp_path / "messages.html", config=HubConfig())
+        assert con.execute("SELECT account_id FROM mentions ORDER BY 1").fetchall() == [
+            ("telegram:default:@bob_builder",), ("telegram:default:name:Bob",)]
+        assert con.execute("SELECT count(*) FROM accounts WHERE account_id = 'telegram:default:name:Bob'"
+                           ).fetchone() == (1,)

@@ -38,16 +38,21 @@ RAW = {
     "id": pl.String, "type": pl.String, "date": pl.String, "date_unixtime": pl.String,
     "from": pl.String, "from_id": pl.String, "actor": pl.String, "actor_id": pl.String,
     "action": pl.String, "members": pl.List(pl.String), "title": pl.String,
-    "text_entities": pl.List(_ENTITY), "reply_to_message_id": pl.Int64,
+    "text_entities": pl.List(_ENTITY), "reply_to_message_id": pl.Int64, "reply_to_peer_id": pl.String,
     "edited": pl.String, "edited_unixtime": pl.String,
     "forwarded_from": pl.String, "forwarded_from_id": pl.String, "saved_from": pl.String,
     "photo": pl.String, "file": pl.String, "media_type": pl.String, "sticker_emoji": pl.String,
-    "poll": pl.Struct({"question": pl.String}), "location_information": pl.Struct({"latitude": pl.Float64}),
+    # (Only whether there is one is read. Not a poll's question: Desktop writes it as text, a list of
+    # entities once formatted, which a String refuses, and with it the whole block.)
+    "poll": pl.Struct({"closed": pl.Boolean}), "location_information": pl.Struct({"latitude": pl.Float64}),
+    "paid_stars_amount": pl.Int64, "todo_list": pl.Struct({"others_can_append": pl.Boolean}),
+    "game_title": pl.String, "invoice_information": pl.Struct({"currency": pl.String}),
     "contact_information": pl.Struct({"first_name": pl.String}),
     "reactions": pl.List(pl.Struct({"type": pl.String, "count": pl.Int64, "emoji": pl.String,
                                     "document_id": pl.String, "recent": pl.List(_RECENT)})),
 }
-_MEDIA = ["photo", "file", "media_type", "poll", "location_information", "contact_information"]
+_MEDIA = ["photo", "file", "media_type", "poll", "location_information", "contact_information", "paid_stars_amount",
+          "todo_list", "game_title", "invoice_information"]
 _JOINS = {"join_group_by_link": "join", "join_group_by_request": "join"}
 _MEMBER_LISTS = {"invite_members": ("join", "add"), "create_group": ("join", "add"),
                  "remove_members": ("leave", "remove")}
@@ -55,6 +60,7 @@ _CHAT_KINDS = {"personal_chat": "direct", "bot_chat": "direct", "saved_messages"
                "private_group": "group", "private_supergroup": "group", "public_supergroup": "group",
                "private_channel": "channel", "public_channel": "channel",
                "private": "direct", "group": "group", "supergroup": "group", "channel": "channel"}
+_UNNAMED = {"saved_messages": "Saved Messages", "replies": "Replies"}  # chats Telegram Desktop writes no name for
 
 
 @dataclass(frozen=True)
@@ -67,9 +73,10 @@ class Chat:
     def of(cls, meta: dict, fallback_name: str) -> "Chat":
         """A chat from an export's `{name, type, id}` (any of them may be missing in old tools' files,
         or be of another type in a damaged one: then they count as missing)."""
-        name = repair(_text(meta.get("name")) or "") or fallback_name
+        kind = _text(meta.get("type")) or ""
+        name = repair(_text(meta.get("name")) or "") or _UNNAMED.get(kind) or fallback_name
         native = _text(meta.get("id")) or f"name:{name}"
-        return cls(native, name, _CHAT_KINDS.get(_text(meta.get("type")) or "", "group"))
+        return cls(native, name, _CHAT_KINDS.get(kind, "group"))
 
 
 def bare_chat_id(bot_api_id: int) -> str:
@@ -95,9 +102,12 @@ def normalise(message: dict) -> dict:
     for key in ("from_id", "actor_id", "forwarded_from_id"):
         if m.get(key) is not None:
             m[key] = peer_id(_scalar(m[key], key))
-    for key in ("id", "date_unixtime", "edited_unixtime"):
+    for key in ("id", "date_unixtime", "edited_unixtime", "reply_to_peer_id"):
         if m.get(key) is not None:
             m[key] = _scalar(m[key], key)
+    for key in ("forwarded_from", "saved_from"):  # a forward whose sender shows no name: a forward still
+        if key in m and m[key] is None:
+            m[key] = "hidden"
     if m.get("members") is not None:
         if not isinstance(m["members"], list):
             raise ValueError("members is not a list")
@@ -230,19 +240,22 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         text=pl.when(pl.col("system") & pl.col("action").is_null() & (text.fill_null("") != ""))
         .then(text)  # (an HTML export's service message: the sentence the page shows)
         .when("system").then(_service_text()).otherwise(text.fill_null("")),
+        # A reply to another chat's message (reply_to_peer_id, `channel123`) points into that chat.
         reply_to_id=pl.when(pl.col("reply_to_message_id").is_not_null())
-        .then(pl.lit(chat_id + "/") + pl.col("reply_to_message_id").cast(pl.String)),
+        .then(pl.lit(prefix) + pl.coalesce(pl.col("reply_to_peer_id").str.extract(r"(\d+)$"), pl.lit(chat.native_id))
+              + pl.lit("/") + pl.col("reply_to_message_id").cast(pl.String)),
         thread_id=pl.lit(None, pl.String),
         has_media=pl.any_horizontal([pl.col(c).is_not_null() for c in _MEDIA]),
         edited_at="edited_at", position="position",
         number=pl.col("id").cast(pl.Int64, strict=False),  # Telegram's own, rising (None for derived ids)
         forwarded_from=pl.coalesce("forwarded_from", "forwarded_from_id", "saved_from"),
     )
-    entities = m.select("message_id", "from_id", "system", e="text_entities").filter(~pl.col("system")) \
+    entities = m.select("message_id", "system", e="text_entities", from_id=author).filter(~pl.col("system")) \
         .drop("system").explode("e").drop_nulls("e").unnest("e")
     mentions = entities.filter(pl.col("type").is_in(["mention", "mention_name"])).select(
-        "message_id", native=pl.when(pl.col("type") == "mention_name")
-        .then(pl.lit("user") + pl.col("user_id").cast(pl.String))
+        "message_id", native=pl.when(pl.col("type") == "mention_name")  # (an HTML page's has no user id:
+        .then(pl.coalesce(pl.lit("user") + pl.col("user_id").cast(pl.String),  # its authors are names too)
+                          pl.lit("name:") + pl.col("text")))
         .otherwise(pl.col("text").str.to_lowercase()),
         name=pl.when(pl.col("type") == "mention_name").then("text"), author="from_id",
     ).filter(pl.col("native") != pl.col("author").fill_null("")).unique(["message_id", "native"], maintain_order=True)
@@ -338,7 +351,12 @@ def _time(raw: pl.DataFrame, unix: str, local: str, tz: str) -> pl.Expr:
 def _local(column: str, tz: str) -> pl.Expr:
     """The exporter's wall-clock time (old exports have no zone): read in the community's zone."""
     local = pl.col(column).str.slice(0, 19).str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S", strict=False)
-    return local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone("UTC")
+    # A time the zone skips (clocks forward; the exporter's zone may not have) is read with the offset
+    # of before, the instant of an hour later on the clock. (Null would set the message aside as undated.)
+    def zoned(at: pl.Expr) -> pl.Expr:
+        return at.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+
+    return pl.coalesce(zoned(local), zoned(local + pl.duration(hours=1))).dt.convert_time_zone("UTC")
 
 
 # Where a name was seen, best first: what people call themselves when they write, then as actors of

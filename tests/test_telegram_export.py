@@ -428,10 +428,17 @@ def test_a_later_export_takes_back_the_reactions_it_no_longer_lists(tmp_path: Pa
     assert con.execute("SELECT count(*) FROM reactions").fetchone() == (0,)
 
 
-def _streamed(monkeypatch, block_bytes: int | None) -> None:
+def _streamed(monkeypatch, block_bytes: int | None, *, fast_only: bool = False) -> None:
+    """Read in blocks of `block_bytes` (whole if None); with `fast_only`, a block that falls back to
+    reading its messages one by one in Python fails the test."""
     if block_bytes:
         monkeypatch.setattr(export, "SMALL_FILE", 0)
         monkeypatch.setattr(export, "BLOCK_BYTES", block_bytes)
+    if fast_only:
+        def slow(*args):
+            raise AssertionError("read one by one")
+
+        monkeypatch.setattr(export.ExportReader, "_one_by_one", slow)
 
 
 @pytest.mark.parametrize("block_bytes", [None, 2048, 1 << 20])
@@ -487,12 +494,7 @@ def test_an_unsupported_message_does_not_send_its_block_to_the_slow_path(tmp_pat
     # (read one by one in Python, a block with one of them took five times as long).
     messages = [_message(i) for i in range(1, 40)]
     messages[19] = {"id": 20, "type": "unsupported"}
-    _streamed(monkeypatch, 1 << 20)
-
-    def slow(*args):
-        raise AssertionError("read one by one")
-
-    monkeypatch.setattr(export.ExportReader, "_one_by_one", slow)
+    _streamed(monkeypatch, 1 << 20, fast_only=True)
     report = ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
     assert (report.result.new, report.result.quarantined) == (38, 1)
     assert con.execute("SELECT location FROM quarantine").fetchone() == ("Makers message #20",)
@@ -520,12 +522,7 @@ def test_a_formatted_poll_and_newer_media_are_media_and_keep_their_block_fast(tm
         _message(32, todo_list={"title": "Chores", "others_can_append": False, "answers": []}),
         _message(33, game_title="Chess", game_description=""),
         _message(34, invoice_information={"title": "T", "description": "", "amount": 100, "currency": "EUR"})]
-    _streamed(monkeypatch, 1 << 20)
-
-    def slow(*args):
-        raise AssertionError("read one by one")
-
-    monkeypatch.setattr(export.ExportReader, "_one_by_one", slow)
+    _streamed(monkeypatch, 1 << 20, fast_only=True)
     report = ingest_file(con, _write(tmp_path / "result.json", _chat(messages)), config=HubConfig())
     assert (report.result.new, report.result.quarantined) == (34, 0)
     assert con.execute("SELECT list(position ORDER BY position) FROM messages WHERE has_media").fetchone() == (

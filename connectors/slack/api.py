@@ -169,10 +169,10 @@ class Summary:
 
 
 class LiveReader:
-    lists_all_reactions = True  # each message sent with all its reactions (warehouse.load.SourceFile)
     """Reads what is new in a workspace since `state`; iterate `units()`."""
 
     platform = PLATFORM
+    lists_all_reactions = True  # each message sent with all its reactions (warehouse.load.SourceFile)
 
     def __init__(self, client: WebClient, community: str, state: SyncState, *, lookback_days: float = 60,
                  page_size: int = 200, now: float | None = None) -> None:

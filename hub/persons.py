@@ -109,10 +109,14 @@ def name_tokens(name: str | None) -> tuple[str, ...]:
     dropped, initials (one letter) and words without a letter (`+33…`, `2`) left out."""
     if not name:
         return ()
-    decomposed = unicodedata.normalize("NFKD", name)
-    plain = "".join(_latin(ch) for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    words = re.sub(r"[^\w]|_", " ", plain).split()
+    words = re.sub(r"[^\w]|_", " ", _folded(name)).split()
     return tuple(w for w in words if len(w) >= 2 and any(ch.isalpha() for ch in w))
+
+
+def _folded(text: str) -> str:
+    """Accents stripped (Latin letters without one too, `_latin`), case folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(_latin(ch) for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
 # -- resolution --------------------------------------------------------------------------------
@@ -266,13 +270,10 @@ def _missing(ids: Sequence[str], by_id: dict[str, Account], folds: dict[str, str
     """The ids not in by_id, each with the account it differs from only by case or accents (a
     WhatsApp id is a name, typed by hand into the file: `whatsapp:makers:ines dubois`). `folds`
     is filled on the first call of a resolution, and reused."""
-    def folded(text: str) -> str:
-        return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)).casefold()
-
     if not folds:
-        folds.update((folded(k), k) for k in sorted(by_id, reverse=True))
+        folds.update((_folded(k), k) for k in sorted(by_id, reverse=True))
     missing = [i for i in dict.fromkeys(ids) if i not in by_id]
-    return ", ".join(f"{i} (did you mean {folds[folded(i)]}?)" if folded(i) in folds else i for i in missing)
+    return ", ".join(f"{i} (did you mean {folds[_folded(i)]}?)" if _folded(i) in folds else i for i in missing)
 
 
 def _exact_edges(accounts: Sequence[Account], never: dict[str, set[str]], region: str | None) -> Iterable[Edge]:

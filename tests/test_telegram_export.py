@@ -247,6 +247,31 @@ def test_a_bad_message_in_a_later_block_is_quarantined_with_its_number_in_the_fi
         == (1, 500, 499)
 
 
+@pytest.mark.parametrize("parse_bytes", [200, 1500, 1 << 20])
+def test_a_block_parsed_in_parts_reads_as_parsed_whole(tmp_path: Path, con, monkeypatch, parse_bytes: int) -> None:
+    # A block is parsed a few MB at a time, cut between two messages; a message longer than a part
+    # (here 200 bytes, and one message of 3,000 characters) is parsed whole. Every message loads,
+    # numbered as in the file, and a damaged one is set aside with its own number.
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 8192)
+    monkeypatch.setattr(export, "PARSE_BYTES", parse_bytes)
+    path = _big(tmp_path / "result.json", 400, bad_at=250)
+    path.write_text(path.read_text(encoding="utf-8").replace('"message 77"', '"' + "long " * 600 + '"'),
+                    encoding="utf-8")
+    one_by_one = []  # blocks read message by message (slower, same result): only the damaged one
+    slow = export.ExportReader._one_by_one
+    monkeypatch.setattr(export.ExportReader, "_one_by_one", lambda self, *a: one_by_one.append(1) or slow(self, *a))
+    report = ingest_file(con, path, config=HubConfig())
+    assert len(one_by_one) == 1
+    assert (report.result.new, report.result.quarantined) == (399, 1)
+    assert con.execute("SELECT location FROM quarantine").fetchone() == ("Makers message #250",)
+    assert con.execute("SELECT count(*), count(DISTINCT position), sum(position), "
+                       "count(*) FILTER (WHERE text = 'message ' || position) FROM messages").fetchone() \
+        == (399, 399, sum(range(1, 401)) - 250, 398)
+    assert con.execute("SELECT position, length(text) FROM messages WHERE text LIKE 'long %'").fetchone() \
+        == (77, 3000)
+
+
 @pytest.mark.parametrize("small_file", [0, 1 << 30])
 def test_messages_given_again_further_on_are_set_aside_once(tmp_path: Path, con, monkeypatch, small_file: int) -> None:
     # A doubled stretch (an export appended to another): streamed in blocks or read whole, the

@@ -646,6 +646,12 @@ class _Tail:
             self.last = (self.last + data[-64:])[-64:]  # (not a copy of the whole read)
         return data
 
+    def readinto(self, b) -> int:
+        got = self.stream.readinto(b)
+        if got:
+            self.last = (self.last + bytes(b[max(0, got - 64):got]))[-64:]
+        return got
+
 
 class _Prepend(io.RawIOBase):
     """A stream with some bytes already read put back in front."""
@@ -664,6 +670,8 @@ class _Prepend(io.RawIOBase):
         return self.stream.read(size)
 
     def readinto(self, b) -> int:
+        if not self.head:
+            return self.stream.readinto(b)
         data = self.read(len(b))
         b[:len(data)] = data
         return len(data)

@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 # Byte-compiled as a wheel install would be: with PYTHONDONTWRITEBYTECODE set (as in some CI and
 # sandbox images) every `hub` command would otherwise compile the hub's own modules again, about
-# 0.15 s each time. Only changed files are compiled again; a stale cache is never used.
+# 0.2 s each time. Only changed files are compiled again; a stale cache is never used.
 install: $(STAMP)
 	$(BIN)/python -m compileall -q hub connectors warehouse pipelines
 

@@ -594,7 +594,7 @@ def _without(f, message_ids: pl.Series):
                    mentions=f.mentions.filter(keep), links=f.links.filter(keep), events=f.events.filter(keep))
 
 
-def _read_raw(part: bytes, indent: bytes) -> pl.DataFrame:
+def _read_raw(part: bytes | bytearray, indent: bytes) -> pl.DataFrame:
     """A block's messages as one RAW frame, parsed PARSE_BYTES or so at a time (cut between two
     messages, as the block itself was)."""
     between, view = b"\n" + indent + b"},", memoryview(part)

@@ -273,7 +273,7 @@ def frames(raw: pl.DataFrame, chat: Chat, community: str, tz: str, first_positio
         reactors.select("native", "name", at=pl.lit(None, _UTC), rank=pl.lit(_OTHERS, pl.Int8)),
     ]).group_by("native", "name", "rank", maintain_order=True).agg(first=pl.col("at").min(), last=pl.col("at").max()))
     # The in-memory engine: the default (streaming) one costs a third more on a block of a few MB,
-    # mostly in starting its pipelines, which a 1M-message export does some 60 times over.
+    # mostly in starting its pipelines, which a 1M-message export does some thirty times over.
     out = pl.collect_all([messages, reactions,
                           mentions.select("message_id", account_id=pl.lit(prefix) + pl.col("native")),
                           links, _events(m, chat_id), people], engine="in-memory")

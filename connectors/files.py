@@ -448,7 +448,7 @@ def quarantine_record(location: str, reason: str, raw: object) -> dict:
     its first 4,000 characters."""
     try:
         text = raw if isinstance(raw, str) or raw is None else \
-            raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else \
+            bytes(raw).decode("utf-8", "backslashreplace") if isinstance(raw, (bytes, bytearray, memoryview)) else \
             orjson.dumps(raw, default=str).decode("utf-8", "backslashreplace")
     except TypeError:  # orjson writes at most 254 levels of nesting, and integers of 64 bits
         try:
@@ -566,8 +566,10 @@ def _read_after(kept: bytearray, stream: BinaryIO, size: int) -> tuple[bytearray
     buf = bytearray(len(kept) + size)
     buf[:len(kept)] = kept
     if hasattr(stream, "readinto"):
-        with memoryview(buf) as view:
-            got = stream.readinto(view[len(kept):]) or 0
+        got = 0
+        with memoryview(buf) as view:  # (a zip member gives a few MB a call: read on until full)
+            while got < size and (n := stream.readinto(view[len(kept) + got:])):
+                got += n
     else:
         data = stream.read(size)
         buf[len(kept):len(kept) + len(data)] = data

@@ -362,6 +362,9 @@ def test_broken_and_repeated_messages_are_set_aside(tmp_path: Path, con) -> None
         ("message #2", "a message without a readable timestamp"), ("message #3", "not valid JSON"),
         ("message #4", "a second message with id 901 in this file")]
     assert _rows(con, "SELECT text FROM messages ORDER BY position") == [("half \ufffd",), ("7",)]
+    # What was set aside is kept as the file wrote it, not as Python shows a buffer.
+    (raw,) = _one(con, "SELECT raw FROM quarantine WHERE location = 'message #3'")
+    assert raw.lstrip().startswith("{") and '"message 3" oops' in raw and "bytearray" not in raw
 
 
 def test_message_count_is_not_trusted_and_any_layout_reads(tmp_path: Path, con) -> None:

@@ -272,6 +272,32 @@ def test_a_block_parsed_in_parts_reads_as_parsed_whole(tmp_path: Path, con, monk
         == (77, 3000)
 
 
+def test_a_zipped_export_is_cut_into_blocks_as_big_as_a_plain_one(tmp_path: Path, monkeypatch) -> None:
+    # A zip member gives a few MB a read at most: the reader reads on until a block is full, or a
+    # zipped export would go through twice as many blocks (each with its fixed cost).
+    import connectors.files
+
+    monkeypatch.setattr(export, "SMALL_FILE", 0)
+    monkeypatch.setattr(export, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(connectors.files, "_READ_STEP", 1000)
+    plain = _big(tmp_path / "result.json", 300)
+    zipped = tmp_path / "export.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as z:
+        z.write(plain, "ChatExport_2024-05-01/result.json")
+    blocks = []
+    block = export.ExportReader._block
+    monkeypatch.setattr(export.ExportReader, "_block", lambda self, chat, part: blocks.append(len(part[0]))
+                        or block(self, chat, part))
+
+    def read(path: Path) -> list:
+        blocks.clear()
+        rows = [r for b in export.ExportReader(path).batches() if b.stream == "messages" for r in b.table.to_pylist()]
+        return [len(blocks), sorted(blocks)[len(blocks) // 2], sorted(r["message_id"] for r in rows)]
+
+    assert read(zipped) == read(plain)
+    assert read(plain)[1] > 3000
+
+
 @pytest.mark.parametrize("small_file", [0, 1 << 30])
 def test_messages_given_again_further_on_are_set_aside_once(tmp_path: Path, con, monkeypatch, small_file: int) -> None:
     # A doubled stretch (an export appended to another): streamed in blocks or read whole, the

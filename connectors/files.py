@@ -578,6 +578,22 @@ def _read_after(kept: bytearray, stream: BinaryIO, size: int) -> tuple[bytearray
     return buf, got == 0
 
 
+def object_runs(block: bytes | bytearray, indent: bytes, size: int) -> Iterator[memoryview]:
+    """A `pretty_array_blocks` block as runs of whole objects of about `size` bytes (an object
+    longer than that is a run of its own), commas between runs left out; views, not copies."""
+    between, view, start = b"\n" + indent + b"},", memoryview(block), 0
+    while len(block) - start > size:
+        cut = block.rfind(between, start, start + size)
+        if cut <= start:  # (an object longer than size)
+            cut = block.find(between, start + size)
+        if cut < 0:
+            break
+        end = cut + len(between) - 1  # the object's "}", not the comma
+        yield view[start:end]
+        start = end + 1
+    yield view[start:]
+
+
 def split_objects(block: bytes, indent: bytes) -> list[bytes]:
     """The objects of a `pretty_array_blocks` block, one by one (for a block a parser refused)."""
     between = b"\n" + indent + b"},"

@@ -8,8 +8,8 @@ was done `half_life_weeks` ago counts half. The parts are stored beside the repu
 Parts (see warehouse/scores.py): messages written; conversations started that others joined;
 answers to someone else's question; media and links shared; welcomes (members in their first
 30 days they replied to, reacted to or mentioned, each once a week); and, per week, how many
-distinct others replied to them, reacted to them, and interacted with them at all (reach). Recognition counts distinct
-people, so one fan cannot inflate a score.
+distinct others replied to them, reacted to them, and interacted with them at all (reach).
+Recognition counts distinct people, so one fan cannot inflate a score.
 
 Levels: observer, participant, contributor, ambassador, by where the member's reputation stands
 among the community's members that week (its percent rank, members tied sharing the middle of

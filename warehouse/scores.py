@@ -58,13 +58,13 @@ started AS (
     JOIN edges e ON e.message_id = o.message_id AND e.to_person = o.person_id AND e.kind IN ('reply', 'thread')
     WHERE o.reply_to_id IS NULL AND o.week >= $from GROUP BY ALL
 ),
+questions AS (SELECT message_id, person_id FROM own WHERE question),
 answered AS (  -- replies to someone else's question, and any message in the thread it started (a Discord
                -- thread's messages do not reply to its first one), as community_health counts a question
                -- answered; each message once
     -- (Joined to the questions alone, not to every message twice: a tenth of the hash tables.)
     SELECT a.person_id, a.week, count(*) AS n FROM own a
-    LEFT JOIN (SELECT message_id, person_id FROM own WHERE question) q ON q.message_id = a.reply_to_id
-    LEFT JOIN (SELECT message_id, person_id FROM own WHERE question) t ON t.message_id = a.thread_id
+    LEFT JOIN questions q ON q.message_id = a.reply_to_id LEFT JOIN questions t ON t.message_id = a.thread_id
     WHERE a.week >= $from AND (a.reply_to_id IS NOT NULL OR a.thread_id IS NOT NULL)
       AND (q.person_id <> a.person_id OR t.person_id <> a.person_id)
     GROUP BY ALL
@@ -75,7 +75,7 @@ welcomed AS (  -- newcomers each interacted with, once a week: three emoji on on
     WHERE e.week >= $from GROUP BY ALL
 ),
 pairs AS (  -- each pair of persons who interacted that week (interactions has no self-links), ordered (lo, hi);
-            -- who replied to or reacted to whom as four bits of one aggregate (four bool_or cost twice as much)
+            -- who replied to or reacted to whom as four bits of one aggregate, cheaper than four bool_or
     SELECT week, lo, hi, (bits & 1) > 0 AS lo_replied, (bits & 2) > 0 AS hi_replied,
            (bits & 4) > 0 AS lo_reacted, (bits & 8) > 0 AS hi_reacted
     FROM (SELECT week, least(f.n, t.n) AS lo, greatest(f.n, t.n) AS hi,

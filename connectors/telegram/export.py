@@ -29,8 +29,8 @@ import ijson
 import orjson
 import polars as pl
 
-from connectors.files import (ExportTree, UnreadableExport, pretty_array_blocks, quarantine_batch, quarantine_record,
-                              readable_name, refused_records, require_export, split_objects)
+from connectors.files import (ExportTree, UnreadableExport, object_runs, pretty_array_blocks, quarantine_batch,
+                              quarantine_record, readable_name, refused_records, require_export, split_objects)
 from connectors.frames import SeenIds, detached
 from connectors.telegram import html
 from connectors.telegram.messages import (PLATFORM, RAW, Chat, Frames, People, batches_of, channel_batch, derive_ids,
@@ -595,18 +595,9 @@ def _without(f, message_ids: pl.Series):
 
 
 def _read_raw(part: bytes | bytearray, indent: bytes) -> pl.DataFrame:
-    """A block's messages as one RAW frame, parsed PARSE_BYTES or so at a time (cut between two
-    messages, as the block itself was)."""
-    between, view = b"\n" + indent + b"},", memoryview(part)
-    frames, start = [], 0
-    while start < len(part):
-        cut = -1 if len(part) - start <= PARSE_BYTES else part.rfind(between, start, start + PARSE_BYTES)
-        if cut <= start and len(part) - start > PARSE_BYTES:  # (a message longer than PARSE_BYTES)
-            cut = part.find(between, start + PARSE_BYTES)
-        end = len(part) if cut < 0 else cut + len(between) - 1  # the message's "}", not the comma
-        # (One copy of the text, not two: join takes the view.)
-        frames.append(pl.read_json(b"".join((b"[", view[start:end], b"]")), schema=RAW))
-        start = end + 1
+    """A block's messages as one RAW frame, parsed PARSE_BYTES or so at a time."""
+    # (One copy of each run's text, not two: join takes the view.)
+    frames = [pl.read_json(b"".join((b"[", run, b"]")), schema=RAW) for run in object_runs(part, indent, PARSE_BYTES)]
     return frames[0] if len(frames) == 1 else pl.concat(frames)
 
 

@@ -4,6 +4,7 @@ same code path as the UI and the automation sensor (not a second implementation 
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import dagster as dg
@@ -27,8 +28,9 @@ def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
     # What fails is raised below, once: Dagster's own log of it would print it again, at length.
     quiet = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
     try:
-        result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
-                                raise_on_error=True)
+        with _held(defs.resources["duckdb"]):
+            result = dg.materialize(list(assets), instance=dg.DagsterInstance.ephemeral(), run_config=quiet,
+                                    raise_on_error=True)
     except dg.Failure as e:  # a writer's failure is final (pipelines/resources.py): what caused it is the error
         cause = e.__cause__ if isinstance(e.__cause__, Exception) else e
         if isinstance(cause, dg.Failure):  # an asset's own word on what to mend
@@ -36,3 +38,13 @@ def build_derived(db: Path | None, config: Path | None) -> dict[str, dict]:
         raise cause from None
     return {event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
             for event in result.get_asset_materialization_events()}
+
+
+def _held(resource):
+    """The warehouse file kept open while the steps run. DuckDB keeps one database per file per
+    process while any connection to it is open: each step's connection then shares it, and finds
+    in memory the tables the step before read, instead of reading the file again; and the file is
+    checkpointed once, at the end, not after every step. (A DuckLake catalog has no such file.)"""
+    from warehouse.lake import is_lake
+
+    return nullcontext() if is_lake(resource.database) else resource.get_connection()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import decimal
+import gc
 import json
 import math
 import os
@@ -50,6 +51,18 @@ class _Commands(TyperGroup):
 
 app = typer.Typer(cls=_Commands, help="Community Hub: one warehouse for a community's chats on every platform.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+
+
+def main() -> None:
+    """The `hub` command (the console script). Whatever is still alive when a command is done
+    lives until the process ends: frozen, it is left out of the interpreter's last collections,
+    which otherwise walk every object Dagster and the libraries made (0.5-0.8 s of each command
+    that builds through Dagster)."""
+    try:
+        app()
+    finally:
+        gc.freeze()
+
 
 DbOption = Annotated[Optional[str], typer.Option("--db", help="Warehouse file, or DuckLake catalog (ducklake:…) \\[default: $HUB_DB, else the config's warehouse, else ./data/hub.duckdb]")]
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", help="Configuration file \\[default: $HUB_CONFIG, else ./hub.yaml if present]")]

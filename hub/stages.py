@@ -387,7 +387,9 @@ def promoters(con, config: HubConfig, community: str) -> list[str]:
     found: set[str] = set()
     matched: set[int] = set()  # entries of hub.yaml's list that named someone
     names: dict[str, str] = {}
-    for person, person_name, native, phone, handle, account_name, platform in sql.promoter_candidates(con, community):
+    # Every account is read only to match an entry against (20,000 rows for none, three times a build).
+    candidates = sql.promoter_candidates(con, community) if wanted else []
+    for person, person_name, native, phone, handle, account_name, platform in candidates:
         names[person] = person_name or account_name or person
         for i, p in wanted:
             if p.name and p.name.casefold() in {(person_name or "").casefold(), (account_name or "").casefold()}:

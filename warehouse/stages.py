@@ -71,13 +71,17 @@ members AS (  -- each window's members, one row each
     JOIN present p ON p.scope = w.scope AND p.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
 ),
 member_count AS (SELECT scope, week, count(*) AS n FROM members GROUP BY ALL),
+-- Persons numbered in the order of their ids: pairs and members are grouped on these numbers, a
+-- fraction of the cost of grouping on the ids' text.
+numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n FROM (SELECT DISTINCT person_id FROM pa)),
 edges AS (  -- member-to-member interactions (interactions has no self-links), each pair ordered (lo, hi)
     SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
-           least(from_person, to_person) AS lo, greatest(from_person, to_person) AS hi, from_person < to_person AS up,
+           least(f.n, t.n) AS lo, greatest(f.n, t.n) AS hi, f.n < t.n AS up,
            kind IN ('reply', 'thread', 'mention') AS wrote
-    FROM interactions LEFT JOIN quarters z ON z.q = epoch_us("at") // 900000000
-    WHERE community = $community AND NOT list_contains($promoters, from_person)
-      AND NOT list_contains($promoters, to_person) AND "at" >= $look::TIMESTAMP - INTERVAL 1 DAY
+    FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000
+    JOIN numbered f ON f.person_id = i.from_person JOIN numbered t ON t.person_id = i.to_person
+    WHERE i.community = $community AND NOT list_contains($promoters, i.from_person)
+      AND NOT list_contains($promoters, i.to_person) AND i."at" >= $look::TIMESTAMP - INTERVAL 1 DAY
 ),
 pairs AS (  -- each pair of members linked that week: which ways, and which of them wrote to the other
     SELECT '*' AS scope, week, lo, hi, bool_or(up) AS lo_hi, bool_or(NOT up) AS hi_lo,

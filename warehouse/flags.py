@@ -8,11 +8,11 @@ import duckdb
 import pyarrow as pa
 
 _REPLIERS_SQL = """
-SELECT to_person AS person_id, date_trunc('week', timezone($timezone, "at"))::DATE AS week,
-       count(DISTINCT from_person)::DOUBLE AS repliers
-FROM interactions
-WHERE community = $community AND kind IN ('reply', 'thread') AND NOT list_contains($promoters, from_person)
-  AND "at" >= $start::TIMESTAMP - INTERVAL 1 DAY  -- a day early: the zone may be behind UTC
+SELECT i.to_person AS person_id, coalesce(z.week, date_trunc('week', timezone($timezone, i."at"))::DATE) AS week,
+       count(DISTINCT i.from_person)::DOUBLE AS repliers
+FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000
+WHERE i.community = $community AND i.kind IN ('reply', 'thread') AND NOT list_contains($promoters, i.from_person)
+  AND i."at" >= $start::TIMESTAMP - INTERVAL 1 DAY  -- a day early: the zone may be behind UTC
 GROUP BY ALL
 """
 
@@ -22,6 +22,6 @@ def member_repliers(con: duckdb.DuckDBPyConnection, community: str, timezone: st
     """(person_id, week, repliers): how many distinct members, promoters aside, replied to each
     member or joined their threads that week (every week, or those from `since` on, and maybe the
     one before). The promoter answers everyone; members answering someone is what says that
-    someone animates the community."""
+    someone animates the community. Within warehouse.db.local_weeks (each time's week is read from it)."""
     return con.execute(_REPLIERS_SQL, {"community": community, "timezone": timezone, "promoters": promoters,
                                        "start": since or dt.date(1, 1, 2)}).to_arrow_table()

@@ -11,7 +11,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import asks, insert_rows, local_weeks, transaction
+from warehouse.db import asks, insert_rows, transaction
 
 PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
          "reactions_received", "reach")
@@ -114,10 +114,10 @@ def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str,
                  since: dt.date | None = None) -> pa.Table:
     """The parts of every week since each person arrived, or of the weeks from Monday `since` on;
-    with each person's week of arrival (`arrived`) and the community's first week (`start_week`)."""
-    with local_weeks(con, community, timezone):
-        return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone,
-                                        "from": since or dt.date.min}).to_arrow_table()
+    with each person's week of arrival (`arrived`) and the community's first week (`start_week`).
+    Within warehouse.db.local_weeks (each time's week is read from it)."""
+    return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone,
+                                    "from": since or dt.date.min}).to_arrow_table()
 
 
 def stored_scores(con: duckdb.DuckDBPyConnection, community: str, week: dt.date) -> pa.Table:

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,7 +50,7 @@ def export(messages: int, variant: str) -> tuple[Path, int]:
     start_afresh()
 
 
-def start_afresh() -> None:
+def start_afresh() -> NoReturn:
     """Run this benchmark again in a new process. Generating its data leaves this one with
     gigabytes the allocator keeps, and a child started from it before it execs counts them in its
     own peak RSS: the figures would be wrong on the run that generated the data."""

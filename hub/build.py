@@ -44,7 +44,9 @@ def _held(resource):
     """The warehouse file kept open while the steps run. DuckDB keeps one database per file per
     process while any connection to it is open: each step's connection then shares it, and finds
     in memory the tables the step before read, instead of reading the file again; and the file is
-    checkpointed once, at the end, not after every step. (A DuckLake catalog has no such file.)"""
+    checkpointed mostly at the end, not after every step. (A DuckLake catalog has no such file.)
+    It works because this connection and the steps' come from the same resource, with the same
+    settings: DuckDB refuses a second connection to a file open with other settings."""
     from warehouse.lake import is_lake
 
     return nullcontext() if is_lake(resource.database) else resource.get_connection()

@@ -73,7 +73,8 @@ members AS (  -- each window's members, one row each
 member_count AS (SELECT scope, week, count(*) AS n FROM members GROUP BY ALL),
 -- Persons numbered in the order of their ids: pairs and members are grouped on these numbers, a
 -- fraction of the cost of grouping on the ids' text.
-numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n FROM (SELECT DISTINCT person_id FROM pa)),
+numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n
+             FROM (SELECT DISTINCT person_id FROM pa)),
 edges AS (  -- member-to-member interactions (interactions has no self-links), each pair ordered (lo, hi)
     SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
            least(f.n, t.n) AS lo, greatest(f.n, t.n) AS hi, f.n < t.n AS up,

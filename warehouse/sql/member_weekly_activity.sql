@@ -16,7 +16,7 @@ SELECT
     count(*)                                                     AS messages,
     count(*) FILTER (WHERE l.has_media)                          AS media_messages,
     count(DISTINCT l.channel_id)                                 AS channels,
-    -- the week's days as seven bits: a third of the cost of a DISTINCT over the days
+    -- the week's days as seven bits: the query takes a third less than with a DISTINCT over the days
     bit_count(bit_or((1 << (isodow(l.day) - 1))::UTINYINT))::BIGINT AS active_days,
     min(l.sent_at)                                               AS first_message_at,
     max(l.sent_at)                                               AS last_message_at

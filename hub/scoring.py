@@ -217,8 +217,6 @@ def _community_scores(con, config: HubConfig, community: str, timezone: str, sin
     scores recomputed from as far back as the flags look (their windows need those weeks)."""
     from hub.stages import promoters
     from warehouse import scores
-    from warehouse.db import local_weeks
-    from warehouse.flags import member_repliers
 
     rules = config.rules(community)
     f = rules.flags
@@ -227,9 +225,7 @@ def _community_scores(con, config: HubConfig, community: str, timezone: str, sin
     start = since and since - dt.timedelta(weeks=max(2 * f.window_weeks - 1, f.drifting_lookback_weeks,
                                                      f.drifting_quiet_weeks, f.new_weeks))
     named = promoters(con, config, community)
-    with local_weeks(con, community, timezone):  # the local week of each time, for both queries
-        parts = pl.from_arrow(scores.weekly_parts(con, community, timezone, start))
-        repliers = pl.from_arrow(member_repliers(con, community, timezone, named, start))
+    parts, repliers = map(pl.from_arrow, scores.weekly_parts_and_repliers(con, community, timezone, named, start))
     carry = pl.from_arrow(scores.stored_scores(con, community, start - dt.timedelta(weeks=1))) if start else None
     scored = score(parts.drop("arrived", "start_week"), rules.scoring, carry)
     found = flags(parts, scored, f, frozenset(named), repliers)

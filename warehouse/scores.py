@@ -11,7 +11,8 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import asks, insert_rows, transaction
+from warehouse.db import NUMBERED_PERSONS, asks, insert_rows, local_weeks, transaction
+from warehouse.flags import member_repliers
 
 PARTS = ("messages", "conversations_started", "answers", "media_and_links", "welcomes", "replies_received",
          "reactions_received", "reach")
@@ -42,9 +43,7 @@ edges AS (
     SELECT i.*, coalesce(z.week, date_trunc('week', timezone($timezone, i."at"))::DATE) AS week
     FROM interactions i LEFT JOIN quarters z ON z.q = epoch_us(i."at") // 900000000 WHERE i.community = $community
 ),
--- Persons numbered in the order of their ids: the graph's pairs are grouped, and the rows sorted,
--- on these numbers, cheaper than on the ids' text, in the same order.
-numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n FROM (SELECT DISTINCT person_id FROM pa)),
+{numbered},
 weeks AS (SELECT unnest(generate_series(min(week), max(week), INTERVAL 7 DAY))::DATE AS week FROM own),
 grid AS (SELECT a.person_id, w.week, a.first_week FROM arrivals a JOIN weeks w ON w.week >= a.first_week
          WHERE w.week >= $from),
@@ -102,7 +101,7 @@ LEFT JOIN written w USING (person_id, week) LEFT JOIN started s USING (person_id
 LEFT JOIN answered q USING (person_id, week) LEFT JOIN welcomed c USING (person_id, week)
 LEFT JOIN recognised r ON r.n = p.n AND r.week = g.week
 ORDER BY p.n, g.week
-""".format(asks=asks("coalesce(m.text, '')"))
+""".format(asks=asks("coalesce(m.text, '')"), numbered=NUMBERED_PERSONS)
 
 
 def communities_with_persons(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -118,6 +117,15 @@ def weekly_parts(con: duckdb.DuckDBPyConnection, community: str, timezone: str,
     Within warehouse.db.local_weeks (each time's week is read from it)."""
     return con.execute(_PARTS_SQL, {"community": community, "timezone": timezone,
                                     "from": since or dt.date.min}).to_arrow_table()
+
+
+def weekly_parts_and_repliers(con: duckdb.DuckDBPyConnection, community: str, timezone: str,
+                               promoters: list[str], since: dt.date | None = None) -> tuple[pa.Table, pa.Table]:
+    """`weekly_parts` and `warehouse.flags.member_repliers`, both reading each time's local week from
+    one quarter-hour table (warehouse.db.local_weeks), made once for the two."""
+    with local_weeks(con, community, timezone):
+        return (weekly_parts(con, community, timezone, since),
+                member_repliers(con, community, timezone, promoters, since))
 
 
 def stored_scores(con: duckdb.DuckDBPyConnection, community: str, week: dt.date) -> pa.Table:

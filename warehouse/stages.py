@@ -15,7 +15,7 @@ import datetime as dt
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import insert_rows, local_weeks, only_platform, transaction
+from warehouse.db import NUMBERED_PERSONS, insert_rows, local_weeks, only_platform, transaction
 
 
 _SQL = """
@@ -71,10 +71,7 @@ members AS (  -- each window's members, one row each
     JOIN present p ON p.scope = w.scope AND p.week BETWEEN w.week - INTERVAL 21 DAY AND w.week
 ),
 member_count AS (SELECT scope, week, count(*) AS n FROM members GROUP BY ALL),
--- Persons numbered in the order of their ids: pairs and members are grouped on these numbers, a
--- fraction of the cost of grouping on the ids' text.
-numbered AS (SELECT person_id, row_number() OVER (ORDER BY person_id)::INTEGER AS n
-             FROM (SELECT DISTINCT person_id FROM pa)),
+{numbered},
 edges AS (  -- member-to-member interactions (interactions has no self-links), each pair ordered (lo, hi)
     SELECT platform, coalesce(z.week, date_trunc('week', timezone($timezone, "at"))::DATE) AS week,
            least(f.n, t.n) AS lo, greatest(f.n, t.n) AS hi, f.n < t.n AS up,
@@ -146,7 +143,7 @@ indicators AS (
 SELECT * FROM indicators
 UNION ALL SELECT * REPLACE ($only AS platform) FROM indicators WHERE $only IS NOT NULL
 ORDER BY platform NULLS FIRST, week
-"""
+""".format(numbered=NUMBERED_PERSONS)
 
 
 # A stage is followed from at most this many weeks before (hub/stages.py, hub.rules.StageRules).

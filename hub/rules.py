@@ -122,9 +122,9 @@ class StageRules(_Rules):
     consolidation_max_promoter_prominence: float = Field(8.0, ge=0)
     # A change: in one week the promoters' messages per member message fall to at most
     # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
-    # last `change_baseline_weeks` weeks they wrote since a change or the level last set the stage
-    # (before any change, of all the weeks before), beyond chance (`change_certainty` standard
-    # errors), while members write at least `change_member_factor` times more (less); and that
+    # last `change_baseline_weeks` weeks they wrote after the week a change or the level last set
+    # the stage (before any change, of all the weeks before), beyond chance (`change_certainty`
+    # standard errors), while members write at least `change_member_factor` times more (less); and that
     # week's reading, with thresholds `change_margin` times looser, allows the new stage. The stage
     # then moves one step (up two, when that week reads two stages higher and `level_weeks` of the
     # `level_window_weeks` before read one higher), and moves again by a change only

@@ -212,10 +212,13 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
 
     for t in range(start, n):
         before, how = stage, ""
-        # What a change is measured against: the weeks since a change or the level last set the
-        # stage; before any change, all weeks (readings flip back and forth, and are no baseline).
+        # What a change is measured against: the weeks after the week a change or the level last
+        # set the stage (that week straddles the change: half old, it held the baseline up and made
+        # the weeks still settling after a rise look like the next one); before any change, all
+        # weeks (readings flip back and forth, and are no baseline).
         base = since if anchored else first
-        back = [i for i in range(max(base, t - HISTORY_WEEKS, 0), t) if wrote[i]][-rules.change_baseline_weeks:]
+        settled = since + 1 if anchored else first
+        back = [i for i in range(max(settled, t - HISTORY_WEEKS, 0), t) if wrote[i]][-rules.change_baseline_weeks:]
         if len(back) >= 2:
             out.ratio_before[t] = math.exp(float(np.median(ratio[back])))
             out.members_before[t] = math.exp(float(np.median(volume[back]))) - 1

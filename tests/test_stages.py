@@ -227,6 +227,19 @@ def test_a_clear_change_moves_the_stage_one_step_that_week() -> None:
     assert followed.ratio_before[10] == pytest.approx(160.5 / 240.5, rel=1e-6)
 
 
+def test_the_week_of_a_change_is_not_what_the_next_change_is_measured_against() -> None:
+    # In week 10 the promoter's share falls from 60 % to 42 % while members write more: a change,
+    # up to 2. The community goes on settling (34 %, then 28 %), and in week 15 the promoter writes
+    # a fifth of the messages for one week only. Against the weeks after the change week (a median
+    # of 0.45 messages per member message), 0.25 is no change; with the change week, half of it
+    # still the old community, in the baseline (0.52), it was one, and moved the stage to 3.
+    share = [0.6] * 10 + [0.42] + [0.34] * 2 + [0.28] * 2 + [0.2] + [0.3] * 10
+    followed = follow(_weeks(share, [400] * 10 + [600] * 16, [0.5] * 10 + [0.7] * 16), StageRules())
+    assert followed.how[10] == "change" and followed.how.count("change") == 1
+    assert list(followed.stage[10:]) == [2] * 16
+    assert followed.ratio_before[15] == pytest.approx(0.45, abs=0.01)
+
+
 def test_a_change_catches_up_on_a_step_too_gradual_to_be_seen() -> None:
     # A change sets stage 2 in week 10; members then come to answer each other and start their own
     # conversations little by little (stage 3 by then, no week a change); in week 25 the promoter

@@ -124,8 +124,9 @@ class StageRules(_Rules):
     # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
     # last `change_baseline_weeks` weeks they wrote after the week a change or the level last set
     # the stage (before any change, of all the weeks before), beyond chance (`change_certainty`
-    # standard errors), while members write at least `change_member_factor` times more (less); and that
-    # week's reading, with thresholds `change_margin` times looser, allows the new stage. The stage
+    # standard errors; a rise, in that week or over it and the one before), while members write at
+    # least `change_member_factor` times more (less); and that week's reading, with thresholds
+    # `change_margin` times looser, allows the new stage. The stage
     # then moves one step (up two, when that week reads two stages higher and `level_weeks` of the
     # `level_window_weeks` before read one higher), and moves again by a change only
     # `change_min_weeks` weeks after a change or the level last moved it.

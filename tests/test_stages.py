@@ -240,6 +240,37 @@ def test_the_week_of_a_change_is_not_what_the_next_change_is_measured_against() 
     assert followed.ratio_before[15] == pytest.approx(0.45, abs=0.01)
 
 
+def test_a_fall_spread_over_two_weeks_is_a_change() -> None:
+    # A change sets stage 3 in week 10. From week 20 the promoter writes 24 % of messages again
+    # and members a quarter as much: 36 promoter messages a week, each week alone short of beyond
+    # chance; the two weeks together are not: down one step, in the second week, said so.
+    share, messages = [0.4] * 10 + [0.15] * 10 + [0.24] * 8, [400] * 10 + [600] * 10 + [150] * 8
+    followed = follow(_weeks(share, messages, [0.85] * 28), StageRules())
+    assert followed.how[10] == "change" and set(followed.stage[10:21]) == {3}
+    assert followed.how[21] == "change" and list(followed.stage[21:]) == [2] * 7
+    assert followed.measured_weeks[21] == 2 and followed.ratio_before[21] == pytest.approx(90.5 / 510.5, rel=1e-6)
+    # A rise spread so is no change (a stalled community's promoter comes and goes): the promoter's
+    # messages per member message halve, each week alone short of beyond chance, the two together
+    # beyond it; the stage follows the readings, a week later.
+    rising = follow(_weeks([0.6] * 10 + [0.42] * 8, [40] * 10 + [60] * 8, [0.3] * 18), StageRules())
+    assert "change" not in rising.how and rising.how[12] == "reading" and list(rising.stage[12:]) == [2] * 6
+
+    from hub.stages import stages_of
+
+    w = _weeks(share, messages, [0.85] * 28)
+    rows = pl.DataFrame([dict(platform=None, week=w.weeks[i], messages=int(w.messages[i]), active_members=None,
+                              reciprocity=0.5, promoter_silent_weeks=0, week_messages=int(w.messages[i]),
+                              week_promoter_messages=int(w.promoter_messages[i]), week_starts=int(w.starts[i]),
+                              week_promoter_starts=int(w.promoter_starts[i]), week_silent=0,
+                              week_counted=int(w.counted[i]), week_contributing=int(w.contributing[i]))
+                         for i in range(len(share))],
+                        schema_overrides={"platform": pl.String, "active_members": pl.Int64})
+    reason = stages_of(rows, StageRules())["reason"][21]
+    assert reason.startswith("down from 3: that week and the one before the promoter wrote 0.32 messages per member "
+                             "message, against 0.18 over the weeks before, and members wrote 114 messages a week, "
+                             "against 510 a week; "), reason
+
+
 def test_a_change_catches_up_on_a_step_too_gradual_to_be_seen() -> None:
     # A change sets stage 2 in week 10; members then come to answer each other and start their own
     # conversations little by little (stage 3 by then, no week a change); in week 25 the promoter

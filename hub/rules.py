@@ -106,15 +106,21 @@ class StageRules(_Rules):
     # Stage 2, movement: the promoters no longer write most, or members reply to each other.
     movement_max_promoter_messages: float = Field(0.47, ge=0, le=1)
     movement_min_contributing: float = Field(0.63, ge=0, le=1)
-    # Stage 3, mobilisation: conversations start without the promoters, and most members take part.
+    # Stage 3, mobilisation: conversations start without the promoters (they start at most
+    # `mobilisation_max_promoter_starts` of them, or write at most
+    # `mobilisation_max_promoter_prominence` times what an active member writes), and most members
+    # take part.
     mobilisation_max_promoter_starts: float = Field(0.45, ge=0, le=1)
+    mobilisation_max_promoter_prominence: float = Field(10.0, ge=0)
     mobilisation_min_contributing: float = Field(0.77, ge=0, le=1)
-    # Stage 4, consolidation: the promoters start fewer still, and the community carries on without
-    # them: they were silent `consolidation_min_silent_weeks` of the last four weeks, or wrote at
-    # most `consolidation_max_promoter_messages` of the messages, or at most
-    # `consolidation_max_promoter_prominence` times what an active member wrote. (Their messages
-    # per member message times the members who wrote over four weeks: one promoter among 60 members
-    # writes a larger share than among 300 at the same stage, but about as many times a member's.)
+    # Stage 4, consolidation: nearly every member takes part, and the community carries on without
+    # the promoters: they wrote at most `consolidation_max_promoter_prominence` times what an active
+    # member wrote, or, at stage 3, started at most `consolidation_max_promoter_starts` of the
+    # conversations and were silent `consolidation_min_silent_weeks` of the last four weeks or
+    # wrote at most `consolidation_max_promoter_messages` of the messages. (The prominence is their
+    # messages per member message times the members who wrote over four weeks: one promoter among
+    # 60 members writes a larger share, and starts more conversations, than among 300 at the same
+    # stage, but about as many times a member's messages.)
     consolidation_max_promoter_starts: float = Field(0.35, ge=0, le=1)
     consolidation_min_contributing: float = Field(0.8, ge=0, le=1)
     consolidation_min_silent_weeks: int = Field(1, ge=0, le=4)

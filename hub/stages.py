@@ -54,11 +54,11 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
     return stage.cast(pl.Int32), _reading_reason(stage, share, starts, contributing, reciprocity, silent)
 
 
-def _prominence_words() -> pl.Expr:
+def _prominence_words(lead: str = " and") -> pl.Expr:
     prominence = pl.col("promoter_prominence")
-    return (pl.when(pl.col("promoter_message_share").is_null()).then(pl.lit(" and wrote nothing"))
-            .when(prominence.is_null()).then(pl.lit(" and wrote every message"))
-            .otherwise(pl.lit(" and wrote ") + prominence.round(1).cast(pl.String)
+    return (pl.when(pl.col("promoter_message_share").is_null()).then(pl.lit(f"{lead} wrote nothing"))
+            .when(prominence.is_null()).then(pl.lit(f"{lead} wrote every message"))
+            .otherwise(pl.lit(f"{lead} wrote ") + prominence.round(1).cast(pl.String)
                        + pl.lit(" times what an active member wrote")))
 
 
@@ -74,7 +74,8 @@ def _reading_reason(stage: pl.Expr, share: pl.Expr, starts: pl.Expr, contributin
                                  + _pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
                                  + silent.cast(pl.String) + pl.lit(" of 4 weeks") + _prominence_words())
         .when(stage == 3).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations and ")
-                               + _pct(contributing) + pl.lit(" of active members reply to others"))
+                               + _pct(contributing) + pl.lit(" of active members reply to others; the promoter")
+                               + _prominence_words(""))
         .when(stage == 2).then(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages; ")
                                + _pct(contributing) + pl.lit(" of active members reply to others"))
         .otherwise(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages and starts ") + _pct(starts)
@@ -94,17 +95,23 @@ def _shift(threshold: float, factor: float) -> float:
 def _conditions(share, starts, contributing, silent, prominence, rules: StageRules, factor: float = 1.0) -> tuple:
     """Whether stage 2, 3 and 4's conditions hold, over numpy arrays or Polars expressions alike,
     with every threshold `factor` times looser (as odds, and as a ratio for the prominence; below
-    1, stricter), and one silent week fewer (more) asked for consolidation."""
+    1, stricter), and one silent week fewer (more) asked for consolidation.
+
+    A promoter who writes only a few times what an active member writes is one voice among many,
+    whatever share of the conversations they open: in simulated communities of 60 to 90 members
+    they open 11 to 34 % of them at stage 4, in those of 200 to 300, 3 to 8 %. The prominence,
+    nearly the same at a stage in either, stands in for the share of starts at stages 3 and 4."""
     looser, stricter = (lambda t: _shift(t, factor)), (lambda t: _shift(t, 1 / factor))
     two = (share <= looser(rules.movement_max_promoter_messages)) \
         | (contributing >= stricter(rules.movement_min_contributing))
-    three = two & (starts <= looser(rules.mobilisation_max_promoter_starts)) \
+    three = two & ((starts <= looser(rules.mobilisation_max_promoter_starts))
+                   | (prominence <= rules.mobilisation_max_promoter_prominence * factor)) \
         & (contributing >= stricter(rules.mobilisation_min_contributing))
     silent_weeks = rules.consolidation_min_silent_weeks + (0 if factor == 1 else -1 if factor > 1 else 1)
-    four = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
-        & (contributing >= stricter(rules.consolidation_min_contributing)) \
-        & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages))
-           | (prominence <= rules.consolidation_max_promoter_prominence * factor))
+    steps_back = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
+        & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages)))
+    four = two & (contributing >= stricter(rules.consolidation_min_contributing)) \
+        & (steps_back | (prominence <= rules.consolidation_max_promoter_prominence * factor))
     return two, three, four
 
 

@@ -136,10 +136,20 @@ def test_stage_rules_read_the_indicators() -> None:
         # The same share among few members: 11 times what one of them writes.
         {"promoter_message_share": 0.09, "promoter_start_share": 0.2, "contributing_share": 0.9, "reciprocity": 0.4,
          "promoter_silent_weeks": 0, "promoter_prominence": 11.0},
+        # A small group: the promoter opens half the conversations, but writes what 6 of its 25 active
+        # members write (4), or what 9 of them write (3); what 13 write is a promoter still leading (2).
+        {"promoter_message_share": 0.2, "promoter_start_share": 0.5, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 0, "promoter_prominence": 6.0},
+        {"promoter_message_share": 0.27, "promoter_start_share": 0.55, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 0, "promoter_prominence": 9.0},
+        {"promoter_message_share": 0.34, "promoter_start_share": 0.55, "contributing_share": 0.9, "reciprocity": 0.4,
+         "promoter_silent_weeks": 0, "promoter_prominence": 13.0},
     ])
     stage, reason = stage_of()
     out = rows.with_columns(stage=stage, reason=reason)
-    assert out["stage"].to_list() == [1, 2, 3, 4, 4, 3]
+    assert out["stage"].to_list() == [1, 2, 3, 4, 4, 3, 4, 3, 2]
+    assert out["reason"][7] == ("members start 45% of conversations and 90% of active members reply to others; "
+                                "the promoter wrote 9.0 times what an active member wrote")
     assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
     assert "silent 2 of 4 weeks" in out["reason"][3]
     assert out["reason"][4].endswith("silent 0 of 4 weeks and wrote 6.0 times what an active member wrote")

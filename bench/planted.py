@@ -1,7 +1,7 @@
 """How well `hub build` finds what the simulator planted: the weekly stage and the ambassadors.
 
     .venv/bin/python bench/planted.py [--seeds 701,702,703,704,705] [--shapes growing,stalled,mature,declining]
-                                      [--sizes 80,150,240,110]
+                                      [--sizes 80,150,240,110] [--jobs 2] [--keep FOLDER]
 
 For each seed and shape, a community of 80 to 240 members over a year on two platforms (Slack and
 Telegram, Telegram and Discord, or Slack and Discord, in turn) is simulated, written as exports,
@@ -12,7 +12,9 @@ ingested and built, exactly as a user would; then, per shape:
   (a flag is right when the member was an ambassador at some time), pooled (issue 6: recall
   >= 0.9, precision >= 0.8).
 The rules only ever see the warehouse; the simulator's ground truth is read only here. Pick seeds
-the rules were not tuned on (README, "The community's stage"). About 20 s per community.
+the rules were not tuned on (README, "The community's stage"). About 20 s per community, on
+`--jobs` processes at once. `--keep` writes each community's stage indicators and planted stages
+to a folder, where bench/stages_replay.py follows the stage again under other rules in seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import datetime as dt
 import sys
 import tempfile
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,14 +65,17 @@ def flagged_members(made, con) -> set[str]:
     return {owners.get((platform, name), name) for platform, name in rows}
 
 
-def measured(made, db: Path) -> dict:
-    """Stage agreement and ambassador counts of one built community."""
+def measured(made, db: Path, keep: Path | None = None, name: str = "") -> dict:
+    """Stage agreement and ambassador counts of one built community; with `keep`, its stage
+    indicators (`name`.parquet) and planted stage per week (`name`.json) written there."""
     from warehouse.db import connect
 
     sim = made.sim
-    with connect(db, read_only=True) as con:
+    with connect(db, read_only=keep is None) as con:
         stages = con.execute("SELECT week, stage FROM community_stages WHERE platform IS NULL ORDER BY week").fetchall()
         flagged = flagged_members(made, con)
+        if keep:
+            kept_indicators(con, keep, name, sim, db.with_name("hub.yaml"))
     planted = [sim.stage_on(week + dt.timedelta(days=3)) for week, _ in stages]
     joined = {m.name: m.joined for m in sim.members}
 
@@ -85,23 +91,54 @@ def measured(made, db: Path) -> dict:
             "right": len(flagged & ever)}
 
 
+def kept_indicators(con, keep: Path, name: str, sim, config: Path) -> None:
+    """The rows hub.stages follows the stage on (as `hub build` reads them), and the planted stage
+    of each of their weeks."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    from hub.config import load_config
+    from hub.stages import promoters
+    from warehouse import scores, stages
+
+    timezone = scores.communities_with_persons(con)["makers"]
+    named = promoters(con, load_config(config), "makers")
+    table = stages.indicators(con, "makers", timezone, named)
+    keep.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, keep / f"{name}.parquet")
+    weeks = sorted(set(table.column("week").to_pylist()))
+    (keep / f"{name}.json").write_text(json.dumps(
+        {"planted": {w.isoformat(): sim.stage_on(w + dt.timedelta(days=3)) for w in weeks}}))
+
+
+def one(seed: int, shape: str, members: int, platforms: tuple[str, ...], keep: Path | None) -> dict:
+    """One community simulated, built and measured (in a worker process of its own)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        made, db = built(Path(tmp), shape, members, seed, platforms)
+        return measured(made, db, keep, f"{seed}-{shape}-{members}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="701,702,703,704,705")
     parser.add_argument("--shapes", default="growing,stalled,mature,declining")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="members, taken in turn")
+    parser.add_argument("--jobs", type=int, default=1, help="communities built at once, each in a process")
+    parser.add_argument("--keep", type=Path, help="folder for the stage indicators (bench/stages_replay.py)")
     args = parser.parse_args()
     shapes, sizes = args.shapes.split(","), [int(n) for n in args.sizes.split(",")]
+    runs = [(seed, shape, sizes[(i + j) % len(sizes)], PAIRS[(i + j) % len(PAIRS)])
+            for i, seed in enumerate(int(s) for s in args.seeds.split(","))
+            for j, shape in enumerate(shapes)]
     results: dict[str, list[dict]] = defaultdict(list)
-    for i, seed in enumerate(int(s) for s in args.seeds.split(",")):
-        for j, shape in enumerate(shapes):
-            members, platforms = sizes[(i + j) % len(sizes)], PAIRS[(i + j) % len(PAIRS)]
-            with tempfile.TemporaryDirectory() as tmp:
-                one = measured(*built(Path(tmp), shape, members, seed, platforms))
-            results[shape].append(one)
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        futures = [pool.submit(one, *run, args.keep) for run in runs]
+        for (seed, shape, members, platforms), future in zip(runs, futures):
+            results[shape].append(found := future.result())
             print(f"{shape:>9} {members:>3} members, seed {seed}, {'+'.join(platforms):<17} "
-                  f"stage {one['agreement']:6.1%}   ambassadors planted {one['planted']:>2}, "
-                  f"found {one['found']:>2}, flagged {one['flagged']:>2}, right {one['right']:>2}", flush=True)
+                  f"stage {found['agreement']:6.1%}   ambassadors planted {found['planted']:>2}, "
+                  f"found {found['found']:>2}, flagged {found['flagged']:>2}, right {found['right']:>2}", flush=True)
     print()
     for shape, rows in results.items():
         agreement = [r["agreement"] for r in rows]

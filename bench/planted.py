@@ -71,7 +71,7 @@ def measured(made, db: Path, keep: Path | None = None, name: str = "") -> dict:
     from warehouse.db import connect
 
     sim = made.sim
-    with connect(db, read_only=keep is None) as con:
+    with connect(db, read_only=True) as con:  # (DuckDB makes the indicators' temp table there too)
         stages = con.execute("SELECT week, stage FROM community_stages WHERE platform IS NULL ORDER BY week").fetchall()
         flagged = flagged_members(made, con)
         if keep:
@@ -127,6 +127,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="communities built at once, each in a process")
     parser.add_argument("--keep", type=Path, help="folder for the stage indicators (bench/stages_replay.py)")
     args = parser.parse_args()
+    if args.jobs < 1:
+        parser.error("--jobs must be 1 or more")
     shapes, sizes = args.shapes.split(","), [int(n) for n in args.sizes.split(",")]
     runs = [(seed, shape, sizes[(i + j) % len(sizes)], PAIRS[(i + j) % len(PAIRS)])
             for i, seed in enumerate(int(s) for s in args.seeds.split(","))

@@ -113,10 +113,10 @@ class StageRules(_Rules):
     mobilisation_max_promoter_starts: float = Field(0.45, ge=0, le=1)
     mobilisation_max_promoter_prominence: float = Field(10.0, ge=0)
     mobilisation_min_contributing: float = Field(0.77, ge=0, le=1)
-    # Stage 4, consolidation: nearly every member takes part, and the community carries on without
-    # the promoters: they wrote at most `consolidation_max_promoter_prominence` times what an active
-    # member wrote, or, at stage 3, started at most `consolidation_max_promoter_starts` of the
-    # conversations and were silent `consolidation_min_silent_weeks` of the last four weeks or
+    # Stage 4, consolidation: stage 3's conditions hold, nearly every member takes part, and the
+    # community carries on without the promoters: they wrote at most
+    # `consolidation_max_promoter_prominence` times what an active member wrote, or started at most
+    # `consolidation_max_promoter_starts` of the conversations and were silent `consolidation_min_silent_weeks` of the last four weeks or
     # wrote at most `consolidation_max_promoter_messages` of the messages. (The prominence is their
     # messages per member message times the members who wrote over four weeks: one promoter among
     # 60 members writes a larger share, and starts more conversations, than among 300 at the same
@@ -130,9 +130,12 @@ class StageRules(_Rules):
     # 1 / `change_factor_up` (rise to at least `change_factor_down` times) what they were over the
     # last `change_baseline_weeks` weeks they wrote after the week a change or the level last set
     # the stage (before any change, of all the weeks before), beyond chance (`change_certainty`
-    # standard errors; a rise, in that week or over it and the one before), while members write at
-    # least `change_member_factor` times more (less); and that week's reading, with thresholds
-    # `change_margin` times looser, allows the new stage. The stage
+    # standard errors; a rise, in that week or over it and the one before, against the weeks
+    # before both), while members write at least `change_member_factor` times more (less); and
+    # that week's reading, with thresholds `change_margin` times looser, allows the new stage. Once
+    # a change or the level has set the stage, the baseline needs two weeks the promoters wrote
+    # after that week: no change comes sooner than three weeks after it, whatever
+    # `change_min_weeks`. The stage
     # then moves one step (up two, when that week reads two stages higher and `level_weeks` of the
     # `level_window_weeks` before read one higher), and moves again by a change only
     # `change_min_weeks` weeks after a change or the level last moved it.

@@ -55,9 +55,12 @@ def stage_of(rules: StageRules = StageRules()) -> tuple[pl.Expr, pl.Expr]:
 
 
 def _prominence_words(lead: str = " and") -> pl.Expr:
-    prominence = pl.col("promoter_prominence")
-    return (pl.when(pl.col("promoter_message_share").is_null()).then(pl.lit(f"{lead} wrote nothing"))
-            .when(prominence.is_null()).then(pl.lit(f"{lead} wrote every message"))
+    """`lead` and what the promoters wrote, as times an active member's; nothing when unknown (no
+    count of active members)."""
+    prominence, share = pl.col("promoter_prominence"), pl.col("promoter_message_share")
+    return (pl.when(share.is_null()).then(pl.lit(f"{lead} wrote nothing"))
+            .when(share >= 1).then(pl.lit(f"{lead} wrote every message"))
+            .when(prominence.is_null()).then(pl.lit(""))
             .otherwise(pl.lit(f"{lead} wrote ") + prominence.round(1).cast(pl.String)
                        + pl.lit(" times what an active member wrote")))
 
@@ -74,8 +77,8 @@ def _reading_reason(stage: pl.Expr, share: pl.Expr, starts: pl.Expr, contributin
                                  + _pct(reciprocity) + pl.lit(" of member links go both ways, the promoter was silent ")
                                  + silent.cast(pl.String) + pl.lit(" of 4 weeks") + _prominence_words())
         .when(stage == 3).then(pl.lit("members start ") + _pct(1 - starts) + pl.lit(" of conversations and ")
-                               + _pct(contributing) + pl.lit(" of active members reply to others; the promoter")
-                               + _prominence_words(""))
+                               + _pct(contributing) + pl.lit(" of active members reply to others")
+                               + _prominence_words("; the promoter"))
         .when(stage == 2).then(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages; ")
                                + _pct(contributing) + pl.lit(" of active members reply to others"))
         .otherwise(pl.lit("the promoter writes ") + _pct(share) + pl.lit(" of messages and starts ") + _pct(starts)
@@ -110,7 +113,7 @@ def _conditions(share, starts, contributing, silent, prominence, rules: StageRul
     silent_weeks = rules.consolidation_min_silent_weeks + (0 if factor == 1 else -1 if factor > 1 else 1)
     steps_back = three & (starts <= looser(rules.consolidation_max_promoter_starts)) \
         & ((silent >= silent_weeks) | (share <= looser(rules.consolidation_max_promoter_messages)))
-    four = two & (contributing >= stricter(rules.consolidation_min_contributing)) \
+    four = three & (contributing >= stricter(rules.consolidation_min_contributing)) \
         & (steps_back | (prominence <= rules.consolidation_max_promoter_prominence * factor))
     return two, three, four
 
@@ -236,25 +239,22 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
         if t - first >= rules.first_weeks and t - base >= rules.change_min_weeks and wrote[t] and len(back) >= 2:
             moved = ratio[t] - float(np.median(ratio[back]))
             grew = volume[t] - float(np.median(volume[back]))
-            sure, two = abs(moved) >= rules.change_certainty * error[t], None
-            if not sure and stage > 1:
-                two = _two_weeks_down(w, ratio, volume, wrote, back, t, rules.change_certainty)
-                if two:
-                    moved, grew, sure = two[0], two[1], True
-            if sure:
-                # Up one step, or two when that week already reads beyond the next stage and most
-                # of the weeks before read the next: a rise missed earlier (too gradual to show)
-                # would otherwise keep the stage a step behind. (That week's reading alone was not
-                # enough: growing communities jumped from 2 to 4 at their step to 3.)
-                # Down only one: a community's habits outlast its decline, so its readings run
-                # ahead of a fall (two steps down at once were wrong when tried).
-                if stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
-                    stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
-                elif stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
-                    stage, how, anchored = stage - 1, "change", True
-                    if two:
-                        out.measured_weeks[t] = 2
-                        out.ratio_before[t], out.members_before[t] = two[2], two[3]
+            sure = abs(moved) >= rules.change_certainty * error[t]
+            # Up one step, or two when that week already reads beyond the next stage and most of
+            # the weeks before read the next: a rise missed earlier (too gradual to show) would
+            # otherwise keep the stage a step behind. (That week's reading alone was not enough:
+            # growing communities jumped from 2 to 4 at their step to 3.)
+            # Down only one: a community's habits outlast its decline, so its readings run ahead
+            # of a fall (two steps down at once were wrong when tried).
+            if sure and stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
+                stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
+            elif sure and stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
+                stage, how, anchored = stage - 1, "change", True
+            elif stage > 1 and allows_down[t] < stage and (two := _two_weeks_down(
+                    w, ratio, volume, wrote, back, t, rules.change_certainty)) and two[0] >= down and two[1] <= -more:
+                stage, how, anchored = stage - 1, "change", True
+                out.measured_weeks[t] = 2
+                out.ratio_before[t], out.members_before[t] = two[2], two[3]
         if how or not heard[t]:
             # (A week whose window holds no message reads nothing and keeps the stage: without this,
             # the readings of weeks before the silence, leaving the last weeks one by one, moved it,

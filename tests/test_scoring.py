@@ -150,6 +150,16 @@ def test_stage_rules_read_the_indicators() -> None:
     assert out["stage"].to_list() == [1, 2, 3, 4, 4, 3, 4, 3, 2]
     assert out["reason"][7] == ("members start 45% of conversations and 90% of active members reply to others; "
                                 "the promoter wrote 9.0 times what an active member wrote")
+    # The week-by-week following reads the same stages from arrays, with rules of hub.yaml too
+    # (stage 4 never without stage 3's conditions, whichever bars a community sets).
+    from hub.rules import StageRules
+    from hub.stages import readings
+
+    columns = [rows[c].fill_null(float("nan")).to_numpy() for c in
+               ("promoter_message_share", "promoter_start_share", "contributing_share", "promoter_silent_weeks",
+                "promoter_prominence")]
+    for rules in (StageRules(), StageRules(mobilisation_max_promoter_prominence=5, consolidation_min_contributing=0.7)):
+        assert list(readings(*columns, rules)) == rows.with_columns(stage=stage_of(rules)[0])["stage"].to_list()
     assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
     assert "silent 2 of 4 weeks" in out["reason"][3]
     assert out["reason"][4].endswith("silent 0 of 4 weeks and wrote 6.0 times what an active member wrote")

@@ -119,32 +119,26 @@ def test_an_ambassador_stands_out_in_the_community_not_only_in_its_top_few_perce
 def test_stage_rules_read_the_indicators() -> None:
     from hub.stages import stage_of
 
+    columns = ["promoter_message_share", "promoter_start_share", "contributing_share", "reciprocity",
+               "promoter_silent_weeks", "promoter_prominence"]
+    # (the promoter's share of messages, of conversation starts; members who reply to others; reciprocity;
+    # the promoter's silent weeks; how many times an active member's messages the promoter wrote)
     rows = pl.DataFrame([
-        # promoter share of messages, of starts, contributing members, reciprocity, promoter silent
-        # weeks, and how many times an active member's messages the promoter wrote
-        {"promoter_message_share": 0.9, "promoter_start_share": 0.95, "contributing_share": 0.0, "reciprocity": None,
-         "promoter_silent_weeks": 0, "promoter_prominence": 90.0},
-        {"promoter_message_share": 0.45, "promoter_start_share": 0.8, "contributing_share": 0.4, "reciprocity": 0.1,
-         "promoter_silent_weeks": 0, "promoter_prominence": 30.0},
-        {"promoter_message_share": 0.15, "promoter_start_share": 0.35, "contributing_share": 0.8, "reciprocity": 0.2,
-         "promoter_silent_weeks": 0, "promoter_prominence": 12.0},
-        {"promoter_message_share": 0.05, "promoter_start_share": 0.1, "contributing_share": 0.95, "reciprocity": 0.4,
-         "promoter_silent_weeks": 2, "promoter_prominence": 4.0},
+        (0.9, 0.95, 0.0, None, 0, 90.0),
+        (0.45, 0.8, 0.4, 0.1, 0, 30.0),
+        (0.15, 0.35, 0.8, 0.2, 0, 12.0),
+        (0.05, 0.1, 0.95, 0.4, 2, 4.0),
         # Never silent and 9 % of messages, but among many members: 6 times what one of them writes.
-        {"promoter_message_share": 0.09, "promoter_start_share": 0.2, "contributing_share": 0.9, "reciprocity": 0.4,
-         "promoter_silent_weeks": 0, "promoter_prominence": 6.0},
+        (0.09, 0.2, 0.9, 0.4, 0, 6.0),
         # The same share among few members: 11 times what one of them writes.
-        {"promoter_message_share": 0.09, "promoter_start_share": 0.2, "contributing_share": 0.9, "reciprocity": 0.4,
-         "promoter_silent_weeks": 0, "promoter_prominence": 11.0},
-        # A small group: the promoter opens half the conversations, but writes what 6 of its 25 active
-        # members write (4), or what 9 of them write (3); what 13 write is a promoter still leading (2).
-        {"promoter_message_share": 0.2, "promoter_start_share": 0.5, "contributing_share": 0.9, "reciprocity": 0.4,
-         "promoter_silent_weeks": 0, "promoter_prominence": 6.0},
-        {"promoter_message_share": 0.27, "promoter_start_share": 0.55, "contributing_share": 0.9, "reciprocity": 0.4,
-         "promoter_silent_weeks": 0, "promoter_prominence": 9.0},
-        {"promoter_message_share": 0.34, "promoter_start_share": 0.55, "contributing_share": 0.9, "reciprocity": 0.4,
-         "promoter_silent_weeks": 0, "promoter_prominence": 13.0},
-    ])
+        (0.09, 0.2, 0.9, 0.4, 0, 11.0),
+        # A small group: the promoter opens half the conversations, but writes what 6 of its 25
+        # active members write (4), or what 9 of them write (3); what 13 write is a promoter still
+        # leading (2).
+        (0.2, 0.5, 0.9, 0.4, 0, 6.0),
+        (0.27, 0.55, 0.9, 0.4, 0, 9.0),
+        (0.34, 0.55, 0.9, 0.4, 0, 13.0),
+    ], schema=columns, orient="row")
     stage, reason = stage_of()
     out = rows.with_columns(stage=stage, reason=reason)
     assert out["stage"].to_list() == [1, 2, 3, 4, 4, 3, 4, 3, 2]
@@ -155,11 +149,9 @@ def test_stage_rules_read_the_indicators() -> None:
     from hub.rules import StageRules
     from hub.stages import readings
 
-    columns = [rows[c].fill_null(float("nan")).to_numpy() for c in
-               ("promoter_message_share", "promoter_start_share", "contributing_share", "promoter_silent_weeks",
-                "promoter_prominence")]
+    arrays = [rows[c].fill_null(float("nan")).to_numpy() for c in columns if c != "reciprocity"]
     for rules in (StageRules(), StageRules(mobilisation_max_promoter_prominence=5, consolidation_min_contributing=0.7)):
-        assert list(readings(*columns, rules)) == rows.with_columns(stage=stage_of(rules)[0])["stage"].to_list()
+        assert list(readings(*arrays, rules)) == rows.with_columns(stage=stage_of(rules)[0])["stage"].to_list()
     assert out["reason"][0] == "the promoter writes 90% of messages and starts 95% of conversations; 0% of members reply to others"
     assert "silent 2 of 4 weeks" in out["reason"][3]
     assert out["reason"][4].endswith("silent 0 of 4 weeks and wrote 6.0 times what an active member wrote")

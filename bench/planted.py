@@ -76,7 +76,7 @@ def measured(made, db: Path, keep: Path | None = None, name: str = "") -> dict:
         flagged = flagged_members(made, con)
         if keep:
             kept_indicators(con, keep, name, sim, db.with_name("hub.yaml"))
-    planted = [sim.stage_on(week + dt.timedelta(days=3)) for week, _ in stages]
+    planted = [planted_stage(sim, week) for week, _ in stages]
     joined = {m.name: m.joined for m in sim.members}
 
     def weeks(a: dict) -> float:
@@ -109,7 +109,12 @@ def kept_indicators(con, keep: Path, name: str, sim, config: Path) -> None:
     pq.write_table(table, keep / f"{name}.parquet")
     weeks = sorted(set(table.column("week").to_pylist()))
     (keep / f"{name}.json").write_text(json.dumps(
-        {"planted": {w.isoformat(): sim.stage_on(w + dt.timedelta(days=3)) for w in weeks}}))
+        {"planted": {w.isoformat(): planted_stage(sim, w) for w in weeks}}))
+
+
+def planted_stage(sim, week: dt.date) -> int:
+    """The stage the simulator planted for the week starting on Monday `week` (its Thursday's)."""
+    return sim.stage_on(week + dt.timedelta(days=3))
 
 
 def one(seed: int, shape: str, members: int, platforms: tuple[str, ...], keep: Path | None) -> dict:

@@ -116,8 +116,9 @@ class StageRules(_Rules):
     # Stage 4, consolidation: stage 3's conditions hold, nearly every member takes part, and the
     # community carries on without the promoters: they wrote at most
     # `consolidation_max_promoter_prominence` times what an active member wrote, or started at most
-    # `consolidation_max_promoter_starts` of the conversations and were silent `consolidation_min_silent_weeks` of the last four weeks or
-    # wrote at most `consolidation_max_promoter_messages` of the messages. (The prominence is their
+    # `consolidation_max_promoter_starts` of the conversations and were silent
+    # `consolidation_min_silent_weeks` of the last four weeks or wrote at most
+    # `consolidation_max_promoter_messages` of the messages. (The prominence is their
     # messages per member message times the members who wrote over four weeks: one promoter among
     # 60 members writes a larger share, and starts more conversations, than among 300 at the same
     # stage, but about as many times a member's messages.)
@@ -135,10 +136,9 @@ class StageRules(_Rules):
     # that week's reading, with thresholds `change_margin` times looser, allows the new stage. Once
     # a change or the level has set the stage, the baseline needs two weeks the promoters wrote
     # after that week: no change comes sooner than three weeks after it, whatever
-    # `change_min_weeks`. The stage
-    # then moves one step (up two, when that week reads two stages higher and `level_weeks` of the
-    # `level_window_weeks` before read one higher), and moves again by a change only
-    # `change_min_weeks` weeks after a change or the level last moved it.
+    # `change_min_weeks`. The stage then moves one step (up two, when that week reads two stages
+    # higher and `level_weeks` of the `level_window_weeks` before read one higher), and moves again
+    # by a change only `change_min_weeks` weeks after a change or the level last moved it.
     change_factor_up: float = Field(2.0, ge=1)
     change_factor_down: float = Field(1.65, ge=1)
     change_member_factor: float = Field(1.15, ge=1)

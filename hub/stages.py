@@ -28,6 +28,7 @@ import datetime as dt
 import logging
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
@@ -206,8 +207,8 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     members = w.messages - w.promoter_messages
     wrote = (w.silent == 0) & (w.messages > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(wrote, np.log((w.promoter_messages + 0.5) / (members + 0.5)), np.nan)
-        error = np.sqrt(1 / (w.promoter_messages + 0.5) + 1 / (members + 0.5))
+        ratio, error = _log_ratio(w.promoter_messages, members)
+        ratio = np.where(wrote, ratio, np.nan)
     volume = np.log(members + 1)
     up, down = math.log(rules.change_factor_up), math.log(rules.change_factor_down)
     more = math.log(rules.change_member_factor)
@@ -247,14 +248,16 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
             # Down only one: a community's habits outlast its decline, so its readings run ahead
             # of a fall (two steps down at once were wrong when tried).
             if sure and stage < 4 and moved <= -up and grew >= more and allows_up[t] > stage:
-                stage, how, anchored = stage + (2 if reading[t] > stage + 1 and behind(t, stage, base) else 1), "change", True
+                step = 2 if reading[t] > stage + 1 and behind(t, stage, base) else 1
+                stage, how, anchored = stage + step, "change", True
             elif sure and stage > 1 and moved >= down and grew <= -more and allows_down[t] < stage:
                 stage, how, anchored = stage - 1, "change", True
-            elif stage > 1 and allows_down[t] < stage and (two := _two_weeks_down(
-                    w, ratio, volume, wrote, back, t, rules.change_certainty)) and two[0] >= down and two[1] <= -more:
+            elif stage > 1 and allows_down[t] < stage \
+                    and (two := _two_weeks_down(w, ratio, volume, wrote, back, t, rules.change_certainty)) \
+                    and two.moved >= down and two.grew <= -more:
                 stage, how, anchored = stage - 1, "change", True
                 out.measured_weeks[t] = 2
-                out.ratio_before[t], out.members_before[t] = two[2], two[3]
+                out.ratio_before[t], out.members_before[t] = two.ratio_before, two.members_before
         if how or not heard[t]:
             # (A week whose window holds no message reads nothing and keeps the stage: without this,
             # the readings of weeks before the silence, leaving the last weeks one by one, moved it,
@@ -277,24 +280,37 @@ def follow(w: Weeks, rules: StageRules, start: int = 0, first: int = 0,
     return out
 
 
+def _log_ratio(promoter, members):
+    """The promoters' log messages per member message, and its standard error (beyond chance: this
+    many times it), from counts or arrays of them."""
+    return np.log((promoter + 0.5) / (members + 0.5)), np.sqrt(1 / (promoter + 0.5) + 1 / (members + 0.5))
+
+
+class TwoWeeks(NamedTuple):
+    moved: float  # how far the promoters' log messages per member message rose
+    grew: float  # how far members' log messages a week moved
+    ratio_before: float  # the promoters' messages per member message over the weeks before
+    members_before: float  # members' messages a week over those weeks
+
+
 def _two_weeks_down(w: Weeks, ratio: np.ndarray, volume: np.ndarray, wrote: np.ndarray, back: list[int], t: int,
-                    certainty: float) -> tuple[float, float, float, float] | None:
+                    certainty: float) -> TwoWeeks | None:
     """A fall spread over week `t` and the one before, beyond chance over both together, against
-    the weeks before both: (how far the promoters' log messages per member message rose, how far
-    members' log messages a week moved, the promoters' ratio and members' messages a week before),
-    or None. A decline spreads out: in a small community a step down from 4 to 3 showed in no
-    single week beyond chance (1.6 to 1.9 times the ratio on 40 promoter messages). Falls only:
-    rises read so were false changes in stalled communities, whose promoter comes and goes."""
+    the weeks before both; or None. A decline spreads out: in a small community a step down from
+    4 to 3 showed in no single week beyond chance (1.6 to 1.9 times the ratio on 40 promoter
+    messages). Falls only: rises read so were false changes in stalled communities, whose promoter
+    comes and goes."""
     earlier = [i for i in back if i != t - 1]
     if t < 1 or not wrote[t - 1] or len(earlier) < 2:
         return None
     promoter = w.promoter_messages[t - 1] + w.promoter_messages[t]
     members = w.messages[t - 1] + w.messages[t] - promoter
     ratio_before, volume_before = float(np.median(ratio[earlier])), float(np.median(volume[earlier]))
-    rose = math.log((promoter + 0.5) / (members + 0.5)) - ratio_before
-    if rose < certainty * math.sqrt(1 / (promoter + 0.5) + 1 / (members + 0.5)):
+    both, error = _log_ratio(promoter, members)
+    if both - ratio_before < certainty * error:
         return None
-    return rose, math.log(members / 2 + 1) - volume_before, math.exp(ratio_before), math.exp(volume_before) - 1
+    return TwoWeeks(float(both - ratio_before), math.log(members / 2 + 1) - volume_before, math.exp(ratio_before),
+                    math.exp(volume_before) - 1)
 
 
 # -- the community_stages rows ----------------------------------------------------------------------
